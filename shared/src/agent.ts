@@ -1,0 +1,50 @@
+import closeWithGrace from 'close-with-grace';
+import type { FastifyInstance } from 'fastify';
+import type { TProperties } from 'typebox';
+import { createAuthenticator, type Authenticator } from './auth.js';
+import { agentPort, ConfigError, loadConfig, type AgentConfig, type AgentName } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+
+export interface AgentContext<C> {
+  config: C;
+  logger: Logger;
+  authenticator: Authenticator;
+}
+
+export interface AgentDefinition<P extends TProperties> {
+  name: AgentName;
+  /** The agent's own settings, beside the common ones and its port. */
+  env: P;
+  /** Builds the server with its real dependencies; never listens. */
+  build(context: AgentContext<AgentConfig<P>>): Promise<FastifyInstance>;
+}
+
+/**
+ * The whole life of an agent process: read env (exit 1 on a bad one), build, listen on CONTAINER_IP_ADDR and the
+ * agent's port, and on SIGTERM/SIGINT close everything (sockets, children) and exit 0; exit 1 past SHUTDOWN_GRACE_MS.
+ */
+export async function runAgent<P extends TProperties>(definition: AgentDefinition<P>): Promise<FastifyInstance> {
+  let config: AgentConfig<P>;
+  let port: number;
+  try {
+    config = loadConfig(definition.env);
+    port = agentPort(definition.name);
+  } catch (err) {
+    const logger = createLogger({ name: definition.name });
+    logger.fatal({ err: err instanceof ConfigError ? { message: err.message } : err }, 'cannot start');
+    logger.flush();
+    process.exit(1);
+  }
+  const logger = createLogger({ name: definition.name, level: config.LOG_LEVEL });
+  const app = await definition.build({ config, logger, authenticator: createAuthenticator(config) });
+
+  closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger }, async ({ signal, err }) => {
+    if (err) logger.error({ err }, 'fatal error, closing');
+    else logger.info({ signal }, 'shutting down');
+    await app.close();
+    logger.info('closed');
+  });
+
+  await app.listen({ host: config.CONTAINER_IP_ADDR, port });
+  return app;
+}

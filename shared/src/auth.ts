@@ -1,0 +1,137 @@
+import { createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { jwtVerify } from 'jose';
+import type { CommonConfig } from './config.js';
+
+/** What a caller showed us, taken from an HTTP request or a WebSocket upgrade. */
+export interface CallerCredentials {
+  headers: Record<string, string | string[] | undefined>;
+  /** The raw query string without '?', or '' */
+  query: string;
+  remoteAddress: string | undefined;
+}
+
+export type Principal =
+  /** Another agent of the pod: BROADCAST_COOKIE, or (abcdesktop mode) the pod's own address. */
+  | { kind: 'local' }
+  /** Token mode: the shared secret. */
+  | { kind: 'token' }
+  /** Token mode: a desktop JWT verified with JWT_PUBLIC_KEY. */
+  | { kind: 'jwt'; subject: string | undefined }
+  /** abcdesktop mode: the router or an unfiltered caller. */
+  | { kind: 'remote' };
+
+export type AuthDecision = { ok: true; principal: Principal } | { ok: false; reason: string };
+
+export interface Authenticator {
+  authenticate(caller: CallerCredentials): Promise<AuthDecision>;
+}
+
+const QUERY_TOKEN_NAMES = ['jwt_token', 'token', 'access_token'];
+
+function header(caller: CallerCredentials, name: string): string | undefined {
+  const v = caller.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function bearer(value: string | undefined): string | undefined {
+  const m = value ? /^Bearer\s+(\S+)$/i.exec(value.trim()) : null;
+  return m?.[1];
+}
+
+/**
+ * Every place the web UI puts its token: `Authorization`/`ABCAuthorization: Bearer`, `?jwt_token=` on the bus,
+ * and webshell's attach where the whole query string is the token.
+ */
+export function presentedTokens(caller: CallerCredentials): string[] {
+  const found = [bearer(header(caller, 'authorization')), bearer(header(caller, 'abcauthorization'))];
+  if (caller.query) {
+    const params = new URLSearchParams(caller.query);
+    for (const name of QUERY_TOKEN_NAMES) found.push(params.get(name) ?? undefined);
+    if (!caller.query.includes('=') && !caller.query.includes('&')) found.push(decodeURIComponent(caller.query));
+  }
+  return found.filter((t): t is string => typeof t === 'string' && t.length > 0);
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const ba = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ba.length === bb.length && timingSafeEqual(ba, bb);
+}
+
+function normalizeAddress(address: string | undefined): string {
+  if (!address) return '';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.');
+}
+
+function cookieMatches(caller: CallerCredentials, cookie: string | undefined): boolean {
+  const presented = header(caller, 'broadcast_cookie');
+  return cookie !== undefined && presented !== undefined && sameSecret(presented, cookie);
+}
+
+/** JWT_PUBLIC_KEY may come through env with literal "\n" sequences; accept both forms. */
+export function parsePublicKey(pem: string): KeyObject {
+  return createPublicKey(pem.includes('\\n') ? pem.replace(/\\n/g, '\n') : pem);
+}
+
+export function tokenAuthenticator(config: Pick<CommonConfig, 'AUTH_TOKEN' | 'JWT_PUBLIC_KEY' | 'BROADCAST_COOKIE'>): Authenticator {
+  const key = config.JWT_PUBLIC_KEY ? parsePublicKey(config.JWT_PUBLIC_KEY) : undefined;
+  return {
+    async authenticate(caller) {
+      if (cookieMatches(caller, config.BROADCAST_COOKIE)) return { ok: true, principal: { kind: 'local' } };
+      const tokens = presentedTokens(caller);
+      if (tokens.length === 0) return { ok: false, reason: 'missing credentials' };
+      for (const token of tokens) {
+        if (config.AUTH_TOKEN && sameSecret(token, config.AUTH_TOKEN)) return { ok: true, principal: { kind: 'token' } };
+        if (key && token.split('.').length === 3) {
+          try {
+            const { payload } = await jwtVerify(token, key);
+            return { ok: true, principal: { kind: 'jwt', subject: payload.sub } };
+          } catch {
+            // try the next presented token
+          }
+        }
+      }
+      return { ok: false, reason: 'invalid credentials' };
+    },
+  };
+}
+
+/**
+ * abcdesktop's rule, for a drop-in swap behind its router: local callers (the pod's own address, loopback, or the
+ * broadcast cookie) pass; others pass only from the router's address when NGINX_SERVICE_HOST/HTTP_ROUTER_SERVICE_HOST
+ * is set, and everyone passes when neither is set or DISABLE_REMOTEIP_FILTERING=enabled. Tokens are not checked.
+ */
+export function abcdesktopAuthenticator(
+  config: Pick<CommonConfig, 'CONTAINER_IP_ADDR' | 'BROADCAST_COOKIE' | 'NGINX_SERVICE_HOST' | 'HTTP_ROUTER_SERVICE_HOST' | 'DISABLE_REMOTEIP_FILTERING'>,
+  resolve: (host: string) => Promise<string[]> = async (host) =>
+    isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address),
+): Authenticator {
+  const routerHost = config.NGINX_SERVICE_HOST || config.HTTP_ROUTER_SERVICE_HOST;
+  return {
+    async authenticate(caller) {
+      const address = normalizeAddress(caller.remoteAddress);
+      if (cookieMatches(caller, config.BROADCAST_COOKIE)) return { ok: true, principal: { kind: 'local' } };
+      if (address === config.CONTAINER_IP_ADDR || isLoopback(address)) return { ok: true, principal: { kind: 'local' } };
+      if (config.DISABLE_REMOTEIP_FILTERING === 'enabled' || !routerHost) return { ok: true, principal: { kind: 'remote' } };
+      let allowed: string[];
+      try {
+        allowed = await resolve(routerHost);
+      } catch {
+        return { ok: false, reason: 'router host does not resolve' };
+      }
+      return allowed.map(normalizeAddress).includes(address)
+        ? { ok: true, principal: { kind: 'remote' } }
+        : { ok: false, reason: 'address not allowed' };
+    },
+  };
+}
+
+export function createAuthenticator(config: CommonConfig): Authenticator {
+  return config.AUTH_MODE === 'abcdesktop' ? abcdesktopAuthenticator(config) : tokenAuthenticator(config);
+}

@@ -1,0 +1,146 @@
+import { EventEmitter } from 'node:events';
+import WebSocket from 'ws';
+import type { Logger } from 'pino';
+
+/** A frame on the desktop bus. Extra fields are allowed and relayed (the browser's `hello` carries `user`). */
+export interface BusMessage<D = unknown> {
+  method: string;
+  data?: D;
+  [extra: string]: unknown;
+}
+
+export interface BusClientOptions {
+  url: string;
+  logger: Logger;
+  /** Sent as the `broadcast_cookie` header: marks this client as a local agent. */
+  cookie?: string;
+  /** Sent as `Authorization: Bearer`. */
+  token?: string;
+  /** First reconnect delay; doubles up to maxDelayMs, with jitter. */
+  minDelayMs?: number;
+  maxDelayMs?: number;
+  /** Messages kept while disconnected; the oldest are dropped past it. */
+  maxQueue?: number;
+  maxPayload?: number;
+}
+
+type Handler = (message: BusMessage) => void;
+
+interface BusEvents {
+  open: [];
+  close: [code: number, reason: string];
+  message: [message: BusMessage];
+}
+
+/**
+ * A long-lived connection to the broadcast agent: publish() never throws and never blocks; messages published while
+ * disconnected are queued (bounded) and flushed on reconnect; reconnects back off exponentially.
+ */
+export class BusClient extends EventEmitter<BusEvents> {
+  #socket: WebSocket | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #attempt = 0;
+  #closed = false;
+  readonly #queue: string[] = [];
+  readonly #handlers = new Map<string, Set<Handler>>();
+  readonly #options: Required<Omit<BusClientOptions, 'cookie' | 'token'>> & Pick<BusClientOptions, 'cookie' | 'token'>;
+
+  constructor(options: BusClientOptions) {
+    super();
+    this.#options = { minDelayMs: 200, maxDelayMs: 10_000, maxQueue: 1000, maxPayload: 64 * 1024, ...options };
+  }
+
+  get connected(): boolean {
+    return this.#socket?.readyState === WebSocket.OPEN;
+  }
+
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  connect(): this {
+    this.#closed = false;
+    this.#open();
+    return this;
+  }
+
+  /** Resolves at the next successful connection (now, if connected). */
+  waitOpen(): Promise<void> {
+    return this.connected ? Promise.resolve() : new Promise((resolve) => this.once('open', () => resolve()));
+  }
+
+  publish<D>(method: string, data?: D): void {
+    const frame = JSON.stringify(data === undefined ? { method } : { method, data });
+    if (this.connected) {
+      this.#socket?.send(frame);
+      return;
+    }
+    this.#queue.push(frame);
+    if (this.#queue.length > this.#options.maxQueue) this.#queue.shift();
+  }
+
+  /** Calls handler for every frame with this method. Returns a function that removes it. */
+  subscribe(method: string, handler: Handler): () => void {
+    const set = this.#handlers.get(method) ?? new Set<Handler>();
+    set.add(handler);
+    this.#handlers.set(method, set);
+    return () => set.delete(handler);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    const socket = this.#socket;
+    this.#socket = undefined;
+    if (!socket || socket.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      socket.once('close', () => resolve());
+      if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
+      else socket.close(1000, 'client closing');
+    });
+  }
+
+  #open(): void {
+    const headers: Record<string, string> = {};
+    if (this.#options.cookie) headers['broadcast_cookie'] = this.#options.cookie;
+    if (this.#options.token) headers['authorization'] = `Bearer ${this.#options.token}`;
+    const socket = new WebSocket(this.#options.url, { headers, maxPayload: this.#options.maxPayload });
+    this.#socket = socket;
+    socket.on('open', () => {
+      this.#attempt = 0;
+      this.#options.logger.debug({ url: this.#options.url }, 'bus connected');
+      for (const frame of this.#queue.splice(0)) socket.send(frame);
+      this.emit('open');
+    });
+    socket.on('message', (raw, isBinary) => this.#dispatch(raw, isBinary));
+    socket.on('error', (err) => this.#options.logger.debug({ err: { message: err.message } }, 'bus socket error'));
+    socket.on('close', (code, reason) => {
+      if (this.#socket === socket) this.#socket = undefined;
+      this.emit('close', code, reason.toString());
+      if (!this.#closed) this.#scheduleReconnect();
+    });
+  }
+
+  #dispatch(raw: WebSocket.RawData, isBinary: boolean): void {
+    let message: BusMessage;
+    try {
+      const text = Array.isArray(raw) ? Buffer.concat(raw).toString() : Buffer.from(raw as ArrayBuffer).toString();
+      const parsed: unknown = JSON.parse(text);
+      if (parsed === null || typeof parsed !== 'object' || typeof (parsed as BusMessage).method !== 'string') return;
+      message = parsed as BusMessage;
+    } catch {
+      this.#options.logger.debug({ isBinary }, 'bus frame is not JSON');
+      return;
+    }
+    this.emit('message', message);
+    for (const handler of this.#handlers.get(message.method) ?? []) handler(message);
+  }
+
+  #scheduleReconnect(): void {
+    const { minDelayMs, maxDelayMs } = this.#options;
+    const base = Math.min(maxDelayMs, minDelayMs * 2 ** this.#attempt);
+    const delay = base / 2 + Math.random() * (base / 2);
+    this.#attempt += 1;
+    this.#timer = setTimeout(() => this.#open(), delay);
+  }
+}

@@ -1,0 +1,11 @@
+export * from './config.js';
+export * from './logger.js';
+export * from './errors.js';
+export * from './auth.js';
+export { credentialsOf } from './auth-plugin.js';
+export * from './children.js';
+export { PROBE_PATHS, type ReadinessCheck } from './health.js';
+export * from './server.js';
+export * from './agent.js';
+export * from './bus-client.js';
+export { toValidationIssues } from './validation.js';

@@ -1,0 +1,48 @@
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger };
+
+/** Paths never written to the log, wherever they appear in a logged object. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.abcauthorization',
+  'req.headers.cookie',
+  'req.headers.broadcast_cookie',
+  'req.headers["sec-websocket-protocol"]',
+  'headers.authorization',
+  'headers.abcauthorization',
+  'headers.cookie',
+  'headers.broadcast_cookie',
+  '*.AUTH_TOKEN',
+  '*.JWT_PUBLIC_KEY',
+  '*.BROADCAST_COOKIE',
+  'AUTH_TOKEN',
+  'BROADCAST_COOKIE',
+  'token',
+  'jwt_token',
+];
+
+export interface LoggerSettings {
+  name: string;
+  level?: string;
+  /** Where lines go; stdout when absent. Tests pass a stream to read the lines back. */
+  destination?: NodeJS.WritableStream;
+}
+
+export function createLogger({ name, level = 'info', destination }: LoggerSettings): Logger {
+  const options: LoggerOptions = {
+    name,
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    serializers: {
+      // Query strings carry tokens (jwt_token=..., webshell's raw ?<JWT>): never log them.
+      req: (req: { method?: string; url?: string; ip?: string }) => ({
+        method: req.method,
+        url: req.url?.split('?')[0],
+        remoteAddress: req.ip,
+      }),
+      err: pino.stdSerializers.err,
+    },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}

@@ -1,0 +1,90 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AGENT_PORTS, type AgentName } from '@desktop-agents/kit';
+import { freePort, startProcess, waitFor, type Exit, type ManagedProcess } from './process.js';
+
+/** The checkout's root: the first folder above this file whose package.json declares workspaces. */
+export function repoRoot(from = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && 'workspaces' in (JSON.parse(readFileSync(manifest, 'utf8')) as object)) return dir;
+  }
+  throw new Error(`no workspace root above ${from}`);
+}
+
+export interface RunningAgent {
+  name: string;
+  port: number;
+  host: string;
+  /** http://host:port */
+  url: string;
+  process: ManagedProcess;
+  /** The agent's JSON log lines so far. */
+  logLines(): Array<Record<string, unknown>>;
+  /** GET a path; resolves with status and parsed JSON body. */
+  get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: unknown }>;
+  /** SIGTERM and wait; SIGKILL past graceMs. */
+  stop(graceMs?: number): Promise<Exit>;
+}
+
+export interface StartAgentOptions {
+  env?: Record<string, string>;
+  /** Wait for /readyz to answer 200 (default), or only for /healthz. */
+  awaitReady?: boolean;
+  timeoutMs?: number;
+  /** The script to run; defaults to the agent's built entry point, what `npm start -w agents/<name>` runs. */
+  entry?: string;
+  port?: number;
+}
+
+/** Starts an agent as a child process on a free loopback port, as `npm start -w agents/<name>` would, and waits for it. */
+export async function startAgent(name: AgentName | string, options: StartAgentOptions = {}): Promise<RunningAgent> {
+  const root = repoRoot();
+  const entry = options.entry ?? join(root, 'agents', name, 'dist', 'main.js');
+  if (!existsSync(entry)) throw new Error(`${entry} does not exist: run \`npm run build\` first`);
+  const host = '127.0.0.1';
+  const port = options.port ?? (await freePort(host));
+  const portEnv = name in AGENT_PORTS ? AGENT_PORTS[name as AgentName].env : 'PORT';
+  const env = { ...process.env, CONTAINER_IP_ADDR: host, [portEnv]: String(port), LOG_LEVEL: 'info', ...options.env };
+  const child = startProcess(name, process.execPath, [entry], { env, cwd: dirname(entry) });
+  const url = `http://${host}:${port}`;
+  const get = async (path: string, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${url}${path}`, { headers });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body };
+  };
+  const probe = options.awaitReady === false ? '/healthz' : '/readyz';
+  try {
+    await child.aliveWhile(waitFor(`${name} ${probe}`, async () => (await get(probe)).status === 200, options.timeoutMs ?? 15_000));
+  } catch (err) {
+    await child.stop();
+    throw new Error(`${(err as Error).message}\n--- ${name} output ---\n${child.output}`);
+  }
+  return {
+    name,
+    port,
+    host,
+    url,
+    process: child,
+    get,
+    logLines: () =>
+      child.output
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .flatMap((line) => {
+          try {
+            return [JSON.parse(line) as Record<string, unknown>];
+          } catch {
+            return [];
+          }
+        }),
+    stop: (graceMs?: number) => child.stop(graceMs),
+  };
+}

@@ -1,0 +1,6 @@
+export * from './components.js';
+export * from './process.js';
+export * from './xvfb.js';
+export * from './pulse.js';
+export * from './cups.js';
+export * from './agent.js';

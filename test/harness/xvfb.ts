@@ -1,0 +1,70 @@
+import { existsSync } from 'node:fs';
+import { requireCommand } from './components.js';
+import { run, startProcess, waitFor, type ManagedProcess } from './process.js';
+
+export interface XServer {
+  /** e.g. ":42" */
+  display: string;
+  xvfb: ManagedProcess;
+  windowManager: ManagedProcess | undefined;
+  /** Env for a client of this display. */
+  env: { DISPLAY: string };
+  stop(): Promise<void>;
+}
+
+export interface XvfbOptions {
+  /** Start openbox on the display (needed for _NET_CLIENT_LIST and EWMH messages). */
+  windowManager?: boolean;
+  screen?: string;
+}
+
+/** Runs a display-query against the server; throws when it does not answer. */
+export async function xdpyinfo(display: string): Promise<string> {
+  return run(requireCommand('xdpyinfo', 'x11-utils'), ['-display', display], {}, 5000);
+}
+
+/**
+ * Xvfb on a display number it picks itself (-displayfd: no race between tests), listening on its unix socket only,
+ * optionally with openbox. Resolves once xdpyinfo answers.
+ */
+export async function startXvfb(options: XvfbOptions = {}): Promise<XServer> {
+  const xvfbPath = requireCommand('Xvfb', 'xvfb');
+  const xvfb = startProcess('Xvfb', xvfbPath, ['-displayfd', '3', '-screen', '0', options.screen ?? '1280x800x24', '-nolisten', 'tcp'], {
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+  });
+  const fd3 = xvfb.child.stdio[3];
+  const number = await xvfb.aliveWhile(
+    new Promise<string>((resolve) => {
+      let text = '';
+      fd3?.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        if (text.includes('\n')) resolve(text.trim());
+      });
+    }),
+  );
+  const display = `:${number}`;
+  try {
+    await xvfb.aliveWhile(waitFor(`X display ${display}`, async () => existsSync(`/tmp/.X11-unix/X${number}`) && (await xdpyinfo(display)).length > 0));
+  } catch (err) {
+    await xvfb.stop();
+    throw err;
+  }
+  let windowManager: ManagedProcess | undefined;
+  if (options.windowManager) {
+    windowManager = startProcess('openbox', requireCommand('openbox', 'openbox'), ['--sm-disable'], { env: { ...process.env, DISPLAY: display } });
+    // openbox is up when it has set _NET_SUPPORTING_WM_CHECK on the root window
+    await windowManager.aliveWhile(
+      waitFor('openbox', async () => (await run(requireCommand('xprop', 'x11-utils'), ['-display', display, '-root', '_NET_SUPPORTING_WM_CHECK'])).includes('window id')),
+    );
+  }
+  return {
+    display,
+    xvfb,
+    windowManager,
+    env: { DISPLAY: display },
+    async stop() {
+      await windowManager?.stop();
+      await xvfb.stop();
+    },
+  };
+}
