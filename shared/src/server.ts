@@ -1,17 +1,30 @@
-import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyReply, type FastifySchemaCompiler, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import ajvErrors from 'ajv-errors';
+import Ajv from 'ajv';
 import ajvFormats from 'ajv-formats';
 import type { Logger } from 'pino';
 import { ChildProcesses } from './children.js';
 import { HttpError, ValidationError } from './errors.js';
-import { toValidationIssues } from './validation.js';
+import { MESSAGES_KEYWORD, toValidationIssues } from './validation.js';
 import { authPlugin } from './auth-plugin.js';
 import { healthPlugin, type ReadinessCheck } from './health.js';
 import type { Authenticator } from './auth.js';
 
-/** ajv's Plugin<unknown>: each plugin's own option type is narrower, and we pass none. */
-type AjvPlugin = Parameters<typeof ajvErrors.default>[0] extends infer A ? (ajv: A, options?: unknown) => A : never;
+/**
+ * Two validators: bodies are checked as sent (42 is not a string, "1" is not a number: the spec's messages depend on
+ * it), while query strings, params and headers, which are text on the wire, are coerced to the schema's types.
+ */
+function createValidators() {
+  const make = (coerceTypes: false | 'array') => {
+    const ajv = new Ajv.default({ allErrors: true, coerceTypes, useDefaults: true, removeAdditional: false, keywords: [MESSAGES_KEYWORD] });
+    ajvFormats.default(ajv);
+    return ajv;
+  };
+  const asSent = make(false);
+  const coerced = make('array');
+  const compile: FastifySchemaCompiler<object> = ({ schema, httpPart }) => (httpPart === 'body' ? asSent : coerced).compile(schema);
+  return compile;
+}
 
 export interface ServerOptions {
   logger: Logger;
@@ -38,8 +51,10 @@ function errorHandler(error: FastifyError | Error, request: FastifyRequest, repl
   if (error instanceof ValidationError) return reply.code(422).send({ errors: error.issues });
   if ('validation' in error && error.validation) {
     const context = error.validationContext;
-    const data = context === 'querystring' ? request.query : context === 'params' ? request.params : request.body;
-    return reply.code(422).send({ errors: toValidationIssues(error.validation, context, data) });
+    const part = context === 'querystring' ? 'querystring' : context === 'params' ? 'params' : context === 'headers' ? 'headers' : 'body';
+    const data = part === 'querystring' ? request.query : part === 'params' ? request.params : part === 'headers' ? request.headers : request.body;
+    const schema = request.routeOptions.schema?.[part];
+    return reply.code(422).send({ errors: toValidationIssues(error.validation, context, data, schema) });
   }
   if (error instanceof HttpError) return sendError(reply, error.statusCode, error.message);
   const statusCode = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
@@ -59,15 +74,11 @@ export async function createServer(options: ServerOptions) {
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    disableRequestLogging: false,
-    ajv: {
-      customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false },
-      plugins: [ajvErrors.default as AjvPlugin, ajvFormats.default as AjvPlugin],
-    },
     forceCloseConnections: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('children', new ChildProcesses(options.logger.child({ component: 'children' })));
+  app.setValidatorCompiler(createValidators());
   app.setErrorHandler((error: FastifyError | Error, request, reply) => errorHandler(error, request, reply));
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'Not found'));
   await app.register(healthPlugin, { readiness: options.readiness, timeoutMs: options.readinessTimeoutMs ?? 2000 });

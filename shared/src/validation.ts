@@ -25,29 +25,43 @@ function valueAt(data: unknown, param: string): unknown {
   return current;
 }
 
-/** The first original ajv error behind an ajv-errors `errorMessage` entry tells which param failed. */
-function originalOf(error: FastifySchemaValidationError): FastifySchemaValidationError {
-  const originals = error.params['errors'];
-  return error.keyword === 'errorMessage' && Array.isArray(originals) && originals.length > 0
-    ? (originals[0] as FastifySchemaValidationError)
-    : error;
+/**
+ * The annotation keyword carrying the texts callers compare, per ajv keyword, on the property they describe:
+ * `{ type: 'string', messages: { required: 'No command provided', type: 'Command must be a string' } }`;
+ * `default` covers the keywords not listed.
+ */
+export const MESSAGES_KEYWORD = 'messages';
+
+type SchemaNode = { properties?: Record<string, SchemaNode>; items?: SchemaNode; [MESSAGES_KEYWORD]?: Record<string, string> };
+
+function schemaAt(root: unknown, param: string): SchemaNode | undefined {
+  let node = root as SchemaNode | undefined;
+  for (const key of param.split(/[.[\]]/).filter(Boolean)) {
+    if (!node || typeof node !== 'object') return undefined;
+    node = /^\d+$/.test(key) ? node.items : node.properties?.[key];
+  }
+  return node;
 }
 
 /**
- * Turns fastify's schema errors into abcdesktop's `{ errors: [{ location, param, value?, msg }] }` entries. Messages
- * come from the schema's `errorMessage` (ajv-errors) where the spec fixes them, else from ajv.
+ * Turns fastify's schema errors into abcdesktop's `{ errors: [{ location, param, value?, msg }] }` entries, with
+ * the texts from the schema's `messages` annotations where the spec fixes them, else ajv's. One entry per param.
  */
 export function toValidationIssues(
   errors: FastifySchemaValidationError[],
   context: string | undefined,
   data: unknown,
+  schema: unknown,
 ): ValidationIssue[] {
   const location = locationOf(context);
-  return errors.map((error) => {
-    const original = originalOf(error);
-    const param = paramOf(original.instancePath, original.params['missingProperty']);
+  const issues = new Map<string, ValidationIssue>();
+  for (const error of errors) {
+    const param = paramOf(error.instancePath, error.params['missingProperty']);
+    if (issues.has(param)) continue;
+    const messages = schemaAt(schema, param)?.[MESSAGES_KEYWORD];
+    const msg = messages?.[error.keyword] ?? messages?.['default'] ?? error.message ?? 'Invalid value';
     const value = valueAt(data, param);
-    const msg = error.message ?? 'Invalid value';
-    return value === undefined ? { location, param, msg } : { location, param, value, msg };
-  });
+    issues.set(param, value === undefined ? { location, param, msg } : { location, param, value, msg });
+  }
+  return [...issues.values()];
 }

@@ -36,6 +36,8 @@ export interface StartAgentOptions {
   /** The script to run; defaults to the agent's built entry point, what `npm start -w agents/<name>` runs. */
   entry?: string;
   port?: number;
+  /** The env variable carrying the port, when `name` is not one of the kit's agents. */
+  portEnv?: string;
 }
 
 /** Starts an agent as a child process on a free loopback port, as `npm start -w agents/<name>` would, and waits for it. */
@@ -45,7 +47,7 @@ export async function startAgent(name: AgentName | string, options: StartAgentOp
   if (!existsSync(entry)) throw new Error(`${entry} does not exist: run \`npm run build\` first`);
   const host = '127.0.0.1';
   const port = options.port ?? (await freePort(host));
-  const portEnv = name in AGENT_PORTS ? AGENT_PORTS[name as AgentName].env : 'PORT';
+  const portEnv = options.portEnv ?? (name in AGENT_PORTS ? AGENT_PORTS[name as AgentName].env : 'PORT');
   const env = { ...process.env, CONTAINER_IP_ADDR: host, [portEnv]: String(port), LOG_LEVEL: 'info', ...options.env };
   const child = startProcess(name, process.execPath, [entry], { env, cwd: dirname(entry) });
   const url = `http://${host}:${port}`;
@@ -65,7 +67,7 @@ export async function startAgent(name: AgentName | string, options: StartAgentOp
     await child.aliveWhile(waitFor(`${name} ${probe}`, async () => (await get(probe)).status === 200, options.timeoutMs ?? 15_000));
   } catch (err) {
     await child.stop();
-    throw new Error(`${(err as Error).message}\n--- ${name} output ---\n${child.output}`);
+    throw new Error(`${(err as Error).message}\n--- ${name} output ---\n${child.output}`, { cause: err });
   }
   return {
     name,

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { Type } from 'typebox';
+import { agentPort, busUrl, ConfigError, loadConfig } from '../src/index.js';
+
+describe('loadConfig', () => {
+  it('applies abcdesktop defaults and the agent schema', () => {
+    const config = loadConfig({ MAX_THINGS: Type.Integer({ default: 5 }) }, { AUTH_TOKEN: 'x'.repeat(16) });
+    expect(config.CONTAINER_IP_ADDR).toBe('127.0.0.1');
+    expect(config.AUTH_MODE).toBe('token');
+    expect(config.BROADCAST_SERVICE_TCP_PORT).toBe(29784);
+    expect(config.MAX_THINGS).toBe(5);
+    expect(busUrl(config)).toBe('ws://127.0.0.1:29784/');
+  });
+
+  it('reads numbers from env text and reports bad values', () => {
+    const config = loadConfig({ MAX_THINGS: Type.Integer({ default: 5 }) }, { AUTH_TOKEN: 'x'.repeat(16), MAX_THINGS: '9' });
+    expect(config.MAX_THINGS).toBe(9);
+    expect(() => loadConfig({ MAX_THINGS: Type.Integer() }, { AUTH_TOKEN: 'x'.repeat(16), MAX_THINGS: 'lots' })).toThrow(ConfigError);
+    expect(() => loadConfig({}, { AUTH_TOKEN: 'x'.repeat(16), AUTH_MODE: 'none' })).toThrow(/AUTH_MODE/);
+  });
+
+  it('refuses token mode without a secret or key, and accepts abcdesktop mode without one', () => {
+    expect(() => loadConfig({}, {})).toThrow(/AUTH_TOKEN/);
+    expect(() => loadConfig({}, { AUTH_TOKEN: 'short' })).toThrow(ConfigError);
+    expect(loadConfig({}, { AUTH_MODE: 'abcdesktop' }).AUTH_MODE).toBe('abcdesktop');
+  });
+
+  it('takes each agent port from its abcdesktop variable', () => {
+    expect(agentPort('spawner', {})).toBe(29786);
+    expect(agentPort('webshell', { PORT: '3000' })).toBe(3000);
+    expect(agentPort('filer', { FILE_SERVICE_TCP_PORT: '1' })).toBe(1);
+    expect(() => agentPort('broadcast', { BROADCAST_SERVICE_TCP_PORT: '70000' })).toThrow(ConfigError);
+  });
+});

@@ -1,0 +1,109 @@
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Type } from 'typebox';
+import { createLogger, createServer, HttpError, tokenAuthenticator, ValidationError, type AgentServer } from '../src/index.js';
+
+const TOKEN = 'server-test-token-123';
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+function logSink() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  return { lines, stream };
+}
+
+let app: AgentServer | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+async function build(readiness: () => Promise<void> = async () => {}) {
+  const sink = logSink();
+  app = await createServer({ logger: createLogger({ name: 't', destination: sink.stream }), authenticator: tokenAuthenticator({ AUTH_TOKEN: TOKEN }), readiness, readinessTimeoutMs: 200 });
+  return { app, sink };
+}
+
+describe('createServer', () => {
+  it('maps schema errors to the abcdesktop 422 shape, one entry per param, with the spec texts', async () => {
+    const { app } = await build();
+    app.post('/spawn', {
+      schema: {
+        body: Type.Object({
+          command: Type.String({ messages: { required: 'No command provided', type: 'Command must be a string' } }),
+          windowsid: Type.Optional(Type.Array(Type.Integer({ messages: { type: 'All windowsid must be number' } }), { minItems: 1 })),
+        }),
+      },
+    }, async () => ({ code: 200, data: 'ok' }));
+    const missing = await app.inject({ method: 'POST', url: '/spawn', headers: auth, payload: {} });
+    expect(missing.statusCode).toBe(422);
+    expect(missing.json()).toEqual({ errors: [{ location: 'body', param: 'command', msg: 'No command provided' }] });
+    const typed = await app.inject({ method: 'POST', url: '/spawn', headers: auth, payload: { command: 1, windowsid: [1, 'x'] } });
+    expect(typed.json()).toEqual({
+      errors: [
+        { location: 'body', param: 'command', value: 1, msg: 'Command must be a string' },
+        { location: 'body', param: 'windowsid[1]', value: 'x', msg: 'All windowsid must be number' },
+      ],
+    });
+  });
+
+  it('coerces query strings but not bodies', async () => {
+    const { app } = await build();
+    app.post('/size', { schema: { querystring: Type.Object({ cols: Type.Integer({ messages: { required: 'No cols provided', type: 'Cols must be a number' } }) }) } },
+      async (request) => ({ cols: request.query.cols }));
+    expect((await app.inject({ method: 'POST', url: '/size?cols=80', headers: auth })).json()).toEqual({ cols: 80 });
+    expect((await app.inject({ method: 'POST', url: '/size?cols=eighty', headers: auth })).json()).toEqual({
+      errors: [{ location: 'query', param: 'cols', value: 'eighty', msg: 'Cols must be a number' }],
+    });
+  });
+
+  it('answers HttpError and ValidationError thrown by handlers, and hides unexpected errors', async () => {
+    const { app, sink } = await build();
+    app.get('/gone', async () => {
+      throw new HttpError(404, 'Unknow image x');
+    });
+    app.get('/bad', async () => {
+      throw new ValidationError([{ location: 'body', param: 'windowsid', value: [9], msg: 'Unknow window_id [9]' }]);
+    });
+    app.get('/boom', async () => {
+      throw new Error('secret internals');
+    });
+    expect((await app.inject({ url: '/gone', headers: auth })).json()).toEqual({ code: 404, data: 'Unknow image x' });
+    const bad = await app.inject({ url: '/bad', headers: auth });
+    expect(bad.statusCode).toBe(422);
+    expect(bad.json()).toEqual({ errors: [{ location: 'body', param: 'windowsid', value: [9], msg: 'Unknow window_id [9]' }] });
+    const boom = await app.inject({ url: '/boom', headers: auth });
+    expect(boom.statusCode).toBe(500);
+    expect(boom.json()).toEqual({ code: 500, data: 'Internal server error' });
+    expect(sink.lines.join('')).toContain('secret internals');
+  });
+
+  it('keeps probes open, requires credentials elsewhere, and never logs them', async () => {
+    const { app, sink } = await build();
+    app.get('/private', async () => ({ ok: true }));
+    expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/private' })).statusCode).toBe(401);
+    expect((await app.inject({ url: `/private?jwt_token=${TOKEN}` })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/private', headers: auth })).statusCode).toBe(200);
+    expect(sink.lines.join('')).not.toContain(TOKEN);
+  });
+
+  it('reports readiness from the check, with its reason and a timeout', async () => {
+    let failure: string | undefined = 'no display';
+    const { app } = await build(async () => {
+      if (failure === 'hang') await new Promise(() => {});
+      if (failure) throw new Error(failure);
+    });
+    expect((await app.inject({ url: '/readyz' })).json()).toEqual({ ready: false, reason: 'no display' });
+    failure = 'hang';
+    expect((await app.inject({ url: '/readyz' })).json()).toEqual({ ready: false, reason: 'readiness check timed out after 200 ms' });
+    failure = undefined;
+    const ok = await app.inject({ url: '/readyz' });
+    expect(ok.statusCode).toBe(200);
+  });
+});

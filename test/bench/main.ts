@@ -1,0 +1,50 @@
+// npm run bench: runs every suite found in the built packages (agents/*/dist/bench/*.bench.js and this package's
+// suites) and prints one table: each figure beside its same-run reference, the ratio, and the target.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { repoRoot } from '../harness/agent.js';
+import { meetsTarget, type BenchResult, type BenchSuite } from './types.js';
+
+function suiteFiles(root: string): string[] {
+  const dirs = [join(root, 'test', 'dist', 'bench', 'suites')];
+  const agents = join(root, 'agents');
+  if (existsSync(agents)) for (const name of readdirSync(agents)) dirs.push(join(agents, name, 'dist', 'bench'));
+  return dirs.filter(existsSync).flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.bench.js')).map((f) => join(dir, f)));
+}
+
+const fmt = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(3));
+
+function describeTarget(result: BenchResult): string {
+  const parts: string[] = [];
+  const { ratio, value } = result.target ?? {};
+  if (ratio?.max !== undefined) parts.push(`ratio <= ${ratio.max}`);
+  if (ratio?.min !== undefined) parts.push(`ratio >= ${ratio.min}`);
+  if (value?.max !== undefined) parts.push(`<= ${value.max} ${result.unit}`);
+  if (value?.min !== undefined) parts.push(`>= ${value.min} ${result.unit}`);
+  return parts.join(', ') || '-';
+}
+
+function printTable(rows: string[][]): void {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  for (const [n, row] of rows.entries()) {
+    console.log(row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(' | '));
+    if (n === 0) console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
+  }
+}
+
+const only = process.argv[2];
+const rows: string[][] = [['suite', 'measure', 'value', 'reference', 'reference value', 'ratio', 'target', 'met']];
+let missed = 0;
+for (const file of suiteFiles(repoRoot())) {
+  const suite = ((await import(pathToFileURL(file).href)) as { default: BenchSuite }).default;
+  if (only && !suite.name.includes(only)) continue;
+  console.error(`running ${suite.name}...`);
+  for (const r of await suite.run()) {
+    const met = meetsTarget(r);
+    if (met === false) missed += 1;
+    rows.push([suite.name, r.measure, `${fmt(r.value)} ${r.unit}`, r.reference.name, `${fmt(r.reference.value)} ${r.unit}`, fmt(r.value / r.reference.value), describeTarget(r), met === undefined ? '-' : met ? 'yes' : 'NO']);
+  }
+}
+printTable(rows);
+if (missed > 0) console.log(`\n${missed} figure(s) missed their target`);
