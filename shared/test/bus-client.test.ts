@@ -27,7 +27,7 @@ async function startServer(port = 0): Promise<{ wss: WebSocketServer; port: numb
         wss.close(() => resolve());
       }),
   );
-  return { wss, port: typeof address === 'object' ? address.port : 0, received, headers, sockets };
+  return { wss, port: typeof address === 'object' && address ? address.port : 0, received, headers, sockets };
 }
 
 const until = async (cond: () => boolean, ms = 5000) => {

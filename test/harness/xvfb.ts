@@ -29,7 +29,8 @@ export async function xdpyinfo(display: string): Promise<string> {
  */
 export async function startXvfb(options: XvfbOptions = {}): Promise<XServer> {
   const xvfbPath = requireCommand('Xvfb', 'xvfb');
-  const xvfb = startProcess('Xvfb', xvfbPath, ['-displayfd', '3', '-screen', '0', options.screen ?? '1280x800x24', '-nolisten', 'tcp'], {
+  // -noreset: by default Xvfb resets when its last client leaves, and a client connecting during that reset fails
+  const xvfb = startProcess('Xvfb', xvfbPath, ['-displayfd', '3', '-screen', '0', options.screen ?? '1280x800x24', '-nolisten', 'tcp', '-noreset'], {
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
   });
   const fd3 = xvfb.child.stdio[3];

@@ -5,8 +5,9 @@ import { MissingComponentError, requireCommand, startCups, startPulse, startXvfb
 
 function getPrinterAttributes(uri: string): Promise<Record<string, unknown>> {
   const printer = new ipp.Printer(uri);
+  const request: ipp.GetPrinterAttributesRequest = { 'operation-attributes-tag': { 'requesting-user-name': 'test', 'requested-attributes': ['all'] } };
   return new Promise((resolve, reject) => {
-    printer.execute('Get-Printer-Attributes', { 'operation-attributes-tag': { 'requested-attributes': ['printer-state', 'printer-name', 'printer-is-accepting-jobs'] } }, (err, res) => {
+    printer.execute('Get-Printer-Attributes', request, (err, res) => {
       if (err) reject(err);
       else resolve(res as unknown as Record<string, unknown>);
     });
