@@ -1,5 +1,5 @@
 import closeWithGrace from 'close-with-grace';
-import type { FastifyInstance } from 'fastify';
+import type { AgentServer } from './server.js';
 import type { TProperties } from 'typebox';
 import { createAuthenticator, type Authenticator } from './auth.js';
 import { agentPort, ConfigError, loadConfig, type AgentConfig, type AgentName } from './config.js';
@@ -16,14 +16,14 @@ export interface AgentDefinition<P extends TProperties> {
   /** The agent's own settings, beside the common ones and its port. */
   env: P;
   /** Builds the server with its real dependencies; never listens. */
-  build(context: AgentContext<AgentConfig<P>>): Promise<FastifyInstance>;
+  build(context: AgentContext<AgentConfig<P>>): Promise<AgentServer>;
 }
 
 /**
  * The whole life of an agent process: read env (exit 1 on a bad one), build, listen on CONTAINER_IP_ADDR and the
  * agent's port, and on SIGTERM/SIGINT close everything (sockets, children) and exit 0; exit 1 past SHUTDOWN_GRACE_MS.
  */
-export async function runAgent<P extends TProperties>(definition: AgentDefinition<P>): Promise<FastifyInstance> {
+export async function runAgent<P extends TProperties>(definition: AgentDefinition<P>): Promise<AgentServer> {
   let config: AgentConfig<P>;
   let port: number;
   try {

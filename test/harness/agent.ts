@@ -13,6 +13,14 @@ export function repoRoot(from = dirname(fileURLToPath(import.meta.url))): string
   throw new Error(`no workspace root above ${from}`);
 }
 
+/** The agent's built entry point: its package.json "main", what `npm start -w agents/<name>` runs. */
+export function agentEntry(root: string, name: string): string {
+  const manifest = join(root, 'agents', name, 'package.json');
+  if (!existsSync(manifest)) throw new Error(`no agent named ${name} in ${join(root, 'agents')}`);
+  const { main } = JSON.parse(readFileSync(manifest, 'utf8')) as { main?: string };
+  return join(root, 'agents', name, main ?? 'dist/src/main.js');
+}
+
 export interface RunningAgent {
   name: string;
   port: number;
@@ -43,7 +51,7 @@ export interface StartAgentOptions {
 /** Starts an agent as a child process on a free loopback port, as `npm start -w agents/<name>` would, and waits for it. */
 export async function startAgent(name: AgentName | string, options: StartAgentOptions = {}): Promise<RunningAgent> {
   const root = repoRoot();
-  const entry = options.entry ?? join(root, 'agents', name, 'dist', 'main.js');
+  const entry = options.entry ?? agentEntry(root, name);
   if (!existsSync(entry)) throw new Error(`${entry} does not exist: run \`npm run build\` first`);
   const host = '127.0.0.1';
   const port = options.port ?? (await freePort(host));
