@@ -1,0 +1,203 @@
+import WebSocket from 'ws';
+import type { Logger } from '@desktop-agents/kit';
+import { counterFrame, keepaliveFrame, noRecipientFrame, parseFrame, routeOf, withoutCredentials } from './messages.js';
+
+export interface BusSettings {
+  keepaliveMs: number;
+  heartbeatMs: number;
+  /** Unsent bytes to one client above which frames to it are shed. */
+  maxBufferedBytes: number;
+  /** A client over maxBufferedBytes for this long is disconnected. */
+  stallTimeoutMs: number;
+}
+
+interface Client {
+  id: number;
+  socket: WebSocket;
+  /** Another agent of the pod (cookie, or the pod's address in abcdesktop mode): not counted as a browser. */
+  local: boolean;
+  /** Last time it connected or sent a frame: picks the unicast target. */
+  lastActive: number;
+  awaitingPong: boolean;
+  /** Since when its unsent bytes have been over the bound, if they are. */
+  overSince: number | undefined;
+  shed: number;
+  log: Logger;
+}
+
+export interface BusStats {
+  browsers: number;
+  locals: number;
+  /** Frames not sent to a slow client, since start. */
+  shed: number;
+  /** Clients disconnected for staying over the send bound. */
+  dropped: number;
+}
+
+/**
+ * Every client of the desktop bus and the rules between them: which frames are relayed to all, which to one
+ * browser, the browser counter, keepalive and heartbeat, and the per-client send bound (see README: backpressure).
+ */
+export class Bus {
+  readonly #clients = new Set<Client>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  #nextId = 1;
+  #closing = false;
+  #shed = 0;
+  #dropped = 0;
+
+  constructor(
+    private readonly settings: BusSettings,
+    private readonly log: Logger,
+  ) {
+    this.#timers.push(setInterval(() => this.#keepalive(), settings.keepaliveMs));
+    this.#timers.push(setInterval(() => this.#heartbeat(), settings.heartbeatMs));
+    for (const t of this.#timers) t.unref();
+    this.#keepalive();
+  }
+
+  get accepting(): boolean {
+    return !this.#closing;
+  }
+
+  stats(): BusStats {
+    let browsers = 0;
+    for (const c of this.#clients) if (!c.local && c.socket.readyState === WebSocket.OPEN) browsers += 1;
+    return { browsers, locals: this.#clients.size - browsers, shed: this.#shed, dropped: this.#dropped };
+  }
+
+  /** Takes an authenticated socket; its handlers are attached before any frame can arrive. */
+  join(socket: WebSocket, local: boolean): void {
+    if (this.#closing) {
+      socket.close(1001, 'server shutting down');
+      return;
+    }
+    const id = this.#nextId++;
+    const client: Client = { id, socket, local, lastActive: Date.now(), awaitingPong: false, overSince: undefined, shed: 0, log: this.log.child({ client: id, local }) };
+    this.#clients.add(client);
+    socket.on('message', (data, isBinary) => this.#onFrame(client, data, isBinary));
+    socket.on('pong', () => {
+      client.awaitingPong = false;
+    });
+    socket.on('error', (err) => client.log.info({ err: { message: err.message } }, 'client socket error'));
+    socket.on('close', (code) => {
+      this.#clients.delete(client);
+      client.log.info({ code, shed: client.shed }, 'client left');
+      if (!local && !this.#closing) this.#sendCounter();
+    });
+    client.log.info('client joined');
+    if (!local) this.#sendCounter();
+  }
+
+  /** Closes every client with 1001 and waits (bounded) for them to go. */
+  async close(waitMs = 1000): Promise<void> {
+    this.#closing = true;
+    for (const t of this.#timers) clearInterval(t);
+    const gone = [...this.#clients].map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.socket.readyState === WebSocket.CLOSED) return resolve();
+          c.socket.once('close', () => resolve());
+          c.socket.close(1001, 'server shutting down');
+        }),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(gone), new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
+    for (const c of this.#clients) c.socket.terminate();
+  }
+
+  #onFrame(client: Client, data: WebSocket.RawData, isBinary: boolean): void {
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as Buffer).toString('utf8');
+    const parsed = parseFrame(text);
+    if (!parsed.ok) {
+      client.log.info({ reason: parsed.reason, isBinary }, 'bad frame, closing client');
+      client.socket.close(1003, parsed.reason);
+      return;
+    }
+    client.lastActive = Date.now();
+    const { message } = parsed;
+    switch (routeOf(message.method)) {
+      case 'broadcast':
+        this.#sendToAll(JSON.stringify(withoutCredentials(message)));
+        break;
+      case 'unicast':
+        this.#unicast(client, message.method, JSON.stringify(withoutCredentials(message)));
+        break;
+      case 'counter':
+        this.#sendCounter();
+        break;
+      case 'ignored':
+        client.log.debug({ method: message.method }, 'unknown method ignored');
+        break;
+    }
+  }
+
+  /** The most recently active open browser client other than the sender; the sender hears of it when there is none. */
+  #unicast(sender: Client, method: string, frame: string): void {
+    let target: Client | undefined;
+    for (const c of this.#clients) {
+      if (c === sender || c.local || c.socket.readyState !== WebSocket.OPEN) continue;
+      if (!target || c.lastActive >= target.lastActive) target = c;
+    }
+    if (target) this.#send(target, frame);
+    else {
+      sender.log.info({ method }, 'unicast frame has no recipient');
+      this.#send(sender, noRecipientFrame(method));
+    }
+  }
+
+  #sendCounter(): void {
+    this.#sendToAll(counterFrame(this.stats().browsers));
+  }
+
+  #keepalive(): void {
+    this.#sendToAll(keepaliveFrame());
+  }
+
+  #sendToAll(frame: string): void {
+    for (const c of this.#clients) this.#send(c, frame);
+  }
+
+  /**
+   * Backpressure policy: a frame to a client whose unsent bytes exceed maxBufferedBytes is shed (not queued), and a
+   * client that stays over the bound for stallTimeoutMs is terminated. Other clients never wait for it.
+   */
+  #send(client: Client, frame: string): void {
+    const { socket } = client;
+    if (socket.readyState !== WebSocket.OPEN) return;
+    if (socket.bufferedAmount > this.settings.maxBufferedBytes) {
+      const now = Date.now();
+      client.overSince ??= now;
+      client.shed += 1;
+      this.#shed += 1;
+      if (now - client.overSince >= this.settings.stallTimeoutMs) this.#drop(client);
+      return;
+    }
+    client.overSince = undefined;
+    socket.send(frame);
+  }
+
+  #drop(client: Client): void {
+    this.#dropped += 1;
+    client.log.warn({ shed: client.shed, bufferedAmount: client.socket.bufferedAmount }, 'client not reading, disconnected');
+    client.socket.terminate();
+  }
+
+  #heartbeat(): void {
+    const now = Date.now();
+    for (const c of this.#clients) {
+      if (c.awaitingPong) {
+        c.log.info('no pong, dropping client');
+        c.socket.terminate();
+        continue;
+      }
+      if (c.overSince !== undefined && now - c.overSince >= this.settings.stallTimeoutMs) {
+        this.#drop(c);
+        continue;
+      }
+      c.awaitingPong = true;
+      c.socket.ping();
+    }
+  }
+}
