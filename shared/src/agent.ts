@@ -1,8 +1,8 @@
 import closeWithGrace from 'close-with-grace';
 import type { AgentServer } from './server.js';
-import type { TProperties } from 'typebox';
+
 import { createAuthenticator, type Authenticator } from './auth.js';
-import { agentPort, ConfigError, loadConfig, type AgentConfig, type AgentName } from './config.js';
+import { agentPort, ConfigError, loadConfig, type AgentConfig, type AgentName, type EnvSettings } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 
 export interface AgentContext<C> {
@@ -11,7 +11,7 @@ export interface AgentContext<C> {
   authenticator: Authenticator;
 }
 
-export interface AgentDefinition<P extends TProperties> {
+export interface AgentDefinition<P extends EnvSettings> {
   name: AgentName;
   /** The agent's own settings, beside the common ones and its port. */
   env: P;
@@ -23,7 +23,7 @@ export interface AgentDefinition<P extends TProperties> {
  * The whole life of an agent process: read env (exit 1 on a bad one), build, listen on CONTAINER_IP_ADDR and the
  * agent's port, and on SIGTERM/SIGINT close everything (sockets, children) and exit 0; exit 1 past SHUTDOWN_GRACE_MS.
  */
-export async function runAgent<P extends TProperties>(definition: AgentDefinition<P>): Promise<AgentServer> {
+export async function runAgent<P extends EnvSettings>(definition: AgentDefinition<P>): Promise<AgentServer> {
   let config: AgentConfig<P>;
   let port: number;
   try {

@@ -1,7 +1,6 @@
 import { createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { jwtVerify } from 'jose';
 import type { CommonConfig } from './config.js';
 
 /** What a caller showed us, taken from an HTTP request or a WebSocket upgrade. */
@@ -81,6 +80,8 @@ export function parsePublicKey(pem: string): KeyObject {
 
 export function tokenAuthenticator(config: Pick<CommonConfig, 'AUTH_TOKEN' | 'JWT_PUBLIC_KEY' | 'BROADCAST_COOKIE'>): Authenticator {
   const key = config.JWT_PUBLIC_KEY ? parsePublicKey(config.JWT_PUBLIC_KEY) : undefined;
+  // jose is loaded only when a key is configured: agents on a shared secret do not carry it in memory
+  const verifier = key ? import('jose').then((jose) => (token: string) => jose.jwtVerify(token, key)) : undefined;
   return {
     async authenticate(caller) {
       if (cookieMatches(caller, config.BROADCAST_COOKIE)) return { ok: true, principal: { kind: 'local' } };
@@ -88,9 +89,9 @@ export function tokenAuthenticator(config: Pick<CommonConfig, 'AUTH_TOKEN' | 'JW
       if (tokens.length === 0) return { ok: false, reason: 'missing credentials' };
       for (const token of tokens) {
         if (config.AUTH_TOKEN && sameSecret(token, config.AUTH_TOKEN)) return { ok: true, principal: { kind: 'token' } };
-        if (key && token.split('.').length === 3) {
+        if (verifier && token.split('.').length === 3) {
           try {
-            const { payload } = await jwtVerify(token, key);
+            const { payload } = await (await verifier)(token);
             return { ok: true, principal: { kind: 'jwt', subject: payload.sub } };
           } catch {
             // try the next presented token

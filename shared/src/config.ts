@@ -1,5 +1,4 @@
-import { envSchema } from 'env-schema';
-import { Type, type Static, type TObject, type TProperties } from 'typebox';
+import Ajv from 'ajv';
 
 /** abcdesktop's port variables and their defaults: one table, used by every agent and by the pod runner. */
 export const AGENT_PORTS = {
@@ -13,48 +12,69 @@ export const AGENT_PORTS = {
 
 export type AgentName = keyof typeof AGENT_PORTS;
 
-/** Settings every agent reads, with abcdesktop's variable names. */
-export const CommonEnv = {
-  CONTAINER_IP_ADDR: Type.String({ default: '127.0.0.1', minLength: 1 }),
-  LOG_LEVEL: Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-    { default: 'info' },
-  ),
-  HOME: Type.String({ default: '/root', minLength: 1 }),
-  DISPLAY: Type.String({ default: ':0' }),
-  AUTH_MODE: Type.Union([Type.Literal('token'), Type.Literal('abcdesktop')], { default: 'token' }),
-  AUTH_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
-  JWT_PUBLIC_KEY: Type.Optional(Type.String({ minLength: 1 })),
-  BROADCAST_COOKIE: Type.Optional(Type.String({ minLength: 1 })),
-  BROADCAST_SERVICE_TCP_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: AGENT_PORTS.broadcast.port }),
-  /** Where the bus is; defaults to ws://CONTAINER_IP_ADDR:BROADCAST_SERVICE_TCP_PORT as in abcdesktop. */
-  BROADCAST_SERVICE_URL: Type.Optional(Type.String({ minLength: 1 })),
-  NGINX_SERVICE_HOST: Type.Optional(Type.String()),
-  HTTP_ROUTER_SERVICE_HOST: Type.Optional(Type.String()),
-  DISABLE_REMOTEIP_FILTERING: Type.Optional(Type.String()),
-  SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+/**
+ * One env setting as a JSON schema. Plain objects (not a schema builder) keep start-up memory low: a setting with a
+ * `default` is always present; one without may be undefined.
+ */
+export type EnvSetting =
+  | { type: 'string'; default?: string; minLength?: number; enum?: readonly string[]; description?: string }
+  | { type: 'integer'; default?: number; minimum?: number; maximum?: number; description?: string }
+  | { type: 'boolean'; default?: boolean; description?: string };
+
+export type EnvSettings = Record<string, EnvSetting>;
+
+type ValueOf<S> = S extends { enum: readonly (infer E)[] } ? E : S extends { type: 'integer' } ? number : S extends { type: 'boolean' } ? boolean : string;
+
+/** The typed config an env schema describes. */
+export type ConfigOf<P extends EnvSettings> = { readonly [K in keyof P as P[K] extends { default: unknown } ? K : never]: ValueOf<P[K]> } & {
+  readonly [K in keyof P as P[K] extends { default: unknown } ? never : K]?: ValueOf<P[K]>;
 };
 
-export type CommonConfig = Static<TObject<typeof CommonEnv>>;
+/** Settings every agent reads, with abcdesktop's variable names. */
+export const CommonEnv = {
+  CONTAINER_IP_ADDR: { type: 'string', default: '127.0.0.1', minLength: 1 },
+  LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+  HOME: { type: 'string', default: '/root', minLength: 1 },
+  DISPLAY: { type: 'string', default: ':0' },
+  AUTH_MODE: { type: 'string', enum: ['token', 'abcdesktop'], default: 'token' },
+  AUTH_TOKEN: { type: 'string', minLength: 16 },
+  JWT_PUBLIC_KEY: { type: 'string', minLength: 1 },
+  BROADCAST_COOKIE: { type: 'string', minLength: 1 },
+  BROADCAST_SERVICE_TCP_PORT: { type: 'integer', minimum: 1, maximum: 65535, default: AGENT_PORTS.broadcast.port },
+  /** Where the bus is; defaults to ws://CONTAINER_IP_ADDR:BROADCAST_SERVICE_TCP_PORT/ as in abcdesktop. */
+  BROADCAST_SERVICE_URL: { type: 'string', minLength: 1 },
+  NGINX_SERVICE_HOST: { type: 'string' },
+  HTTP_ROUTER_SERVICE_HOST: { type: 'string' },
+  DISABLE_REMOTEIP_FILTERING: { type: 'string' },
+  SHUTDOWN_GRACE_MS: { type: 'integer', minimum: 100, default: 10_000 },
+} as const satisfies EnvSettings;
+
+export type CommonConfig = ConfigOf<typeof CommonEnv>;
+export type AgentConfig<P extends EnvSettings> = CommonConfig & ConfigOf<P>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
 /**
- * Reads the environment once at start-up against one schema: the common settings plus the agent's own.
- * Every problem is reported together; callers exit non-zero on ConfigError.
+ * Reads the environment once at start-up against one schema: the common settings plus the agent's own. Text is
+ * coerced to the declared types, defaults filled in, and every problem reported together in one ConfigError.
  */
-export type AgentConfig<P extends TProperties> = CommonConfig & Static<TObject<P>>;
-
-export function loadConfig<P extends TProperties>(agentEnv: P, env: NodeJS.ProcessEnv = process.env): AgentConfig<P> {
-  const schema = Type.Object({ ...CommonEnv, ...agentEnv });
-  let config: AgentConfig<P>;
-  try {
-    config = envSchema<AgentConfig<P>>({ schema, data: { ...env }, dotenv: false });
-  } catch (err) {
-    throw new ConfigError(`invalid environment: ${(err as Error).message}`);
+export function loadConfig<P extends EnvSettings>(agentEnv: P, env: NodeJS.ProcessEnv = process.env): AgentConfig<P> {
+  const properties: EnvSettings = { ...CommonEnv, ...agentEnv };
+  const data: Record<string, unknown> = {};
+  for (const name of Object.keys(properties)) {
+    const value = env[name];
+    // an empty variable counts as unset, as in shell `${X:-default}`
+    if (value !== undefined && value !== '') data[name] = value;
   }
+  const ajv = new Ajv.default({ coerceTypes: true, useDefaults: true, allErrors: true });
+  const validate = ajv.compile({ type: 'object', properties });
+  if (!validate(data)) {
+    const problems = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1) || 'env'} ${e.message ?? 'is invalid'}`);
+    throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
+  }
+  const config = data as AgentConfig<P>;
   if (config.AUTH_MODE === 'token' && !config.AUTH_TOKEN && !config.JWT_PUBLIC_KEY) {
     throw new ConfigError('AUTH_MODE=token needs AUTH_TOKEN (shared secret, 16+ chars) or JWT_PUBLIC_KEY (PEM)');
   }

@@ -20,9 +20,11 @@ function createValidators() {
     ajvFormats.default(ajv);
     return ajv;
   };
-  const asSent = make(false);
-  const coerced = make('array');
-  const compile: FastifySchemaCompiler<object> = ({ schema, httpPart }) => (httpPart === 'body' ? asSent : coerced).compile(schema);
+  // made on first use: an agent without schemas never builds them
+  let asSent: Ajv.default | undefined;
+  let coerced: Ajv.default | undefined;
+  const compile: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>
+    httpPart === 'body' ? (asSent ??= make(false)).compile(schema) : (coerced ??= make('array')).compile(schema);
   return compile;
 }
 

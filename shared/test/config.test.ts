@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Type } from 'typebox';
 import { agentPort, busUrl, ConfigError, loadConfig } from '../src/index.js';
 
 describe('loadConfig', () => {
   it('applies abcdesktop defaults and the agent schema', () => {
-    const config = loadConfig({ MAX_THINGS: Type.Integer({ default: 5 }) }, { AUTH_TOKEN: 'x'.repeat(16) });
+    const config = loadConfig({ MAX_THINGS: { type: 'integer', default: 5 } } as const, { AUTH_TOKEN: 'x'.repeat(16) });
     expect(config.CONTAINER_IP_ADDR).toBe('127.0.0.1');
     expect(config.AUTH_MODE).toBe('token');
     expect(config.BROADCAST_SERVICE_TCP_PORT).toBe(29784);
@@ -13,9 +12,9 @@ describe('loadConfig', () => {
   });
 
   it('reads numbers from env text and reports bad values', () => {
-    const config = loadConfig({ MAX_THINGS: Type.Integer({ default: 5 }) }, { AUTH_TOKEN: 'x'.repeat(16), MAX_THINGS: '9' });
+    const config = loadConfig({ MAX_THINGS: { type: 'integer', default: 5 } } as const, { AUTH_TOKEN: 'x'.repeat(16), MAX_THINGS: '9' });
     expect(config.MAX_THINGS).toBe(9);
-    expect(() => loadConfig({ MAX_THINGS: Type.Integer() }, { AUTH_TOKEN: 'x'.repeat(16), MAX_THINGS: 'lots' })).toThrow(ConfigError);
+    expect(() => loadConfig({ MAX_THINGS: { type: 'integer' } } as const, { AUTH_TOKEN: 'x'.repeat(16), MAX_THINGS: 'lots' })).toThrow(ConfigError);
     expect(() => loadConfig({}, { AUTH_TOKEN: 'x'.repeat(16), AUTH_MODE: 'none' })).toThrow(/AUTH_MODE/);
   });
 

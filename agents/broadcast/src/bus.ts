@@ -156,14 +156,16 @@ export class Bus {
   }
 
   #sendToAll(frame: string): void {
-    for (const c of this.#clients) this.#send(c, frame);
+    // encoded once: ws would otherwise turn the string into bytes again for every client
+    const bytes = Buffer.from(frame);
+    for (const c of this.#clients) this.#send(c, bytes);
   }
 
   /**
    * Backpressure policy: a frame to a client whose unsent bytes exceed maxBufferedBytes is shed (not queued), and a
    * client that stays over the bound for stallTimeoutMs is terminated. Other clients never wait for it.
    */
-  #send(client: Client, frame: string): void {
+  #send(client: Client, frame: string | Buffer): void {
     const { socket } = client;
     if (socket.readyState !== WebSocket.OPEN) return;
     if (socket.bufferedAmount > this.settings.maxBufferedBytes) {
@@ -175,7 +177,7 @@ export class Bus {
       return;
     }
     client.overSince = undefined;
-    socket.send(frame);
+    socket.send(frame, { binary: false });
   }
 
   #drop(client: Client): void {

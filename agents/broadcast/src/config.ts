@@ -1,15 +1,15 @@
-import { Type } from 'typebox';
+import type { EnvSettings } from '@desktop-agents/kit';
 
 /** The bus's own settings (beside the kit's common ones and BROADCAST_SERVICE_TCP_PORT). */
 export const BroadcastEnv = {
   /** Period of the `keepalive` frame sent to every client. */
-  BROADCAST_KEEPALIVE_MS: Type.Integer({ minimum: 10, default: 30_000 }),
+  BROADCAST_KEEPALIVE_MS: { type: 'integer', minimum: 10, default: 30_000 },
   /** Period of the WebSocket ping; a client that has not answered the previous ping is dropped. */
-  BROADCAST_HEARTBEAT_MS: Type.Integer({ minimum: 10, default: 30_000 }),
+  BROADCAST_HEARTBEAT_MS: { type: 'integer', minimum: 10, default: 30_000 },
   /** Largest frame accepted from a client; larger ones close it with 1009. */
-  BROADCAST_MAX_FRAME_BYTES: Type.Integer({ minimum: 256, default: 64 * 1024 }),
+  BROADCAST_MAX_FRAME_BYTES: { type: 'integer', minimum: 256, default: 64 * 1024 },
   /** Bytes waiting to be sent to one client above which frames to it are shed. */
-  BROADCAST_MAX_BUFFERED_BYTES: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
+  BROADCAST_MAX_BUFFERED_BYTES: { type: 'integer', minimum: 1024, default: 1024 * 1024 },
   /** A client that stays over the bound this long is disconnected. */
-  BROADCAST_STALL_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 10_000 }),
-};
+  BROADCAST_STALL_TIMEOUT_MS: { type: 'integer', minimum: 10, default: 10_000 },
+} as const satisfies EnvSettings;
