@@ -9,3 +9,4 @@ export * from './server.js';
 export * from './agent.js';
 export * from './bus-client.js';
 export { toValidationIssues } from './validation.js';
+export * from './websocket.js';

@@ -20,8 +20,8 @@ function describeTarget(result: BenchResult): string {
   const { ratio, value } = result.target ?? {};
   if (ratio?.max !== undefined) parts.push(`ratio <= ${ratio.max}`);
   if (ratio?.min !== undefined) parts.push(`ratio >= ${ratio.min}`);
-  if (value?.max !== undefined) parts.push(`<= ${value.max} ${result.unit}`);
-  if (value?.min !== undefined) parts.push(`>= ${value.min} ${result.unit}`);
+  if (value?.max !== undefined) parts.push(`<= ${fmt(value.max)} ${result.unit}`);
+  if (value?.min !== undefined) parts.push(`>= ${fmt(value.min)} ${result.unit}`);
   return parts.join(', ') || '-';
 }
 

@@ -24,25 +24,38 @@ export async function xdpyinfo(display: string): Promise<string> {
 }
 
 /**
- * Xvfb on a display number it picks itself (-displayfd: no race between tests), listening on its unix socket only,
+ * Xvfb on a free random display number, listening on its unix socket only,
  * optionally with openbox. Resolves once xdpyinfo answers.
  */
 export async function startXvfb(options: XvfbOptions = {}): Promise<XServer> {
   const xvfbPath = requireCommand('Xvfb', 'xvfb');
-  // -noreset: by default Xvfb resets when its last client leaves, and a client connecting during that reset fails
-  const xvfb = startProcess('Xvfb', xvfbPath, ['-displayfd', '3', '-screen', '0', options.screen ?? '1280x800x24', '-nolisten', 'tcp', '-noreset'], {
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-  });
-  const fd3 = xvfb.child.stdio[3];
-  const number = await xvfb.aliveWhile(
-    new Promise<string>((resolve) => {
-      let text = '';
-      fd3?.on('data', (chunk: Buffer) => {
-        text += chunk.toString();
-        if (text.includes('\n')) resolve(text.trim());
-      });
-    }),
-  );
+  let xvfb: ManagedProcess | undefined;
+  let number = '';
+  // A random display number, not the lowest free one: a test that stops its server must not see another test's
+  // new server come up on the same number.
+  for (let attempt = 0; !xvfb; attempt++) {
+    const candidate = 100 + Math.floor(Math.random() * 3900);
+    if (existsSync(`/tmp/.X${candidate}-lock`) || existsSync(`/tmp/.X11-unix/X${candidate}`)) continue;
+    // -noreset: by default Xvfb resets when its last client leaves, and a client connecting during that reset fails
+    const started = startProcess('Xvfb', xvfbPath, [`:${candidate}`, '-displayfd', '3', '-screen', '0', options.screen ?? '1280x800x24', '-nolisten', 'tcp', '-noreset'], {
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    });
+    const fd3 = started.child.stdio[3];
+    try {
+      number = await started.aliveWhile(
+        new Promise<string>((resolve) => {
+          let text = '';
+          fd3?.on('data', (chunk: Buffer) => {
+            text += chunk.toString();
+            if (text.includes('\n')) resolve(text.trim());
+          });
+        }),
+      );
+      xvfb = started;
+    } catch (err) {
+      if (attempt >= 4) throw err;
+    }
+  }
   const display = `:${number}`;
   try {
     await xvfb.aliveWhile(waitFor(`X display ${display}`, async () => existsSync(`/tmp/.X11-unix/X${number}`) && (await xdpyinfo(display)).length > 0));

@@ -89,22 +89,10 @@ export class Bus {
     if (!local) this.#sendCounter();
   }
 
-  /** Closes every client with 1001 and waits (bounded) for them to go. */
-  async close(waitMs = 1000): Promise<void> {
+  /** Stops the timers and refuses new clients; the kit's WebSocket server closes the open ones with 1001. */
+  close(): void {
     this.#closing = true;
     for (const t of this.#timers) clearInterval(t);
-    const gone = [...this.#clients].map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.socket.readyState === WebSocket.CLOSED) return resolve();
-          c.socket.once('close', () => resolve());
-          c.socket.close(1001, 'server shutting down');
-        }),
-    );
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(gone), new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
-    clearTimeout(timer);
-    for (const c of this.#clients) c.socket.terminate();
   }
 
   #onFrame(client: Client, data: WebSocket.RawData, isBinary: boolean): void {

@@ -1,0 +1,46 @@
+import { access, constants } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { createServer, serveWebSockets, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
+import type { WebshellEnv } from './config.js';
+import { attachHandler } from './routes/attach.js';
+import { pageRoutes } from './routes/page.js';
+import { terminalRoutes } from './routes/terminals.js';
+import { defaultShell, Terminals } from './terminals.js';
+
+export type WebshellConfig = AgentConfig<typeof WebshellEnv>;
+
+/** The agent's own secrets stay out of the user's shells. */
+const HIDDEN_FROM_SHELL = ['AUTH_TOKEN', 'JWT_PUBLIC_KEY', 'BROADCAST_COOKIE'];
+
+function shellEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const copy = { ...env };
+  for (const name of HIDDEN_FROM_SHELL) delete copy[name];
+  return copy;
+}
+
+export async function buildWebshell({ config, logger, authenticator }: AgentContext<WebshellConfig>) {
+  const terminals = new Terminals(
+    {
+      shell: config.WEBSHELL_SHELL || defaultShell(),
+      cwd: config.HOME,
+      env: shellEnv({ ...process.env, HOME: config.HOME }),
+      graceMs: config.WEBSHELL_GRACE_MS,
+      scrollbackChars: config.WEBSHELL_SCROLLBACK_CHARS,
+      maxTerminals: config.WEBSHELL_MAX_TERMINALS,
+      highWaterBytes: config.WEBSHELL_HIGH_WATER_BYTES,
+      lowWaterBytes: config.WEBSHELL_LOW_WATER_BYTES,
+    },
+    logger.child({ component: 'terminals' }),
+  );
+  const app = await createServer({
+    logger,
+    authenticator,
+    // a shell can start when its working folder is there and usable
+    readiness: async () => access(config.HOME, constants.R_OK | constants.X_OK),
+  });
+  serveWebSockets(app, { maxPayload: config.WEBSHELL_MAX_FRAME_BYTES, onConnection: attachHandler(terminals, logger.child({ component: 'attach' })) });
+  await app.register(terminalRoutes(terminals));
+  await app.register(pageRoutes(fileURLToPath(new URL('../public/', import.meta.url))));
+  app.addHook('onClose', async () => terminals.killAll());
+  return app;
+}

@@ -1,0 +1,51 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { HttpError, type AgentServer } from '@desktop-agents/kit';
+import { MAX_COLS, MAX_ROWS } from '../config.js';
+import { TooManyTerminals, type Terminals } from '../terminals.js';
+
+const size = {
+  type: 'object',
+  required: ['cols', 'rows'],
+  properties: {
+    cols: { type: 'integer', minimum: 1, maximum: MAX_COLS, messages: { required: 'No cols provided', type: 'Cols must be a number', default: `Cols must be between 1 and ${MAX_COLS}` } },
+    rows: { type: 'integer', minimum: 1, maximum: MAX_ROWS, messages: { required: 'No rows provided', type: 'Rows must be a number', default: `Rows must be between 1 and ${MAX_ROWS}` } },
+  },
+} as const;
+
+const pidParam = {
+  type: 'object',
+  required: ['pid'],
+  properties: { pid: { type: 'integer', minimum: 1, messages: { default: 'Pid must be a number' } } },
+} as const;
+
+interface Size {
+  cols: number;
+  rows: number;
+}
+
+/** abcdesktop's terminal routes: create (the reply is the bare pid) and resize. */
+export function terminalRoutes(terminals: Terminals): FastifyPluginAsync {
+  return async (app) => {
+    const typed = app as unknown as AgentServer;
+    typed.post<{ Querystring: Size }>('/terminals', { schema: { querystring: size } }, async (request, reply) => {
+      try {
+        const terminal = terminals.create(request.query.cols, request.query.rows);
+        return reply.type('application/json').send(JSON.stringify(terminal.pid));
+      } catch (err) {
+        if (err instanceof TooManyTerminals) throw new HttpError(429, 'Too many terminals');
+        throw err;
+      }
+    });
+
+    typed.post<{ Params: { pid: number }; Querystring: Size }>(
+      '/terminals/:pid/size',
+      { schema: { params: pidParam, querystring: size } },
+      async (request) => {
+        const terminal = terminals.get(request.params.pid);
+        if (!terminal) throw new HttpError(404, 'Pid not found');
+        terminal.resize(request.query.cols, request.query.rows);
+        return { code: 200, data: 'ok' };
+      },
+    );
+  };
+}

@@ -1,0 +1,10 @@
+import { chromium, type Browser } from 'playwright-core';
+import { requireCommand } from './components.js';
+
+/** Debian's Chromium, headless, with the flags this machine needs (no sandbox as root, no background network). */
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: requireCommand('chromium', 'chromium'),
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+}
