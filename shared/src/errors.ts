@@ -1,6 +1,6 @@
 /** One entry of the express-validator error list that abcdesktop callers parse. */
 export interface ValidationIssue {
-  location: 'body' | 'query' | 'params' | 'headers';
+  location: 'body' | 'query' | 'params' | 'headers' | 'request';
   param: string;
   value?: unknown;
   msg: string;

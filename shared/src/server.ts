@@ -36,6 +36,8 @@ export interface ServerOptions {
   /** Largest JSON body accepted; abcdesktop's 500 MB default is not kept. */
   bodyLimit?: number;
   readinessTimeoutMs?: number;
+  /** The `data` of the 404 for unknown routes (the file service answers `Can not GET /x`). */
+  notFoundMessage?: (method: string, path: string) => string;
 }
 
 declare module 'fastify' {
@@ -82,7 +84,8 @@ export async function createServer(options: ServerOptions) {
   app.decorate('children', new ChildProcesses(options.logger.child({ component: 'children' })));
   app.setValidatorCompiler(createValidators());
   app.setErrorHandler((error: FastifyError | Error, request, reply) => errorHandler(error, request, reply));
-  app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'Not found'));
+  const notFoundMessage = options.notFoundMessage ?? (() => 'Not found');
+  app.setNotFoundHandler((request, reply) => sendError(reply, 404, notFoundMessage(request.method, request.url.split('?')[0] ?? '')));
   await app.register(healthPlugin, { readiness: options.readiness, timeoutMs: options.readinessTimeoutMs ?? 2000 });
   await app.register(authPlugin, { authenticator: options.authenticator });
   app.addHook('onClose', async (instance) => instance.children.killAll());

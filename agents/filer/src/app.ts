@@ -1,0 +1,27 @@
+import { access, constants } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createServer, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
+import { createResumableUploads, FileRoot, fileRoutes, readSwitches } from '@desktop-agents/kit/files';
+import type { FilerEnv } from './config.js';
+
+export type FilerConfig = AgentConfig<typeof FilerEnv>;
+
+export async function buildFiler({ config, logger, authenticator }: AgentContext<FilerConfig>) {
+  const root = await FileRoot.open(config.HOME);
+  const app = await createServer({
+    logger,
+    authenticator,
+    readiness: async () => access(root.real, constants.W_OK | constants.X_OK),
+    notFoundMessage: (method, path) => `Can not ${method} ${path}`,
+  });
+  const resumable = await createResumableUploads(root, {
+    path: '/filer/uploads',
+    stagingDir: config.FILER_STAGING_DIR ?? join(root.real, '.cache', 'filer-uploads'),
+    maxSize: config.FILER_MAX_UPLOAD_BYTES,
+    log: logger.child({ component: 'resumable' }),
+  });
+  await app.register(
+    fileRoutes({ root, switches: readSwitches(process.env), maxUploadBytes: config.FILER_MAX_UPLOAD_BYTES, resumable, prefixes: ['/filer', '/printerfiler'] }),
+  );
+  return app;
+}

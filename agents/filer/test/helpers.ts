@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, readFileSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { Readable, Writable } from 'node:stream';
+import type { RunningAgent } from '@desktop-agents/test/harness';
+
+export const TOKEN = 'filer-test-token-0042';
+export const auth = { authorization: `Bearer ${TOKEN}` };
+
+export function url(agent: RunningAgent, path: string, query: Record<string, string> = {}): string {
+  const q = new URLSearchParams(query).toString();
+  return `${agent.url}${path}${q ? `?${q}` : ''}`;
+}
+
+export async function upload(agent: RunningAgent, fields: Record<string, string | Blob>, prefix = '/filer'): Promise<Response> {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) {
+    if (typeof value === 'string') form.append(name, value);
+    else form.append(name, value, (value as File).name ?? 'blob');
+  }
+  return fetch(`${agent.url}${prefix}`, { method: 'POST', headers: auth, body: form });
+}
+
+export function file(content: string | Buffer, name: string): File {
+  return new File([content], name);
+}
+
+export async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
+
+/** Hashes a response body as it streams, never holding it. */
+export async function sha256OfResponse(res: Response): Promise<{ hash: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  await pipeline(
+    Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        bytes += chunk.length;
+        hash.update(chunk);
+        done();
+      },
+    }),
+  );
+  return { hash: hash.digest('hex'), bytes };
+}
+
+export function rssMiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return Number(line?.replace(/\D/g, '') ?? 0) / 1024;
+}
+
+/** Samples a process's RSS every 100 ms until stopped; resolves with the peak. */
+export function sampleRss(pid: number): { stop(): number } {
+  let peak = rssMiB(pid);
+  const timer = setInterval(() => {
+    try {
+      peak = Math.max(peak, rssMiB(pid));
+    } catch {
+      // process gone
+    }
+  }, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      return peak;
+    },
+  };
+}

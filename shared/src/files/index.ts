@@ -1,0 +1,8 @@
+export * from './paths.js';
+export * from './switches.js';
+export * from './store.js';
+export * from './zip.js';
+export { sendFile, sendFolderZip } from './download.js';
+export { receiveUpload, type UploadResult } from './upload.js';
+export { createResumableUploads, type ResumableOptions } from './resumable.js';
+export { fileRoutes, type FileRoutesOptions } from './routes.js';

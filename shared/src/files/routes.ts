@@ -1,0 +1,130 @@
+import { lstat, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import multipart from '@fastify/multipart';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Server as TusServer } from '@tus/server';
+import { HttpError } from '../errors.js';
+import { sendFile, sendFolderZip } from './download.js';
+import { PathNotFound, PathOutsideRoot, type FileRoot } from './paths.js';
+import type { FileSwitches } from './switches.js';
+import { receiveUpload } from './upload.js';
+
+export interface FileRoutesOptions {
+  root: FileRoot;
+  switches: FileSwitches;
+  maxUploadBytes: number;
+  /** Mounted at `<first prefix>/uploads` when given (its `path` must be that). */
+  resumable?: TusServer;
+  /** abcdesktop serves the same routes under both. */
+  prefixes?: string[];
+}
+
+const pathField = (name: 'file' | 'directory') =>
+  ({
+    type: 'string',
+    minLength: 1,
+    messages: { required: `No ${name} provided`, type: `${name} must be a string`, minLength: `${name} must not be empty` },
+  }) as const;
+
+const fileQuery = { type: 'object', required: ['file'], properties: { file: pathField('file') } } as const;
+const directoryQuery = { type: 'object', required: ['directory'], properties: { directory: pathField('directory') } } as const;
+const deleteBody = {
+  type: 'object',
+  required: ['file'],
+  properties: { file: pathField('file'), recursive: { type: 'boolean', messages: { type: 'recursive must be a boolean' } } },
+} as const;
+
+function forbidden(): HttpError {
+  return new HttpError(403, 'Forbidden');
+}
+
+/** Resolves an existing path for read, list or delete with the spec's errors. */
+async function existing(root: FileRoot, userPath: string, notFound = 'Not found'): Promise<string> {
+  try {
+    return await root.existing(userPath);
+  } catch (err) {
+    if (err instanceof PathOutsideRoot) throw new HttpError(400, 'Path Server Error');
+    if (err instanceof PathNotFound) throw new HttpError(404, notFound);
+    throw err;
+  }
+}
+
+/** Names in a folder, oldest modification first; entries that cannot be looked at are left out. */
+async function listByAge(folder: string): Promise<string[]> {
+  const names = await readdir(folder);
+  const dated = await Promise.all(
+    names.map(async (name) => {
+      try {
+        return { name, mtime: (await lstat(join(folder, name))).mtimeMs };
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return dated.filter((d): d is { name: string; mtime: number } => d !== undefined).sort((a, b) => a.mtime - b.mtime || a.name.localeCompare(b.name)).map((d) => d.name);
+}
+
+function routesAt(prefix: string, options: FileRoutesOptions, resumable: TusServer | undefined): FastifyPluginAsync {
+  const { root, switches } = options;
+  return async (app) => {
+    app.get<{ Querystring: { file: string } }>(prefix, { schema: { querystring: fileQuery } }, async (request, reply) => {
+      if (!switches.download) throw forbidden();
+      const real = await existing(root, request.query.file);
+      return (await stat(real)).isDirectory() ? sendFolderZip(reply, root.real, real) : sendFile(request, reply, real);
+    });
+
+    for (const listPath of [`${prefix}/directory/list`, `${prefix}/directory/list/`]) {
+      app.get<{ Querystring: { directory: string } }>(listPath, { schema: { querystring: directoryQuery } }, async (request) => {
+        if (!switches.list) throw forbidden();
+        const real = await existing(root, request.query.directory);
+        if (!(await stat(real)).isDirectory()) throw new HttpError(404, 'not a directory');
+        return listByAge(real);
+      });
+    }
+
+    app.post(prefix, async (request) => {
+      if (!switches.upload) throw forbidden();
+      const result = await receiveUpload(request, root);
+      request.log.info({ path: result.path, bytes: result.bytes }, 'file uploaded');
+      return { code: 200, data: 'ok', path: result.path };
+    });
+
+    app.delete<{ Body: { file: string; recursive?: boolean } }>(prefix, { schema: { body: deleteBody } }, async (request) => {
+      if (!switches.remove) throw forbidden();
+      const real = await existing(root, request.body.file, 'Not Found');
+      if (real === root.real) throw new HttpError(400, 'Path Server Error');
+      const isFolder = (await lstat(real)).isDirectory();
+      if (isFolder && request.body.recursive !== true) throw new HttpError(409, 'Is a folder: send "recursive": true to delete it');
+      await rm(real, { recursive: isFolder, force: false });
+      request.log.info({ path: root.relative(real) }, 'deleted');
+      return { code: 200, data: 'ok' };
+    });
+
+    if (resumable) {
+      const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+        if (!switches.upload) throw forbidden();
+        reply.hijack();
+        await resumable.handle(request.raw, reply.raw);
+      };
+      app.all(`${prefix}/uploads`, handle);
+      app.all(`${prefix}/uploads/*`, handle);
+    }
+  };
+}
+
+/**
+ * abcdesktop's file service routes (download, zip of a folder, list, upload, delete) plus resumable uploads,
+ * confined to one root, under every prefix.
+ */
+export function fileRoutes(options: FileRoutesOptions): FastifyPluginAsync {
+  return async (app: FastifyInstance) => {
+    await app.register(multipart, {
+      limits: { fileSize: options.maxUploadBytes, files: 1, fields: 16, fieldSize: 64 * 1024, parts: 32 },
+      throwFileSizeLimit: true,
+    });
+    // tus PATCH bodies are streamed by the tus server itself
+    app.addContentTypeParser('application/offset+octet-stream', (_request, _payload, done) => done(null));
+    const prefixes = options.prefixes ?? ['/filer', '/printerfiler'];
+    for (const [i, prefix] of prefixes.entries()) await app.register(routesAt(prefix, options, i === 0 ? options.resumable : undefined));
+  };
+}

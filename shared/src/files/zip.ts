@@ -1,0 +1,65 @@
+import { lstat, readdir, realpath } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import yazl from 'yazl';
+import { isInside } from './paths.js';
+
+export interface ZipPlan {
+  files: Array<{ path: string; name: string }>;
+  folders: string[];
+  /** Entries left out, with why: unreadable, a symlink out of the root, or not a regular file. */
+  skipped: Array<{ name: string; reason: string }>;
+}
+
+/**
+ * Lists what a zip of `folder` will hold. Symlinks are followed only to regular files inside the root (never to
+ * folders: no cycles); everything left out is reported, never silently dropped.
+ */
+export async function planZip(root: string, folder: string): Promise<ZipPlan> {
+  const plan: ZipPlan = { files: [], folders: [], skipped: [] };
+  const walk = async (dir: string, prefix: string): Promise<void> => {
+    let names: string[];
+    try {
+      names = (await readdir(dir)).sort();
+    } catch (err) {
+      plan.skipped.push({ name: prefix || '.', reason: (err as NodeJS.ErrnoException).code ?? 'unreadable' });
+      return;
+    }
+    for (const entry of names) {
+      const path = join(dir, entry);
+      const name = prefix ? `${prefix}/${entry}` : entry;
+      try {
+        const stat = await lstat(path);
+        if (stat.isDirectory()) {
+          plan.folders.push(name);
+          await walk(path, name);
+        } else if (stat.isFile()) {
+          plan.files.push({ path, name });
+        } else if (stat.isSymbolicLink()) {
+          const target = await realpath(path);
+          const targetStat = await lstat(target);
+          if (!isInside(root, target)) plan.skipped.push({ name, reason: 'symlink out of the folder root' });
+          else if (!targetStat.isFile()) plan.skipped.push({ name, reason: 'symlink to a folder or special file' });
+          else plan.files.push({ path: target, name });
+        } else plan.skipped.push({ name, reason: 'not a regular file' });
+      } catch (err) {
+        plan.skipped.push({ name, reason: (err as NodeJS.ErrnoException).code ?? 'unreadable' });
+      }
+    }
+  };
+  await walk(folder, '');
+  return plan;
+}
+
+/** Streams the planned zip (stored, not compressed: fast, and most large files are compressed already). */
+export function zipStream(plan: ZipPlan): Readable {
+  const zip = new yazl.ZipFile();
+  for (const folder of plan.folders) zip.addEmptyDirectory(folder);
+  for (const file of plan.files) zip.addFile(file.path, file.name, { compress: false });
+  if (plan.skipped.length > 0) {
+    const report = plan.skipped.map((s) => `${s.name}\t${s.reason}`).join('\n');
+    zip.addBuffer(Buffer.from(`${report}\n`), 'SKIPPED.txt', { compress: false });
+  }
+  zip.end();
+  return zip.outputStream as Readable;
+}
