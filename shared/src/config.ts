@@ -6,7 +6,7 @@ export const AGENT_PORTS = {
   broadcast: { env: 'BROADCAST_SERVICE_TCP_PORT', port: 29784 },
   webshell: { env: 'PORT', port: 29781 },
   filer: { env: 'FILE_SERVICE_TCP_PORT', port: 29783 },
-  printerfile: { env: 'PRINTERFILE_SERVICE_TCP_PORT', port: 29782 },
+  printerfile: { env: 'FILE_SERVICE_TCP_PORT', port: 29782 },
   sound: { env: 'SOUND_SERVICE_TCP_PORT', port: 4714 },
 } as const;
 

@@ -13,12 +13,18 @@ export function repoRoot(from = dirname(fileURLToPath(import.meta.url))): string
   throw new Error(`no workspace root above ${from}`);
 }
 
-/** The agent's built entry point: its package.json "main", what `npm start -w agents/<name>` runs. */
-export function agentEntry(root: string, name: string): string {
-  const manifest = join(root, 'agents', name, 'package.json');
+/**
+ * What `npm start -w agents/<name>` runs: its package.json start script, `node [flags] <entry>`, as an argv for
+ * this Node binary.
+ */
+export function agentCommand(root: string, name: string): string[] {
+  const dir = join(root, 'agents', name);
+  const manifest = join(dir, 'package.json');
   if (!existsSync(manifest)) throw new Error(`no agent named ${name} in ${join(root, 'agents')}`);
-  const { main } = JSON.parse(readFileSync(manifest, 'utf8')) as { main?: string };
-  return join(root, 'agents', name, main ?? 'dist/src/main.js');
+  const { scripts } = JSON.parse(readFileSync(manifest, 'utf8')) as { scripts?: { start?: string } };
+  const words = (scripts?.start ?? '').split(/\s+/).filter(Boolean);
+  if (words[0] !== 'node' || words.length < 2) throw new Error(`${manifest}: the start script must be "node [flags] <entry>"`);
+  return words.slice(1).map((w) => (w.startsWith('-') ? w : join(dir, w)));
 }
 
 export interface RunningAgent {
@@ -51,13 +57,14 @@ export interface StartAgentOptions {
 /** Starts an agent as a child process on a free loopback port, as `npm start -w agents/<name>` would, and waits for it. */
 export async function startAgent(name: AgentName | string, options: StartAgentOptions = {}): Promise<RunningAgent> {
   const root = repoRoot();
-  const entry = options.entry ?? agentEntry(root, name);
+  const argv = options.entry ? [options.entry] : agentCommand(root, name);
+  const entry = argv[argv.length - 1] ?? '';
   if (!existsSync(entry)) throw new Error(`${entry} does not exist: run \`npm run build\` first`);
   const host = '127.0.0.1';
   const port = options.port ?? (await freePort(host));
   const portEnv = options.portEnv ?? (name in AGENT_PORTS ? AGENT_PORTS[name as AgentName].env : 'PORT');
   const env = { ...process.env, CONTAINER_IP_ADDR: host, [portEnv]: String(port), LOG_LEVEL: 'info', ...options.env };
-  const child = startProcess(name, process.execPath, [entry], { env, cwd: dirname(entry) });
+  const child = startProcess(name, process.execPath, argv, { env, cwd: dirname(entry) });
   const url = `http://${host}:${port}`;
   const get = async (path: string, headers: Record<string, string> = {}) => {
     const res = await fetch(`${url}${path}`, { headers });

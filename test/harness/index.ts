@@ -6,3 +6,4 @@ export * from './cups.js';
 export * from './agent.js';
 export * from './websocket.js';
 export * from './chromium.js';
+export * from './nginx.js';

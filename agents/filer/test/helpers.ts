@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Writable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { RunningAgent } from '@desktop-agents/test/harness';
 
 export const TOKEN = 'filer-test-token-0042';
@@ -36,7 +37,7 @@ export async function sha256OfResponse(res: Response): Promise<{ hash: string; b
   const hash = createHash('sha256');
   let bytes = 0;
   await pipeline(
-    Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
+    Readable.fromWeb(res.body as WebReadableStream),
     new Writable({
       write(chunk: Buffer, _enc, done) {
         bytes += chunk.length;

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
-import { Server as TusServer, type Upload } from '@tus/server';
-import { FileStore } from '@tus/file-store';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server as TusServer, Upload } from '@tus/server';
 import type { Logger } from 'pino';
 import { commitFile } from './store.js';
 import { PathOutsideRoot, type FileRoot } from './paths.js';
@@ -28,8 +28,22 @@ class TusError extends Error {
  * `filename`), sends it in PATCHes, and after a cut asks for the offset (HEAD) and sends the rest. When the last
  * byte arrives the file is confined, fsynced and renamed into place like a multipart upload.
  */
-export async function createResumableUploads(root: FileRoot, options: ResumableOptions): Promise<TusServer> {
+export async function createResumableUploads(root: FileRoot, options: ResumableOptions): Promise<ResumableUploads> {
   await mkdir(options.stagingDir, { recursive: true, mode: 0o700 });
+  // the tus server is loaded on the first resumable request: an agent that never gets one does not carry it
+  let server: Promise<TusServer> | undefined;
+  return {
+    handle: async (req, res) => (await (server ??= tusServer(root, options))).handle(req, res),
+  };
+}
+
+/** The part of the tus server the routes use. */
+export interface ResumableUploads {
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+async function tusServer(root: FileRoot, options: ResumableOptions): Promise<TusServer> {
+  const [{ Server }, { FileStore }] = await Promise.all([import('@tus/server'), import('@tus/file-store')]);
   const datastore = new FileStore({ directory: options.stagingDir });
   const targetOf = async (upload: Upload) => {
     const name = upload.metadata?.['fullPath'] || upload.metadata?.['filename'];
@@ -41,7 +55,7 @@ export async function createResumableUploads(root: FileRoot, options: ResumableO
       throw err;
     }
   };
-  return new TusServer({
+  return new Server({
     path: options.path,
     datastore,
     maxSize: options.maxSize,

@@ -2,7 +2,7 @@ import { lstat, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { Server as TusServer } from '@tus/server';
+import type { ResumableUploads } from './resumable.js';
 import { HttpError } from '../errors.js';
 import { sendFile, sendFolderZip } from './download.js';
 import { PathNotFound, PathOutsideRoot, type FileRoot } from './paths.js';
@@ -14,7 +14,7 @@ export interface FileRoutesOptions {
   switches: FileSwitches;
   maxUploadBytes: number;
   /** Mounted at `<first prefix>/uploads` when given (its `path` must be that). */
-  resumable?: TusServer;
+  resumable?: ResumableUploads;
   /** abcdesktop serves the same routes under both. */
   prefixes?: string[];
 }
@@ -64,7 +64,7 @@ async function listByAge(folder: string): Promise<string[]> {
   return dated.filter((d): d is { name: string; mtime: number } => d !== undefined).sort((a, b) => a.mtime - b.mtime || a.name.localeCompare(b.name)).map((d) => d.name);
 }
 
-function routesAt(prefix: string, options: FileRoutesOptions, resumable: TusServer | undefined): FastifyPluginAsync {
+function routesAt(prefix: string, options: FileRoutesOptions, resumable: ResumableUploads | undefined): FastifyPluginAsync {
   const { root, switches } = options;
   return async (app) => {
     app.get<{ Querystring: { file: string } }>(prefix, { schema: { querystring: fileQuery } }, async (request, reply) => {

@@ -1,7 +1,6 @@
 import { lstat, readdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import yazl from 'yazl';
 import { isInside } from './paths.js';
 
 export interface ZipPlan {
@@ -52,7 +51,8 @@ export async function planZip(root: string, folder: string): Promise<ZipPlan> {
 }
 
 /** Streams the planned zip (stored, not compressed: fast, and most large files are compressed already). */
-export function zipStream(plan: ZipPlan): Readable {
+export async function zipStream(plan: ZipPlan): Promise<Readable> {
+  const { default: yazl } = await import('yazl');
   const zip = new yazl.ZipFile();
   for (const folder of plan.folders) zip.addEmptyDirectory(folder);
   for (const file of plan.files) zip.addFile(file.path, file.name, { compress: false });

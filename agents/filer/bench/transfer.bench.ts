@@ -1,0 +1,69 @@
+// Upload and download of 1 GiB through the filer, beside `cp` of the same file and nginx serving it, in one run;
+// with the agent's peak RSS beside its idle RSS.
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startAgent, startNginx } from '@desktop-agents/test/harness';
+import type { BenchResult, BenchSuite } from '@desktop-agents/test/bench';
+
+const TOKEN = 'bench-token-0123456789';
+const SIZE = 1024 * 1024 * 1024;
+
+function rssMiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return Number(line?.replace(/\D/g, '') ?? 0) / 1024;
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return (performance.now() - start) / 1000;
+}
+
+/** curl, output discarded; fails unless the answer is 200. */
+async function curl(args: string[]): Promise<void> {
+  const code = await new Promise<string>((resolve, reject) =>
+    execFile('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', ...args], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+  );
+  if (code !== '200') throw new Error(`curl ${args.at(-1)}: HTTP ${code}`);
+}
+
+const suite: BenchSuite = {
+  name: 'filer',
+  async run(): Promise<BenchResult[]> {
+    const work = mkdtempSync(join(tmpdir(), 'filer-bench-'));
+    const home = join(work, 'home');
+    mkdirSync(home);
+    const source = join(work, 'big.bin');
+    execFileSync('sh', ['-c', `head -c ${SIZE} /dev/urandom > "$0"`, source]);
+    const agent = await startAgent('filer', { env: { AUTH_TOKEN: TOKEN, HOME: home, LOG_LEVEL: 'warn' } });
+    const nginx = await startNginx(home);
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(agent.process.pid))), 50);
+    try {
+      const idle = rssMiB(agent.process.pid);
+      // the agent fsyncs an upload before renaming it into place: the reference copy is made as durable
+      const cp = await timed(async () => execFileSync('cp', [source, join(work, 'cp-copy.bin')]) && execFileSync('sync', [join(work, 'cp-copy.bin')]));
+      // curl is the client on both sides, so the client's own cost is the same
+      const upload = await timed(async () => curl(['-H', `Authorization: Bearer ${TOKEN}`, '-F', 'fullPath=big.bin', '-F', `file=@${source}`, `${agent.url}/filer`]));
+      const viaNginx = await timed(async () => curl([`${nginx.url}/big.bin`]));
+      const download = await timed(async () => curl(['-H', `Authorization: Bearer ${TOKEN}`, `${agent.url}/filer?file=~/big.bin`]));
+      clearInterval(sampler);
+      const mib = SIZE / 1048576;
+      return [
+        { measure: 'upload 1 GiB (curl -F)', unit: 'MiB/s', value: mib / upload, reference: { name: 'cp + sync', value: mib / cp }, better: 'higher', target: { ratio: { min: 0.7 } } },
+        { measure: 'download 1 GiB (curl)', unit: 'MiB/s', value: mib / download, reference: { name: 'nginx', value: mib / viaNginx }, better: 'higher', target: { ratio: { min: 0.8 } } },
+        { measure: 'peak RSS during the transfers', unit: 'MiB', value: peak, reference: { name: 'agent idle', value: idle }, better: 'lower', target: { value: { max: 100 } } },
+      ];
+    } finally {
+      clearInterval(sampler);
+      await nginx.stop();
+      await agent.stop();
+      rmSync(work, { recursive: true, force: true });
+    }
+  },
+};
+
+export default suite;
