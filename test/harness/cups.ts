@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { requireCommand } from './components.js';
 import { freePort, makeRunDir, run, startProcess, waitFor, type ManagedProcess } from './process.js';
@@ -40,6 +40,9 @@ export async function startCups(printer = 'PDF'): Promise<CupsServer> {
   const outDir = join(dir, 'pdf');
   const pdfConf = join(CUPS_PDF_CONF_DIR, `cups-pdf-${instance}.conf`);
   for (const sub of ['conf', 'spool', 'spool/tmp', 'cache', 'state', 'log', 'pdf']) await mkdir(join(dir, sub), { recursive: true, mode: 0o755 });
+  // filters run as lp and need their temp folder; the run folder itself must be reachable by them
+  await chmod(join(dir, 'spool/tmp'), 0o1777);
+  await chmod(dir, 0o755);
   const conf = join(dir, 'conf');
   await writeFile(join(conf, 'cups-files.conf'), [
     `ServerRoot ${conf}`, `RequestRoot ${join(dir, 'spool')}`, `TempDir ${join(dir, 'spool/tmp')}`,

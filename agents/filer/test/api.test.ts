@@ -96,17 +96,17 @@ describe('upload', () => {
     expect(readFileSync(join(home, 'up/one/a.txt'), 'utf8')).toBe('first');
     expect(readFileSync(join(home, 'up/two/b.txt'), 'utf8')).toBe('second');
     const plain = await upload(agent, { file: file('third', 'plain.txt') });
-    expect((await plain.json()).path).toBe('plain.txt');
+    expect(((await plain.json()) as { path: string }).path).toBe('plain.txt');
     expect(readdirSync(home).filter((n) => n.endsWith('.part'))).toEqual([]);
   });
 
   it('never overwrites unless asked: a colliding name gets a suffix', async () => {
     await upload(agent, { fullPath: 'same.txt', file: file('v1', 'same.txt') });
     const second = await upload(agent, { fullPath: 'same.txt', file: file('v2', 'same.txt') });
-    expect((await second.json()).path).toBe('same (1).txt');
+    expect(((await second.json()) as { path: string }).path).toBe('same (1).txt');
     expect(readFileSync(join(home, 'same.txt'), 'utf8')).toBe('v1');
     const forced = await upload(agent, { fullPath: 'same.txt', overwrite: 'true', file: file('v3', 'same.txt') });
-    expect((await forced.json()).path).toBe('same.txt');
+    expect(((await forced.json()) as { path: string }).path).toBe('same.txt');
     expect(readFileSync(join(home, 'same.txt'), 'utf8')).toBe('v3');
   });
 

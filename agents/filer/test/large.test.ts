@@ -103,7 +103,7 @@ describe('interrupted and limited uploads', () => {
       // declared size over the free space: refused before a byte is written
       const before = await upload(full, { fullPath: 'big.bin', file: file(Buffer.alloc(6 * 1024 * 1024), 'big.bin') });
       expect(before.status).toBe(507);
-      expect((await before.json()).data).toMatch(/^Insufficient storage/);
+      expect(((await before.json()) as { data: string }).data).toMatch(/^Insufficient storage/);
       // fits when it starts, then the disk fills up underneath
       writeFileSync(join(small, 'filler.bin'), Buffer.alloc(2 * 1024 * 1024));
       const during = await upload(full, { fullPath: 'mid.bin', file: file(Buffer.alloc(2 * 1024 * 1024 + 512 * 1024), 'mid.bin') });

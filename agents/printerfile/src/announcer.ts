@@ -1,0 +1,56 @@
+import { relative } from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import type { BusClient, Logger } from '@desktop-agents/kit';
+
+export interface PrinterNew {
+  newfile: true;
+  /** ms since epoch, as a string (abcdesktop's shape). */
+  date: string;
+  /** Relative to the watched folder. */
+  path: string;
+}
+
+/**
+ * Announces each finished file in the folder once on the bus as `printer.new`: chokidar's awaitWriteFinish holds
+ * a file back until it has stopped changing, and a path is announced again only after it was deleted. The bus
+ * client queues while the bus is down, so a file printed meanwhile is announced after the reconnect.
+ */
+export class PrintAnnouncer {
+  readonly #announced = new Set<string>();
+  #watcher: FSWatcher | undefined;
+
+  constructor(
+    private readonly folder: string,
+    private readonly bus: Pick<BusClient, 'publish'>,
+    private readonly settleMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const watcher = watch(this.folder, {
+      ignoreInitial: true,
+      // cups-pdf writes the PDF progressively; hidden names are temp files (ours, or an editor's)
+      awaitWriteFinish: { stabilityThreshold: this.settleMs, pollInterval: Math.min(100, this.settleMs / 2) },
+      ignored: (path: string) => relative(this.folder, path).split('/').some((part) => part.startsWith('.')),
+    });
+    watcher.on('add', (path) => this.#finished(path));
+    watcher.on('change', (path) => this.#finished(path));
+    watcher.on('unlink', (path) => this.#announced.delete(relative(this.folder, path)));
+    watcher.on('error', (err) => this.log.warn({ err }, 'watcher error'));
+    this.#watcher = watcher;
+    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  }
+
+  async close(): Promise<void> {
+    await this.#watcher?.close();
+  }
+
+  #finished(path: string): void {
+    const rel = relative(this.folder, path);
+    if (this.#announced.has(rel)) return;
+    this.#announced.add(rel);
+    const data: PrinterNew = { newfile: true, date: String(Date.now()), path: rel };
+    this.log.info({ path: rel }, 'printed file announced');
+    this.bus.publish('printer.new', data);
+  }
+}

@@ -1,0 +1,52 @@
+import { access, constants } from 'node:fs/promises';
+import { BusClient, busUrl, createServer, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
+import { FileRoot, fileRoutes, readSwitches } from '@desktop-agents/kit/files';
+import { PrintAnnouncer } from './announcer.js';
+import { PrinterAvailability } from './availability.js';
+import type { PrinterfileEnv } from './config.js';
+import { CupsClient } from './ipp.js';
+import { purgeOlderThan } from './purge.js';
+import { printerRoutes } from './routes/printer.js';
+
+export type PrinterfileConfig = AgentConfig<typeof PrinterfileEnv>;
+
+/** abcdesktop's printer file service: download and delete only. */
+const SWITCH_DEFAULTS = { download: true, upload: false, list: false, remove: true };
+
+export async function buildPrinterfile({ config, logger, authenticator }: AgentContext<PrinterfileConfig>) {
+  const folder = config.WATCHDIR ?? config.HOME;
+  const root = await FileRoot.open(folder);
+  const cups = new CupsClient(config.CUPS_SERVER, config.PRINTER_NAME, config.PRINTERFILE_IPP_TIMEOUT_MS);
+  const bus = new BusClient({ url: busUrl(config), logger: logger.child({ component: 'bus' }), cookie: config.BROADCAST_COOKIE, token: config.AUTH_TOKEN }).connect();
+  const announcer = new PrintAnnouncer(root.real, bus, config.PRINTERFILE_SETTLE_MS, logger.child({ component: 'announcer' }));
+  const availability = new PrinterAvailability(cups, bus, config.PRINTERFILE_POLL_MS, logger.child({ component: 'availability' }));
+
+  const app = await createServer({
+    logger,
+    authenticator,
+    readiness: async () => {
+      await access(root.real, constants.R_OK | constants.W_OK);
+      await cups.status();
+    },
+    notFoundMessage: (method, path) => `Can not ${method} ${path}`,
+  });
+  await app.register(fileRoutes({ root, switches: readSwitches(process.env, SWITCH_DEFAULTS), maxUploadBytes: 1, prefixes: ['/printerfiler', '/filer'] }));
+  await app.register(printerRoutes(cups));
+
+  await announcer.start();
+  availability.start();
+  let purgeTimer: NodeJS.Timeout | undefined;
+  if (config.PRINTERFILE_PURGE_AGE_MS > 0) {
+    const purge = () => void purgeOlderThan(root.real, config.PRINTERFILE_PURGE_AGE_MS, logger.child({ component: 'purge' }));
+    purge();
+    purgeTimer = setInterval(purge, config.PRINTERFILE_PURGE_INTERVAL_MS);
+    purgeTimer.unref();
+  }
+  app.addHook('onClose', async () => {
+    clearInterval(purgeTimer);
+    availability.stop();
+    await announcer.close();
+    await bus.close();
+  });
+  return app;
+}
