@@ -38,7 +38,8 @@ export async function runAgent<P extends EnvSettings>(definition: AgentDefinitio
   const logger = createLogger({ name: definition.name, level: config.LOG_LEVEL });
   const app = await definition.build({ config, logger, authenticator: createAuthenticator(config) });
 
-  closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger }, async ({ signal, err }) => {
+  // SIGUSR2 is not a shutdown: abcdesktop's window manager sends it to the spawner when a window closes
+  closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger, skip: ['SIGUSR2'] }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'fatal error, closing');
     else logger.info({ signal }, 'shutting down');
     await app.close();

@@ -1,0 +1,67 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import swagger from '@fastify/swagger';
+import { BusClient, busUrl, createServer, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
+import { handledCommands, type SpawnerEnv } from './config.js';
+import { Desktop } from './desktop.js';
+import { Launcher } from './launcher.js';
+import { desktopRoutes } from './routes/desktop-settings.js';
+import { launchRoutes } from './routes/launch.js';
+import { windowRoutes } from './routes/windows.js';
+import { SettingsStore } from './store.js';
+import { WindowListPublisher } from './window-list.js';
+
+export type SpawnerConfig = AgentConfig<typeof SpawnerEnv>;
+
+/** getenv shows only these: what the web UI reads, never secrets (BROADCAST_COOKIE, XAUTH_KEY, PULSEAUDIO_COOKIE...). */
+function envAllowList(extra: string): (name: string) => boolean {
+  const names = new Set(['ACCEPTCUTTEXT', 'SENDCUTTEXT', ...extra.split(',').map((s) => s.trim()).filter(Boolean)]);
+  return (name) => names.has(name) || name.startsWith('ABCDESKTOP_SERVICE_');
+}
+
+export async function buildSpawner({ config, logger, authenticator }: AgentContext<SpawnerConfig>) {
+  const desktop = await Desktop.connect(config.DISPLAY, logger.child({ component: 'x11' }));
+  const bus = new BusClient({ url: busUrl(config), logger: logger.child({ component: 'bus' }), cookie: config.BROADCAST_COOKIE, token: config.AUTH_TOKEN }).connect();
+  const publisher = new WindowListPublisher(desktop, bus, logger.child({ component: 'window-list' }));
+  const store = new SettingsStore(join(config.HOME, '.store'));
+
+  const app = await createServer({ logger, authenticator, readiness: () => desktop.ping() });
+  const launcher = new Launcher(app.children, handledCommands(config.SPAWNER_COMMANDS, config.TARGET_MODE), { home: config.HOME, display: config.DISPLAY, env: process.env }, bus, logger.child({ component: 'launcher' }));
+
+  await app.register(swagger, { openapi: { info: { title: 'spawner', version: '1.0.0', description: 'abcdesktop-compatible spawner API' } } });
+  await app.register(
+    async (spawner) => {
+      await spawner.register(windowRoutes(desktop, publisher));
+      await spawner.register(launchRoutes(launcher, bus));
+      await spawner.register(
+        desktopRoutes(desktop, store, bus, {
+          allowEnv: envAllowList(config.SPAWNER_ENV_ALLOW),
+          versionFile: config.SPAWNER_VERSION_FILE,
+          pod: { POD_NAME: config.POD_NAME, POD_NAMESPACE: config.POD_NAMESPACE, NODE_NAME: config.NODE_NAME },
+          containerIp: config.CONTAINER_IP_ADDR,
+          settings: [],
+        }),
+      );
+      spawner.get('/openapi.json', async () => app.swagger());
+    },
+    { prefix: '/spawner' },
+  );
+
+  // the window manager signals: SIGUSR1 a window opened (list now), SIGUSR2 one closed (list after a second)
+  const onOpen = () => publisher.schedule(0, true);
+  const onClose = () => publisher.schedule(1000, true);
+  process.on('SIGUSR1', onOpen);
+  process.on('SIGUSR2', onClose);
+  await mkdir(dirname(config.SPAWNER_PID_FILE), { recursive: true });
+  await writeFile(config.SPAWNER_PID_FILE, `${process.pid}\n`);
+
+  app.addHook('onClose', async () => {
+    process.off('SIGUSR1', onOpen);
+    process.off('SIGUSR2', onClose);
+    publisher.stop();
+    await bus.close();
+    desktop.disconnect();
+    await rm(config.SPAWNER_PID_FILE, { force: true });
+  });
+  return app;
+}

@@ -1,0 +1,23 @@
+import type { EnvSettings } from '@desktop-agents/kit';
+
+export const SpawnerEnv = {
+  /** JSON map of handled command keys to programs, e.g. {"xeyes.XEyes":"/usr/bin/xeyes"}; none in hardening mode. */
+  SPAWNER_COMMANDS: { type: 'string', default: '{"xeyes.XEyes":"/usr/bin/xeyes","qterminal.qterminal":"/usr/bin/qterminal"}' },
+  TARGET_MODE: { type: 'string', default: '' },
+  /** Where the window manager finds our pid to send SIGUSR1/SIGUSR2 (abcdesktop's path). */
+  SPAWNER_PID_FILE: { type: 'string', minLength: 1, default: '/var/run/desktop/spawner.pid' },
+  /** Extra env names getenv may show, comma-separated (beside ACCEPTCUTTEXT, SENDCUTTEXT, ABCDESKTOP_SERVICE_*). */
+  SPAWNER_ENV_ALLOW: { type: 'string', default: '' },
+  POD_NAME: { type: 'string' },
+  POD_NAMESPACE: { type: 'string' },
+  NODE_NAME: { type: 'string' },
+  /** JSON file with { date, commit, version } describing this build (abcdesktop's version file). */
+  SPAWNER_VERSION_FILE: { type: 'string' },
+} as const satisfies EnvSettings;
+
+export function handledCommands(json: string, targetMode: string): Map<string, string> {
+  if (targetMode === 'hardening') return new Map();
+  const parsed: unknown = JSON.parse(json);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('SPAWNER_COMMANDS must be a JSON object');
+  return new Map(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}

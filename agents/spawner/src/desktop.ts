@@ -1,0 +1,174 @@
+import x11 from 'x11';
+import type { XDisplay, XProperty } from 'x11';
+import type { Logger } from '@desktop-agents/kit';
+
+/** A top-level window as abcdesktop's web UI knows it. */
+export interface WindowInfo {
+  id: number;
+  pid: number | null;
+  /** "instance.Class", from WM_CLASS */
+  wm_class: string;
+  title: string;
+  machine_name: string;
+}
+
+const ATOMS = ['_NET_CLIENT_LIST', '_NET_ACTIVE_WINDOW', '_NET_CLOSE_WINDOW', '_NET_WM_NAME', '_NET_WM_PID', 'UTF8_STRING', 'WM_CLASS', 'WM_NAME', 'WM_CLIENT_MACHINE', 'WINDOW', 'CARDINAL', 'STRING'] as const;
+type Atom = (typeof ATOMS)[number];
+
+const ANY_PROPERTY_TYPE = 0;
+
+function call<T>(fn: (cb: (err: Error | null, result: T) => void) => void, timeoutMs = 2000): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`X server did not answer within ${timeoutMs} ms`)), timeoutMs);
+    fn((err, result) => {
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve(result);
+    });
+  });
+}
+
+/**
+ * One open connection to the X display (a connection per call costs 20-50 ms; wmctrl pays it every time) and the
+ * EWMH conversations the spawner needs: list, activate, close and tile windows, set the root background, and a
+ * callback whenever the window manager changes _NET_CLIENT_LIST.
+ */
+export class Desktop {
+  #closed = false;
+  #listeners = new Set<() => void>();
+
+  private constructor(
+    private readonly display: XDisplay,
+    private readonly atoms: Record<Atom, number>,
+    private readonly log: Logger,
+  ) {
+    const { client } = display;
+    client.ChangeWindowAttributes(this.root, { eventMask: x11.eventMask['PropertyChange'] ?? 0x400000 });
+    client.on('event', (event: { name: string; atom?: number }) => {
+      if (event.name === 'PropertyNotify' && event.atom === this.atoms._NET_CLIENT_LIST) for (const l of this.#listeners) l();
+    });
+    client.on('error', (err: Error) => this.log.debug({ err: { message: err.message } }, 'X error'));
+    client.on('end', () => {
+      this.#closed = true;
+      this.log.warn('X connection closed');
+    });
+  }
+
+  static async connect(displayName: string, log: Logger): Promise<Desktop> {
+    const display = await call<XDisplay>((cb) => {
+      const emitter = x11.createClient({ display: displayName }, cb);
+      emitter.on('error', (err: Error) => cb(err, undefined as unknown as XDisplay));
+    }, 5000);
+    const atoms = {} as Record<Atom, number>;
+    for (const name of ATOMS) atoms[name] = await call<number>((cb) => display.client.InternAtom(false, name, cb));
+    return new Desktop(display, atoms, log);
+  }
+
+  get connected(): boolean {
+    return !this.#closed;
+  }
+
+  get root(): number {
+    return this.display.screen[0]?.root ?? 0;
+  }
+
+  get size(): { width: number; height: number } {
+    const s = this.display.screen[0];
+    return { width: s?.pixel_width ?? 1024, height: s?.pixel_height ?? 768 };
+  }
+
+  onClientListChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** A round trip to the server: fails when the display is gone. */
+  async ping(): Promise<void> {
+    if (this.#closed) throw new Error('X display connection is closed');
+    await call((cb) => this.display.client.GetInputFocus(cb), 1500);
+  }
+
+  async #property(wid: number, name: Atom, type = ANY_PROPERTY_TYPE): Promise<{ type: number; format: number; data: Buffer } | undefined> {
+    try {
+      const prop = await call<XProperty>((cb) => this.display.client.GetProperty(0, wid, this.atoms[name], type, 0, 1 << 16, cb));
+      return prop.type === 0 ? undefined : prop;
+    } catch {
+      return undefined; // the window went away meanwhile
+    }
+  }
+
+  async #text(wid: number, name: Atom): Promise<string> {
+    return (await this.#property(wid, name))?.data.toString('utf8') ?? '';
+  }
+
+  async clientList(): Promise<number[]> {
+    const prop = await this.#property(this.root, '_NET_CLIENT_LIST');
+    if (!prop) return [];
+    const ids: number[] = [];
+    for (let i = 0; i + 4 <= prop.data.length; i += 4) ids.push(prop.data.readUInt32LE(i));
+    return ids;
+  }
+
+  async window(id: number): Promise<WindowInfo> {
+    const [netName, name, cls, machine, pid] = await Promise.all([
+      this.#text(id, '_NET_WM_NAME'),
+      this.#text(id, 'WM_NAME'),
+      this.#property(id, 'WM_CLASS'),
+      this.#text(id, 'WM_CLIENT_MACHINE'),
+      this.#property(id, '_NET_WM_PID'),
+    ]);
+    const [instance = '', klass = ''] = (cls?.data.toString('latin1') ?? '').split('\0');
+    return {
+      id,
+      pid: pid && pid.data.length >= 4 ? pid.data.readUInt32LE(0) : null,
+      wm_class: instance || klass ? `${instance}.${klass}` : '',
+      title: netName || name,
+      machine_name: machine,
+    };
+  }
+
+  async windows(): Promise<WindowInfo[]> {
+    return Promise.all((await this.clientList()).map((id) => this.window(id)));
+  }
+
+  async activeWindow(): Promise<number> {
+    const prop = await this.#property(this.root, '_NET_ACTIVE_WINDOW');
+    return prop && prop.data.length >= 4 ? prop.data.readUInt32LE(0) : 0;
+  }
+
+  /** EWMH _NET_ACTIVE_WINDOW request to the window manager (source 2: a pager, so it is honoured). */
+  activate(id: number): void {
+    this.display.client.SendClientMessage(this.root, id, this.atoms._NET_ACTIVE_WINDOW, 32, [2, 0, 0, 0, 0]);
+  }
+
+  /** EWMH _NET_CLOSE_WINDOW: the window manager asks the client to close (WM_DELETE_WINDOW). */
+  close(id: number): void {
+    this.display.client.SendClientMessage(this.root, id, this.atoms._NET_CLOSE_WINDOW, 32, [0, 2, 0, 0, 0]);
+  }
+
+  /** Tiles the windows in a grid over the screen. */
+  tile(ids: number[]): void {
+    if (ids.length === 0) return;
+    const { width, height } = this.size;
+    const cols = Math.ceil(Math.sqrt(ids.length));
+    const rows = Math.ceil(ids.length / cols);
+    const w = Math.floor(width / cols);
+    const h = Math.floor(height / rows);
+    ids.forEach((id, i) => this.display.client.ConfigureWindow(id, { x: (i % cols) * w, y: Math.floor(i / cols) * h, width: Math.max(1, w - 10), height: Math.max(1, h - 30) }));
+  }
+
+  /** Paints the root window a solid color (what `xsetroot -solid` does, without a shell). */
+  async setBackground(rgb: { r: number; g: number; b: number }): Promise<void> {
+    const s = this.display.screen[0];
+    if (!s) throw new Error('no screen');
+    const color = await call<{ pixel: number }>((cb) => this.display.client.AllocColor(s.default_colormap, rgb.r * 257, rgb.g * 257, rgb.b * 257, cb));
+    this.display.client.ChangeWindowAttributes(this.root, { backgroundPixel: color.pixel });
+    this.display.client.ClearArea(this.root, 0, 0, 0, 0, 0);
+    await this.ping();
+  }
+
+  disconnect(): void {
+    if (!this.#closed) this.display.client.terminate();
+    this.#closed = true;
+  }
+}

@@ -1,0 +1,99 @@
+import { readFile } from 'node:fs/promises';
+import { arch, hostname, networkInterfaces, platform, release, cpus } from 'node:os';
+import type { FastifyPluginAsync } from 'fastify';
+import { HttpError, type BusClient } from '@desktop-agents/kit';
+import type { Desktop } from '../desktop.js';
+import { KEY_PATTERN, type SettingsStore } from '../store.js';
+
+const ok = { code: 200, data: 'ok' } as const;
+
+const colorBody = {
+  type: 'object',
+  required: ['color'],
+  properties: {
+    color: {
+      type: 'string',
+      pattern: '^#([0-9a-fA-F]{6}|[0-9a-fA-F]{8})$',
+      messages: { required: 'No color provided', type: 'Color must be a string', pattern: 'Bad color hexa pattern' },
+    },
+  },
+} as const;
+
+const keyProperty = { type: 'string', pattern: KEY_PATTERN, messages: { required: 'No key provided', type: 'Key must be a string', pattern: 'Key must have a valid pattern' } } as const;
+const setDesktopBody = {
+  type: 'object',
+  required: ['key', 'value'],
+  properties: { key: keyProperty, value: { type: 'string', maxLength: 65536, messages: { required: 'No value provided', type: 'Value must be a string' } } },
+} as const;
+const getDesktopQuery = {
+  type: 'object',
+  required: ['key'],
+  properties: { key: { ...keyProperty, minLength: 1, messages: { ...keyProperty.messages, minLength: 'Key must not be empty' } } },
+} as const;
+
+export interface DesktopInfo {
+  allowEnv(name: string): boolean;
+  versionFile: string | undefined;
+  pod: { POD_NAME?: string; POD_NAMESPACE?: string; NODE_NAME?: string };
+  containerIp: string;
+  settings: string[];
+}
+
+export function desktopRoutes(desktop: Desktop, store: SettingsStore, bus: Pick<BusClient, 'publish'>, info: DesktopInfo): FastifyPluginAsync {
+  return async (app) => {
+    app.post<{ Body: { color: string } }>('/setBackgroundColor', { schema: { body: colorBody } }, async (request) => {
+      const hex = request.body.color.slice(1, 7);
+      await desktop.setBackground({ r: parseInt(hex.slice(0, 2), 16), g: parseInt(hex.slice(2, 4), 16), b: parseInt(hex.slice(4, 6), 16) });
+      await store.set('currentImgColor', request.body.color);
+      bus.publish('display.setBackgroundBorderColor', request.body.color);
+      return ok;
+    });
+
+    app.post<{ Body: { key: string; value: string } }>('/setDesktop', { schema: { body: setDesktopBody } }, async (request) => {
+      await store.set(request.body.key, request.body.value);
+      return ok;
+    });
+
+    app.get<{ Querystring: { key: string } }>('/getDesktop', { schema: { querystring: getDesktopQuery } }, async (request) => {
+      const value = await store.get(request.query.key);
+      if (value === undefined) throw new HttpError(404, 'Not found');
+      return { code: 200, data: value };
+    });
+
+    app.get('/getSettings', async () => ({ code: 200, data: info.settings }));
+
+    app.get('/version', async () => {
+      if (!info.versionFile) throw new HttpError(404, 'Can not found version file');
+      try {
+        const v = JSON.parse(await readFile(info.versionFile, 'utf8')) as { date?: string; commit?: string; version?: string };
+        return { code: 200, data: { date: v.date ?? '', commit: v.commit ?? '', version: v.version ?? '', target: 'spawner' } };
+      } catch {
+        throw new HttpError(404, 'Can not found version file');
+      }
+    });
+
+    app.get('/about', async (request) => {
+      const forwarded = request.headers['x-forwarded-for'];
+      const language = request.headers['accept-language'];
+      return {
+        hostname: hostname(),
+        ipaddr: info.containerIp,
+        platform: platform(),
+        arch: arch(),
+        release: release(),
+        cpu: cpus()[0]?.model ?? '',
+        clientipaddr: (typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined) ?? request.ip,
+        country: '',
+        language: typeof language === 'string' ? language.split(',')[0] : '',
+        build: process.version,
+        POD_NAME: info.pod.POD_NAME ?? '',
+        POD_NAMESPACE: info.pod.POD_NAMESPACE ?? '',
+        NODE_NAME: info.pod.NODE_NAME ?? '',
+      };
+    });
+
+    app.get('/getenv', async () => ({ env: Object.fromEntries(Object.entries(process.env).filter(([name]) => info.allowEnv(name))) }));
+
+    app.get('/getnetworkinterfaces', async () => ({ networkInterfaces: networkInterfaces() }));
+  };
+}

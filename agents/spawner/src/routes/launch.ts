@@ -1,0 +1,35 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { HttpError, type BusClient } from '@desktop-agents/kit';
+import type { Launcher } from '../launcher.js';
+
+const launchBody = {
+  type: 'object',
+  required: ['command'],
+  properties: {
+    command: { type: 'string', messages: { required: 'No command provided', type: 'Command must be a string' } },
+    args: { type: 'array', minItems: 1, items: { type: 'string' }, messages: { type: 'No args provided', default: 'Args must be an array of string not empty' } },
+  },
+} as const;
+
+const killBody = {
+  type: 'object',
+  required: ['pid'],
+  properties: { pid: { type: 'integer', minimum: 1, messages: { required: 'No pid provided', default: 'Pid must be a positive number' } } },
+} as const;
+
+export function launchRoutes(launcher: Launcher, bus: Pick<BusClient, 'publish'>): FastifyPluginAsync {
+  return async (app) => {
+    app.post<{ Body: { command: string; args?: string[] } }>('/launch', { schema: { body: launchBody } }, async (request) => {
+      const language = request.headers['accept-language'];
+      const started = launcher.launch(request.body.command, request.body.args ?? [], typeof language === 'string' ? language : undefined);
+      request.log.info({ pid: started.pid, command: started.command }, 'launched');
+      bus.publish('proc.started', { pid: started.pid, command: started.command });
+      return { code: 200, data: { command: started.command, args: started.args }, proc: { pid: started.pid, command: started.command, args: started.args } };
+    });
+
+    app.post<{ Body: { pid: number } }>('/kill', { schema: { body: killBody } }, async (request) => {
+      if (!(await launcher.kill(request.body.pid))) throw new HttpError(404, 'Unknown pid: not started by this spawner');
+      return { code: 200, data: 'ok' };
+    });
+  };
+}

@@ -1,0 +1,55 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { ValidationError } from '@desktop-agents/kit';
+import type { Desktop } from '../desktop.js';
+import type { WindowListPublisher } from '../window-list.js';
+
+const ok = { code: 200, data: 'ok' } as const;
+
+export const windowsIdBody = {
+  type: 'object',
+  required: ['windowsid'],
+  properties: {
+    windowsid: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'integer', messages: { default: 'All windowsid must be number' } },
+      messages: { required: 'No windowsid provided', default: 'Windowsid must be an array of windowid not empty' },
+    },
+  },
+} as const;
+
+/** The ids that are windows of the desktop now; the others are reported in the abcdesktop shape. */
+async function knownWindows(desktop: Desktop, ids: number[]): Promise<number[]> {
+  const known = new Set(await desktop.clientList());
+  const unknown = ids.filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    throw new ValidationError(unknown.map((id) => ({ location: 'body', param: 'windowsid', value: ids, msg: `Unknow window_id [${id}]` })));
+  }
+  return ids;
+}
+
+export function windowRoutes(desktop: Desktop, publisher: WindowListPublisher): FastifyPluginAsync {
+  return async (app) => {
+    app.get('/getwindowslist', async () => ({ code: 200, data: await desktop.windows() }));
+
+    app.post<{ Body: { windowsid: number[] } }>('/activatewindows', { schema: { body: windowsIdBody } }, async (request) => {
+      for (const id of await knownWindows(desktop, request.body.windowsid)) desktop.activate(id);
+      return ok;
+    });
+
+    app.post<{ Body: { windowsid: number[] } }>('/closewindows', { schema: { body: windowsIdBody } }, async (request) => {
+      for (const id of await knownWindows(desktop, request.body.windowsid)) desktop.close(id);
+      return ok;
+    });
+
+    app.post('/placeAllWindows', async () => {
+      desktop.tile(await desktop.clientList());
+      return ok;
+    });
+
+    app.post('/broadcastwindowslist', async () => {
+      await publisher.publish(true);
+      return ok;
+    });
+  };
+}
