@@ -1,0 +1,106 @@
+// A click played into the desktop sink, timed until it reaches a WebSocket listener of the agent, beside parec (pulse's
+// own capture client) catching the same kind of click in the same run; and the agent's CPU for one live stream.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import WebSocket from 'ws';
+import { startAgent, startPulse, type PulseServer } from '@desktop-agents/test/harness';
+import { percentile, type BenchResult, type BenchSuite } from '@desktop-agents/test/bench';
+
+const TOKEN = 'bench-token-0123456789';
+const RATE = 24000;
+const CLICKS = 8;
+
+function player(pulse: PulseServer): ChildProcessWithoutNullStreams {
+  return spawn('pacat', ['--playback', `--device=${pulse.sink}`, '--format=s16le', `--rate=${RATE}`, '--channels=1', '--raw', '--latency-msec=10'], { env: { ...process.env, ...pulse.env } });
+}
+
+/** Writes silence continuously (so the stream is running), then clicks; returns when each click was written. */
+async function clicks(play: ChildProcessWithoutNullStreams, onClick: (at: number) => void): Promise<void> {
+  const silence = Buffer.alloc((RATE / 100) * 2);
+  const click = Buffer.alloc((RATE / 100) * 2);
+  for (let i = 0; i < click.length; i += 2) click.writeInt16LE(30000, i);
+  for (let n = 0; n < CLICKS; n++) {
+    for (let i = 0; i < 30; i++) {
+      play.stdin.write(silence);
+      await sleep(10);
+    }
+    onClick(performance.now());
+    play.stdin.write(click);
+    await sleep(10);
+  }
+}
+
+function loudIn(data: Buffer): boolean {
+  for (let i = 0; i + 1 < data.length; i += 2) if (Math.abs(data.readInt16LE(i)) > 20000) return true;
+  return false;
+}
+
+async function measure(pulse: PulseServer, subscribe: (onData: (data: Buffer) => void) => Promise<() => void>): Promise<number[]> {
+  const latencies: number[] = [];
+  let pending: number | undefined;
+  const stop = await subscribe((data) => {
+    if (pending !== undefined && loudIn(data)) {
+      latencies.push(performance.now() - pending);
+      pending = undefined;
+    }
+  });
+  const play = player(pulse);
+  await sleep(500);
+  await clicks(play, (at) => (pending = at));
+  await sleep(300);
+  play.stdin.end();
+  stop();
+  return latencies.sort((a, b) => a - b);
+}
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+const suite: BenchSuite = {
+  name: 'sound',
+  async run(): Promise<BenchResult[]> {
+    const pulse = await startPulse();
+    const agent = await startAgent('sound', { env: { AUTH_TOKEN: TOKEN, PULSE_SERVER: pulse.server, SOUND_RATE: String(RATE), LOG_LEVEL: 'warn', BROADCAST_SERVICE_URL: 'ws://127.0.0.1:9/' } });
+    try {
+      const viaParec = await measure(pulse, async (onData) => {
+        const parec = spawn('parec', [`--device=${pulse.sink}.monitor`, '--format=s16le', `--rate=${RATE}`, '--channels=1', '--raw', '--latency-msec=10'], { env: { ...process.env, ...pulse.env } });
+        parec.stdout.on('data', onData);
+        await sleep(1500); // a new capture of an idle monitor starts late; let it settle
+        return () => parec.kill();
+      });
+      let ws: WebSocket | undefined;
+      const viaAgent = await measure(pulse, async (onData) => {
+        ws = new WebSocket(`ws://127.0.0.1:${agent.port}/sound/listen?jwt_token=${TOKEN}`);
+        ws.on('message', (data: Buffer, isBinary) => isBinary && onData(data));
+        await new Promise((resolve) => ws?.once('open', resolve));
+        return () => undefined;
+      });
+      // CPU of the agent over 5 s of one live stream, against 5 s with no listener
+      const idle0 = cpuSeconds(agent.process.pid);
+      await sleep(5000);
+      const idle = cpuSeconds(agent.process.pid) - idle0;
+      const play = player(pulse);
+      const feeder = setInterval(() => play.stdin.write(Buffer.alloc((RATE / 50) * 2, 7)), 20);
+      const busy0 = cpuSeconds(agent.process.pid);
+      await sleep(5000);
+      const busy = cpuSeconds(agent.process.pid) - busy0;
+      clearInterval(feeder);
+      play.stdin.end();
+      ws?.close();
+      return [
+        { measure: `click to listener, p50 of ${viaAgent.length}`, unit: 'ms', value: percentile(viaAgent, 50), reference: { name: 'parec', value: percentile(viaParec, 50) }, better: 'lower', target: { value: { max: 60 } } },
+        { measure: `click to listener, max of ${viaAgent.length}`, unit: 'ms', value: viaAgent.at(-1) ?? Number.NaN, reference: { name: 'parec', value: viaParec.at(-1) ?? Number.NaN }, better: 'lower' },
+        { measure: 'agent CPU, one live stream', unit: '% of a core', value: (busy / 5) * 100, reference: { name: 'agent, no listener', value: Math.max(0.01, (idle / 5) * 100) }, better: 'lower' },
+      ];
+    } finally {
+      await agent.stop();
+      await pulse.stop();
+    }
+  },
+};
+
+export default suite;

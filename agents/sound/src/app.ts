@@ -1,0 +1,45 @@
+import { createReadStream } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { BusClient, busUrl, createServer, serveWebSockets, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
+import { cookieOf, socketPath, type SoundEnv } from './config.js';
+import { AudioListeners } from './listeners.js';
+import { Pulse } from './pulse.js';
+import { controlRoutes } from './routes/control.js';
+
+export type SoundConfig = AgentConfig<typeof SoundEnv>;
+
+export async function buildSound({ config, logger, authenticator }: AgentContext<SoundConfig>) {
+  const pulse = new Pulse(
+    { socket: socketPath(config.PULSE_SERVER), cookie: cookieOf(config.PULSEAUDIO_COOKIE), sink: config.SOUND_SINK, rate: config.SOUND_RATE, channels: config.SOUND_CHANNELS },
+    logger.child({ component: 'pulse' }),
+  );
+  const listeners = new AudioListeners({ format: 's16le', rate: config.SOUND_RATE, channels: config.SOUND_CHANNELS }, config.SOUND_MAX_BUFFERED_BYTES, config.SOUND_MAX_LISTENERS, logger.child({ component: 'listeners' }));
+  const bus = new BusClient({ url: busUrl(config), logger: logger.child({ component: 'bus' }), cookie: config.BROADCAST_COOKIE, token: config.AUTH_TOKEN }).connect();
+
+  pulse.on('audio', (chunk) => listeners.push(chunk));
+  pulse.on('up', () => bus.publish('speaker.available', true));
+  pulse.on('down', () => bus.publish('speaker.available', false));
+  bus.on('open', () => bus.publish('speaker.available', pulse.up));
+
+  const app = await createServer({ logger, authenticator, readiness: async () => void (await pulse.serverInfo()) });
+  // the spec's path (the original proxy rule) and a plain one; only the desktop sink's monitor is served
+  const listenPaths = new Set([`/listen/source/${config.SOUND_SINK}.monitor`, '/sound/listen']);
+  serveWebSockets(app, {
+    maxPayload: 1024,
+    onConnection: (socket, request) => {
+      const path = (request.url ?? '').split('?')[0] ?? '';
+      if (!listenPaths.has(path)) return socket.close(4404, 'no such audio source');
+      listeners.add(socket);
+    },
+  });
+  await app.register(controlRoutes(pulse, listeners));
+  const page = fileURLToPath(new URL('../public/listen.html', import.meta.url));
+  app.get('/sound/', { config: { public: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(createReadStream(page)));
+
+  pulse.start();
+  app.addHook('onClose', async () => {
+    await pulse.close();
+    await bus.close();
+  });
+  return app;
+}

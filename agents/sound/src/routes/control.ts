@@ -1,0 +1,47 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { HttpError } from '@desktop-agents/kit';
+import { PulseDown, type Pulse } from '../pulse.js';
+import type { AudioListeners } from '../listeners.js';
+
+async function ask<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof PulseDown) throw new HttpError(503, err.message);
+    throw err;
+  }
+}
+
+const sinkParams = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 256 } } } as const;
+const volumeBody = {
+  type: 'object',
+  required: ['volume'],
+  properties: { volume: { type: 'number', minimum: 0, maximum: 150, messages: { required: 'No volume provided', default: 'Volume must be a number from 0 to 150 (percent)' } } },
+} as const;
+const muteBody = {
+  type: 'object',
+  required: ['mute'],
+  properties: { mute: { type: 'boolean', messages: { required: 'No mute provided', default: 'Mute must be a boolean' } } },
+} as const;
+
+export function controlRoutes(pulse: Pulse, listeners: AudioListeners): FastifyPluginAsync {
+  return async (app) => {
+    app.get('/sound/status', async () => ({ code: 200, data: { ...(await ask(() => pulse.serverInfo())), listeners: listeners.count, droppedBytes: listeners.dropped } }));
+    app.get('/sound/sinks', async () => ({ code: 200, data: await ask(() => pulse.sinks()) }));
+    app.get('/sound/sources', async () => ({ code: 200, data: await ask(() => pulse.sources()) }));
+
+    const known = async (name: string) => {
+      if (!(await ask(() => pulse.sinks())).some((s) => s.name === name)) throw new HttpError(404, `Unknown sink ${name}`);
+    };
+    app.put<{ Params: { name: string }; Body: { volume: number } }>('/sound/sinks/:name/volume', { schema: { params: sinkParams, body: volumeBody } }, async (request) => {
+      await known(request.params.name);
+      await ask(() => pulse.setVolume(request.params.name, request.body.volume));
+      return { code: 200, data: 'ok' };
+    });
+    app.put<{ Params: { name: string }; Body: { mute: boolean } }>('/sound/sinks/:name/mute', { schema: { params: sinkParams, body: muteBody } }, async (request) => {
+      await known(request.params.name);
+      await ask(() => pulse.setMute(request.params.name, request.body.mute));
+      return { code: 200, data: 'ok' };
+    });
+  };
+}
