@@ -49,7 +49,8 @@ const env: Record<string, string> = {
   BROADCAST_SERVICE_TCP_PORT: String(busPort),
   ...(components.x ? { DISPLAY: components.x.display } : {}),
   ...(components.pulse ? { PULSE_SERVER: components.pulse.server, PULSE_SOCKET: components.pulse.socket } : {}),
-  ...(components.cups ? { CUPS_SERVER: components.cups.server, PRINTER_NAME: components.cups.printer, PRINTER_OUTPUT_DIR: components.cups.outDir } : {}),
+  ...(components.cups ? { CUPS_SERVER: components.cups.server, PRINTER_NAME: components.cups.printer, WATCHDIR: components.cups.outDir } : {}),
+  SPAWNER_PID_FILE: join(run.dir, 'spawner.pid'),
 };
 
 const agents: RunningAgent[] = [];

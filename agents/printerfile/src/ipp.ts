@@ -1,4 +1,5 @@
 import ipp from 'ipp';
+import { CupsUnreachable, IppFailure } from './errors.js';
 
 /** The typed face of the untyped-in-practice `ipp` package: the three operations this agent uses. */
 export interface PrinterStatus {
@@ -18,13 +19,6 @@ export interface PrintJob {
   completedAt: number | undefined;
 }
 
-export class CupsUnreachable extends Error {
-  override name = 'CupsUnreachable';
-}
-
-export class IppFailure extends Error {
-  override name = 'IppFailure';
-}
 
 type Attributes = Record<string, unknown>;
 interface Response {

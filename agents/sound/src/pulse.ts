@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { PulseAudio, PA_SAMPLE_FORMAT, type RecordStream } from 'pulseaudio.js';
 import type { Logger } from '@desktop-agents/kit';
+import { PulseDown } from './errors.js';
 
 export interface SinkInfo {
   name: string;
@@ -162,8 +163,4 @@ export class Pulse extends EventEmitter<PulseEvents> {
     this.#capture?.destroy();
     if (client) await client.disconnect().catch(() => undefined);
   }
-}
-
-export class PulseDown extends Error {
-  override name = 'PulseDown';
 }

@@ -152,7 +152,8 @@ describe('no shell, settings, secrets', () => {
     // relative names: touch runs in HOME and creates files named exactly like the arguments
     const res = await post('launch', { command: 'touch.Touch', args: ['; rm -rf victim.txt', '$(touch injected)', '`touch injected`'] });
     expect(res.status).toBe(200);
-    await waitFor('touch done', async () => existsSync(join(home, '; rm -rf victim.txt')), 3000);
+    const made = ['; rm -rf victim.txt', '$(touch injected)', '`touch injected`'].map((name) => join(home, name));
+    await waitFor('touch done', async () => made.every((path) => existsSync(path)), 3000);
     expect(readFileSync(victim, 'utf8')).toBe('still here');
     expect(existsSync(injected)).toBe(false);
     expect(existsSync(join(home, '$(touch injected)'))).toBe(true);

@@ -1,15 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { HttpError } from '@desktop-agents/kit';
-import { CupsUnreachable, type CupsClient } from '../ipp.js';
-
-async function ask<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof CupsUnreachable) throw new HttpError(503, err.message);
-    throw err;
-  }
-}
+import type { CupsClient } from '../ipp.js';
 
 const jobParams = {
   type: 'object',
@@ -20,10 +10,10 @@ const jobParams = {
 /** The queue's state and jobs from cupsd over IPP; 503 with the reason when cupsd does not answer. */
 export function printerRoutes(cups: CupsClient): FastifyPluginAsync {
   return async (app) => {
-    app.get('/printer/status', async () => ({ code: 200, data: await ask(() => cups.status()) }));
-    app.get('/printer/jobs', async () => ({ code: 200, data: await ask(() => cups.jobs()) }));
+    app.get('/printer/status', async () => ({ code: 200, data: await cups.status() }));
+    app.get('/printer/jobs', async () => ({ code: 200, data: await cups.jobs() }));
     app.delete<{ Params: { id: number } }>('/printer/jobs/:id', { schema: { params: jobParams } }, async (request) => {
-      await ask(() => cups.cancel(request.params.id));
+      await cups.cancel(request.params.id);
       return { code: 200, data: 'ok' };
     });
   };

@@ -1,16 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { HttpError } from '@desktop-agents/kit';
-import { PulseDown, type Pulse } from '../pulse.js';
+import type { Pulse } from '../pulse.js';
 import type { AudioListeners } from '../listeners.js';
-
-async function ask<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof PulseDown) throw new HttpError(503, err.message);
-    throw err;
-  }
-}
 
 const sinkParams = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 256 } } } as const;
 const volumeBody = {
@@ -26,21 +17,21 @@ const muteBody = {
 
 export function controlRoutes(pulse: Pulse, listeners: AudioListeners): FastifyPluginAsync {
   return async (app) => {
-    app.get('/sound/status', async () => ({ code: 200, data: { ...(await ask(() => pulse.serverInfo())), listeners: listeners.count, droppedBytes: listeners.dropped } }));
-    app.get('/sound/sinks', async () => ({ code: 200, data: await ask(() => pulse.sinks()) }));
-    app.get('/sound/sources', async () => ({ code: 200, data: await ask(() => pulse.sources()) }));
+    app.get('/sound/status', async () => ({ code: 200, data: { ...(await pulse.serverInfo()), listeners: listeners.count, droppedBytes: listeners.dropped } }));
+    app.get('/sound/sinks', async () => ({ code: 200, data: await pulse.sinks() }));
+    app.get('/sound/sources', async () => ({ code: 200, data: await pulse.sources() }));
 
     const known = async (name: string) => {
-      if (!(await ask(() => pulse.sinks())).some((s) => s.name === name)) throw new HttpError(404, `Unknown sink ${name}`);
+      if (!(await pulse.sinks()).some((s) => s.name === name)) throw new HttpError(404, `Unknown sink ${name}`);
     };
     app.put<{ Params: { name: string }; Body: { volume: number } }>('/sound/sinks/:name/volume', { schema: { params: sinkParams, body: volumeBody } }, async (request) => {
       await known(request.params.name);
-      await ask(() => pulse.setVolume(request.params.name, request.body.volume));
+      await pulse.setVolume(request.params.name, request.body.volume);
       return { code: 200, data: 'ok' };
     });
     app.put<{ Params: { name: string }; Body: { mute: boolean } }>('/sound/sinks/:name/mute', { schema: { params: sinkParams, body: muteBody } }, async (request) => {
       await known(request.params.name);
-      await ask(() => pulse.setMute(request.params.name, request.body.mute));
+      await pulse.setMute(request.params.name, request.body.mute);
       return { code: 200, data: 'ok' };
     });
   };
