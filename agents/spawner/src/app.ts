@@ -1,11 +1,15 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import swagger from '@fastify/swagger';
 import { BusClient, busUrl, createServer, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
 import { handledCommands, type SpawnerEnv } from './config.js';
 import { Desktop } from './desktop.js';
 import { Launcher } from './launcher.js';
+import { appRoutes } from './routes/apps.js';
+import { audioRoutes } from './routes/audio.js';
+import { clipboardRoutes } from './routes/clipboard.js';
 import { desktopRoutes } from './routes/desktop-settings.js';
+import { wallpaperRoutes } from './routes/wallpaper.js';
 import { launchRoutes } from './routes/launch.js';
 import { windowRoutes } from './routes/windows.js';
 import { SettingsStore } from './store.js';
@@ -17,6 +21,15 @@ export type SpawnerConfig = AgentConfig<typeof SpawnerEnv>;
 function envAllowList(extra: string): (name: string) => boolean {
   const names = new Set(['ACCEPTCUTTEXT', 'SENDCUTTEXT', ...extra.split(',').map((s) => s.trim()).filter(Boolean)]);
   return (name) => names.has(name) || name.startsWith('ABCDESKTOP_SERVICE_');
+}
+
+/** getSettings: `audio` while the pulse socket exists, `printers` while cupsd's does. */
+async function settingsList(pulseServer: string, cupsSocket: string): Promise<string[]> {
+  const exists = (path: string) => access(path).then(() => true, () => false);
+  const list: string[] = [];
+  if (pulseServer.startsWith('unix:') && (await exists(pulseServer.slice(5)))) list.push('audio');
+  if (await exists(cupsSocket)) list.push('printers');
+  return list;
 }
 
 export async function buildSpawner({ config, logger, authenticator }: AgentContext<SpawnerConfig>) {
@@ -39,9 +52,13 @@ export async function buildSpawner({ config, logger, authenticator }: AgentConte
           versionFile: config.SPAWNER_VERSION_FILE,
           pod: { POD_NAME: config.POD_NAME, POD_NAMESPACE: config.POD_NAMESPACE, NODE_NAME: config.NODE_NAME },
           containerIp: config.CONTAINER_IP_ADDR,
-          settings: [],
+          settings: () => settingsList(config.PULSE_SERVER, config.CUPS_SOCKET),
         }),
       );
+      await spawner.register(wallpaperRoutes(desktop, store, bus, { home: config.HOME, defaultImage: config.SPAWNER_DEFAULT_IMAGE }));
+      await spawner.register(clipboardRoutes(config.DISPLAY));
+      await spawner.register(appRoutes({ home: config.HOME, ocrun: config.SPAWNER_OCRUN }));
+      await spawner.register(audioRoutes({ pulseServer: config.PULSE_SERVER, rtpDestination: config.SPAWNER_RTP_DESTINATION }, bus));
       spawner.get('/openapi.json', async () => app.swagger());
     },
     { prefix: '/spawner' },

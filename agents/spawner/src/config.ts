@@ -11,6 +11,15 @@ export const SpawnerEnv = {
   POD_NAME: { type: 'string' },
   POD_NAMESPACE: { type: 'string' },
   NODE_NAME: { type: 'string' },
+  /** The image setDefaultImage puts on the root window. */
+  SPAWNER_DEFAULT_IMAGE: { type: 'string', default: '/usr/share/images/desktop-base/default' },
+  /** abcdesktop's ocrun launcher, linked as ~/.local/bin/<launch> by generateDesktopFiles when it exists. */
+  SPAWNER_OCRUN: { type: 'string', default: '/composer/node/ocrun/ocrun.js' },
+  PULSE_SERVER: { type: 'string', default: 'unix:/tmp/.pulse.sock' },
+  /** The only RTP destination configurePulse may send audio to, "ip:port", from the control plane; unset = refused. */
+  SPAWNER_RTP_DESTINATION: { type: 'string' },
+  /** cupsd's socket: getSettings lists "printers" while it exists. */
+  CUPS_SOCKET: { type: 'string', default: '/tmp/.cups.sock' },
   /** JSON file with { date, commit, version } describing this build (abcdesktop's version file). */
   SPAWNER_VERSION_FILE: { type: 'string' },
 } as const satisfies EnvSettings;

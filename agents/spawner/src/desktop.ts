@@ -36,6 +36,7 @@ function call<T>(fn: (cb: (err: Error | null, result: T) => void) => void, timeo
 export class Desktop {
   #closed = false;
   #listeners = new Set<() => void>();
+  #backgroundPixmap: number | undefined;
 
   private constructor(
     private readonly display: XDisplay,
@@ -164,6 +165,32 @@ export class Desktop {
     const color = await call<{ pixel: number }>((cb) => this.display.client.AllocColor(s.default_colormap, rgb.r * 257, rgb.g * 257, rgb.b * 257, cb));
     this.display.client.ChangeWindowAttributes(this.root, { backgroundPixel: color.pixel });
     this.display.client.ClearArea(this.root, 0, 0, 0, 0, 0);
+    await this.ping();
+  }
+
+  /**
+   * Makes a screen-sized pixmap of the image (BGRX rows, uploaded in strips that fit a request) the root window's
+   * background, freeing the previous one.
+   */
+  async setBackgroundImage(bgrx: Buffer): Promise<void> {
+    const s = this.display.screen[0];
+    if (!s) throw new Error('no screen');
+    const { client } = this.display;
+    const { width, height } = this.size;
+    const pixmap = client.AllocID();
+    client.CreatePixmap(pixmap, this.root, s.root_depth, width, height);
+    const gc = client.AllocID();
+    client.CreateGC(gc, pixmap, {});
+    const rowsPerStrip = Math.max(1, Math.floor(((0xffff - 6) * 4) / (width * 4)));
+    for (let y = 0; y < height; y += rowsPerStrip) {
+      const rows = Math.min(rowsPerStrip, height - y);
+      client.PutImage(2, pixmap, gc, width, rows, 0, y, 0, s.root_depth, bgrx.subarray(y * width * 4, (y + rows) * width * 4));
+    }
+    client.FreeGC(gc);
+    client.ChangeWindowAttributes(this.root, { backgroundPixmap: pixmap });
+    client.ClearArea(this.root, 0, 0, 0, 0, 0);
+    if (this.#backgroundPixmap !== undefined) client.FreePixmap(this.#backgroundPixmap);
+    this.#backgroundPixmap = pixmap;
     await this.ping();
   }
 

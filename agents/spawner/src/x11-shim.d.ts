@@ -4,6 +4,7 @@ declare module 'x11' {
 
   export interface XScreen {
     root: number;
+    root_depth: number;
     default_colormap: number;
     white_pixel: number;
     black_pixel: number;
@@ -35,12 +36,19 @@ declare module 'x11' {
   export interface XClient extends EventEmitter {
     InternAtom(onlyIfExists: boolean, name: string, cb: Callback<number>): void;
     GetProperty(del: number, wid: number, name: number, type: number, longOffset: number, longLength: number, cb: Callback<XProperty>): void;
-    ChangeWindowAttributes(wid: number, values: { eventMask?: number; backgroundPixel?: number }, cb?: Callback<unknown>): void;
+    ChangeWindowAttributes(wid: number, values: { eventMask?: number; backgroundPixel?: number; backgroundPixmap?: number }, cb?: Callback<unknown>): void;
     SendClientMessage(destination: number, wid: number, messageType: number, format: number, data: number[], eventMask?: number, cb?: Callback<unknown>): void;
     ClearArea(wid: number, x: number, y: number, width: number, height: number, exposures: number): void;
     ConfigureWindow(wid: number, values: { x?: number; y?: number; width?: number; height?: number }): void;
     AllocColor(colormap: number, red: number, green: number, blue: number, cb: Callback<{ pixel: number }>): void;
     GetInputFocus(cb: Callback<{ focus: number }>): void;
+    AllocID(): number;
+    CreatePixmap(pid: number, drawable: number, depth: number, width: number, height: number): void;
+    FreePixmap(pid: number): void;
+    CreateGC(gc: number, drawable: number, values: Record<string, number>): void;
+    FreeGC(gc: number): void;
+    PutImage(format: number, drawable: number, gc: number, width: number, height: number, dstX: number, dstY: number, leftPad: number, depth: number, data: Buffer): void;
+    GetImage(format: number, drawable: number, x: number, y: number, width: number, height: number, planeMask: number, cb: Callback<{ depth: number; data: Buffer }>): void;
     terminate(): void;
   }
 

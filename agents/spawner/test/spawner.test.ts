@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startAgent, startXvfb, waitFor, type RunningAgent, type XServer } from '@desktop-agents/test/harness';
+import { startAgent, startPulse, startXvfb, waitFor, type PulseServer, type RunningAgent, type XServer } from '@desktop-agents/test/harness';
 
 const TOKEN = 'spawner-test-token-123';
 const COOKIE = 'spawner-cookie';
@@ -12,6 +12,8 @@ const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/js
 const home = mkdtempSync(join(tmpdir(), 'spawner-home-'));
 const COMMANDS = { 'xmessage.Xmessage': '/usr/bin/xmessage', 'echo.Echo': '/bin/echo', 'touch.Touch': '/usr/bin/touch', 'sleep.Sleep': '/bin/sleep' };
 let x: XServer;
+let pulse: PulseServer;
+const RTP = '127.0.0.1:46000';
 let bus: RunningAgent;
 let spawner: RunningAgent;
 let listener: WebSocket;
@@ -51,12 +53,13 @@ async function launchMessage(text: string): Promise<{ pid: number; window: Win }
 
 beforeAll(async () => {
   x = await startXvfb({ windowManager: true });
+  pulse = await startPulse();
   bus = await startAgent('broadcast', { env: { AUTH_TOKEN: TOKEN, BROADCAST_COOKIE: COOKIE } });
   listener = new WebSocket(`ws://127.0.0.1:${bus.port}/broadcast?jwt_token=${TOKEN}`);
   listener.on('message', (raw) => events.push(JSON.parse(raw.toString()) as { method: string; data?: unknown }));
   await new Promise((resolve) => listener.once('open', resolve));
   spawner = await startAgent('spawner', {
-    env: { AUTH_TOKEN: TOKEN, BROADCAST_COOKIE: COOKIE, BROADCAST_SERVICE_TCP_PORT: String(bus.port), DISPLAY: x.display, HOME: home, SPAWNER_PID_FILE: join(home, 'spawner.pid'), SPAWNER_COMMANDS: JSON.stringify(COMMANDS), ACCEPTCUTTEXT: 'true', XAUTH_KEY: 'secret-xauth' },
+    env: { AUTH_TOKEN: TOKEN, BROADCAST_COOKIE: COOKIE, BROADCAST_SERVICE_TCP_PORT: String(bus.port), DISPLAY: x.display, HOME: home, SPAWNER_PID_FILE: join(home, 'spawner.pid'), SPAWNER_COMMANDS: JSON.stringify(COMMANDS), ACCEPTCUTTEXT: 'true', XAUTH_KEY: 'secret-xauth', PULSE_SERVER: pulse.server, SPAWNER_RTP_DESTINATION: RTP, SPAWNER_DEFAULT_IMAGE: join(home, 'no-default.png') },
   });
 });
 afterAll(async () => {
@@ -64,6 +67,7 @@ afterAll(async () => {
   await spawner?.stop();
   await bus?.stop();
   await x?.stop();
+  await pulse?.stop();
   rmSync(home, { recursive: true, force: true });
 });
 

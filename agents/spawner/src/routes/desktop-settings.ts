@@ -36,7 +36,7 @@ export interface DesktopInfo {
   versionFile: string | undefined;
   pod: { POD_NAME?: string; POD_NAMESPACE?: string; NODE_NAME?: string };
   containerIp: string;
-  settings: string[];
+  settings: () => Promise<string[]>;
 }
 
 export function desktopRoutes(desktop: Desktop, store: SettingsStore, bus: Pick<BusClient, 'publish'>, info: DesktopInfo): FastifyPluginAsync {
@@ -60,7 +60,7 @@ export function desktopRoutes(desktop: Desktop, store: SettingsStore, bus: Pick<
       return { code: 200, data: value };
     });
 
-    app.get('/getSettings', async () => ({ code: 200, data: info.settings }));
+    app.get('/getSettings', async () => ({ code: 200, data: await info.settings() }));
 
     app.get('/version', async () => {
       if (!info.versionFile) throw new HttpError(404, 'Can not found version file');

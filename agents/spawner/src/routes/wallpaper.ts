@@ -1,0 +1,42 @@
+import { basename, join } from 'node:path';
+import type { FastifyPluginAsync } from 'fastify';
+import { HttpError, type BusClient } from '@desktop-agents/kit';
+import type { Desktop } from '../desktop.js';
+import type { SettingsStore } from '../store.js';
+import { decodeImage, dominantColor, toBgrx, UnsupportedImage } from '../wallpaper.js';
+
+const imgBody = {
+  type: 'object',
+  required: ['imgName'],
+  properties: { imgName: { type: 'string', minLength: 1, maxLength: 255, messages: { required: 'No imgName provided', default: 'imgName must be a string' } } },
+} as const;
+
+/** Root-window images: ~/.wallpapers/NAME (a bare name, never a path) or the configured default image. */
+export function wallpaperRoutes(desktop: Desktop, store: SettingsStore, bus: Pick<BusClient, 'publish'>, settings: { home: string; defaultImage: string }): FastifyPluginAsync {
+  const show = async (path: string, missing: string) => {
+    let image;
+    try {
+      image = await decodeImage(path);
+    } catch (err) {
+      if (err instanceof UnsupportedImage) throw new HttpError(415, `Unsupported image: ${err.message}`);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EISDIR') throw new HttpError(404, missing);
+      throw err;
+    }
+    const { width, height } = desktop.size;
+    await desktop.setBackgroundImage(toBgrx(image, width, height));
+    const color = dominantColor(image);
+    await store.set('currentImgColor', color);
+    bus.publish('display.setBackgroundBorderColor', color);
+    return { code: 200, data: { color, subData: 'ok' } };
+  };
+
+  return async (app) => {
+    app.post<{ Body: { imgName: string } }>('/setBackgroundImage', { schema: { body: imgBody } }, async (request) => {
+      const name = request.body.imgName;
+      // a name only: `../x`, `a/b` or `.` never reach the filesystem
+      if (name !== basename(name) || name === '.' || name === '..') throw new HttpError(404, `Unknow image ${name}`);
+      return show(join(settings.home, '.wallpapers', name), `Unknow image ${name}`);
+    });
+    app.post('/setDefaultImage', async () => show(settings.defaultImage, 'file not found'));
+  };
+}
