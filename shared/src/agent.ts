@@ -36,7 +36,15 @@ export async function runAgent<P extends EnvSettings>(definition: AgentDefinitio
     process.exit(1);
   }
   const logger = createLogger({ name: definition.name, level: config.LOG_LEVEL });
-  const app = await definition.build({ config, logger, authenticator: createAuthenticator(config) });
+  let app: AgentServer;
+  try {
+    app = await definition.build({ config, logger, authenticator: createAuthenticator(config) });
+  } catch (err) {
+    // a dependency that cannot be set up (display, folder, bad setting): say why, as JSON, and exit 1
+    logger.fatal({ err }, 'cannot start');
+    logger.flush();
+    process.exit(1);
+  }
 
   // SIGUSR2 is not a shutdown: abcdesktop's window manager sends it to the spawner when a window closes
   closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger, skip: ['SIGUSR2'] }, async ({ signal, err }) => {

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BusClient, busUrl, createServer, serveWebSockets, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
-import { cookieOf, socketPath, type SoundEnv } from './config.js';
+import { cookieOf, rtpDestination, socketPath, type SoundEnv } from './config.js';
 import { AudioListeners } from './listeners.js';
 import { Pulse } from './pulse.js';
 import { controlRoutes } from './routes/control.js';
@@ -10,7 +10,7 @@ export type SoundConfig = AgentConfig<typeof SoundEnv>;
 
 export async function buildSound({ config, logger, authenticator }: AgentContext<SoundConfig>) {
   const pulse = new Pulse(
-    { socket: socketPath(config.PULSE_SERVER), cookie: cookieOf(config.PULSEAUDIO_COOKIE), sink: config.SOUND_SINK, rate: config.SOUND_RATE, channels: config.SOUND_CHANNELS },
+    { socket: socketPath(config.PULSE_SERVER), cookie: cookieOf(config.PULSEAUDIO_COOKIE), sink: config.SOUND_SINK, rate: config.SOUND_RATE, channels: config.SOUND_CHANNELS, rtp: rtpDestination(config.SOUND_RTP_DESTINATION) },
     logger.child({ component: 'pulse' }),
   );
   const listeners = new AudioListeners({ format: 's16le', rate: config.SOUND_RATE, channels: config.SOUND_CHANNELS }, config.SOUND_MAX_BUFFERED_BYTES, config.SOUND_MAX_LISTENERS, logger.child({ component: 'listeners' }));

@@ -12,6 +12,8 @@ export interface SinkInfo {
 }
 
 export interface PulseSettings {
+  /** Send the sink's monitor as RTP here when set (a WebRTC gateway). */
+  rtp?: { ip: string; port: number };
   socket: string;
   cookie: Buffer | undefined;
   sink: string;
@@ -76,6 +78,7 @@ export class Pulse extends EventEmitter<PulseEvents> {
     try {
       await client.connect();
       await this.#ensureSink(client);
+      await this.#ensureRtp(client);
       this.#client = client;
       this.#attempt = 0;
       await this.#startCapture(client);
@@ -113,6 +116,19 @@ export class Pulse extends EventEmitter<PulseEvents> {
       await client.loadModule('module-null-sink', { sink_name: this.settings.sink, sink_properties: 'device.description=Desktop' });
       this.log.info({ sink: this.settings.sink }, 'desktop sink created');
     }
+  }
+
+  /**
+   * Exactly one module-rtp-send, from the desktop sink's monitor to the configured gateway: pulseaudio.js cannot
+   * list modules, so the senders are found by the stream they record ("RTP Monitor Stream") and replaced.
+   */
+  async #ensureRtp(client: PulseAudio): Promise<void> {
+    const rtp = this.settings.rtp;
+    if (!rtp) return;
+    const senders = (await client.getSourceOutputList()).filter((o) => o['name'] === 'RTP Monitor Stream');
+    for (const module of new Set(senders.map((o) => Number(o['module'])))) await client.unloadModule(module);
+    await client.loadModule('module-rtp-send', { source: `${this.settings.sink}.monitor`, destination_ip: rtp.ip, port: rtp.port });
+    this.log.info({ destination: `${rtp.ip}:${rtp.port}` }, 'RTP sender loaded');
   }
 
   async #startCapture(client: PulseAudio): Promise<void> {
