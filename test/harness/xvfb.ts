@@ -16,6 +16,8 @@ export interface XvfbOptions {
   /** Start openbox on the display (needed for _NET_CLIENT_LIST and EWMH messages). */
   windowManager?: boolean;
   screen?: string;
+  /** A fixed display number (to bring a server back where a client expects it); random by default. */
+  displayNumber?: number;
 }
 
 /** Runs a display-query against the server; throws when it does not answer. */
@@ -34,8 +36,8 @@ export async function startXvfb(options: XvfbOptions = {}): Promise<XServer> {
   // A random display number, not the lowest free one: a test that stops its server must not see another test's
   // new server come up on the same number.
   for (let attempt = 0; !xvfb; attempt++) {
-    const candidate = 100 + Math.floor(Math.random() * 3900);
-    if (existsSync(`/tmp/.X${candidate}-lock`) || existsSync(`/tmp/.X11-unix/X${candidate}`)) continue;
+    const candidate = options.displayNumber ?? 100 + Math.floor(Math.random() * 3900);
+    if (options.displayNumber === undefined && (existsSync(`/tmp/.X${candidate}-lock`) || existsSync(`/tmp/.X11-unix/X${candidate}`))) continue;
     // -noreset: by default Xvfb resets when its last client leaves, and a client connecting during that reset fails
     const started = startProcess('Xvfb', xvfbPath, [`:${candidate}`, '-displayfd', '3', '-screen', '0', options.screen ?? '1280x800x24', '-nolisten', 'tcp', '-noreset'], {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import swagger from '@fastify/swagger';
 import { BusClient, busUrl, createServer, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
 import { handledCommands, type SpawnerEnv } from './config.js';
-import { Desktop } from './desktop.js';
+import { DisplayLink } from './display.js';
 import { Launcher } from './launcher.js';
 import { appRoutes } from './routes/apps.js';
 import { audioRoutes } from './routes/audio.js';
@@ -33,21 +33,22 @@ async function settingsList(pulseServer: string, cupsSocket: string): Promise<st
 }
 
 export async function buildSpawner({ config, logger, authenticator }: AgentContext<SpawnerConfig>) {
-  const desktop = await Desktop.connect(config.DISPLAY, logger.child({ component: 'x11' }));
+  const display = new DisplayLink(config.DISPLAY, logger.child({ component: 'x11' }));
+  await display.start();
   const bus = new BusClient({ url: busUrl(config), logger: logger.child({ component: 'bus' }), cookie: config.BROADCAST_COOKIE, token: config.AUTH_TOKEN }).connect();
-  const publisher = new WindowListPublisher(desktop, bus, logger.child({ component: 'window-list' }));
+  const publisher = new WindowListPublisher(display, bus, logger.child({ component: 'window-list' }));
   const store = new SettingsStore(join(config.HOME, '.store'));
 
-  const app = await createServer({ logger, authenticator, readiness: () => desktop.ping() });
+  const app = await createServer({ logger, authenticator, readiness: () => display.desktop.ping() });
   const launcher = new Launcher(app.children, handledCommands(config.SPAWNER_COMMANDS, config.TARGET_MODE), { home: config.HOME, display: config.DISPLAY, env: process.env }, bus, logger.child({ component: 'launcher' }));
 
   await app.register(swagger, { openapi: { info: { title: 'spawner', version: '1.0.0', description: 'abcdesktop-compatible spawner API' } } });
   await app.register(
     async (spawner) => {
-      await spawner.register(windowRoutes(desktop, publisher));
+      await spawner.register(windowRoutes(display, publisher));
       await spawner.register(launchRoutes(launcher, bus));
       await spawner.register(
-        desktopRoutes(desktop, store, bus, {
+        desktopRoutes(display, store, bus, {
           allowEnv: envAllowList(config.SPAWNER_ENV_ALLOW),
           versionFile: config.SPAWNER_VERSION_FILE,
           pod: { POD_NAME: config.POD_NAME, POD_NAMESPACE: config.POD_NAMESPACE, NODE_NAME: config.NODE_NAME },
@@ -55,7 +56,7 @@ export async function buildSpawner({ config, logger, authenticator }: AgentConte
           settings: () => settingsList(config.PULSE_SERVER, config.CUPS_SOCKET),
         }),
       );
-      await spawner.register(wallpaperRoutes(desktop, store, bus, { home: config.HOME, defaultImage: config.SPAWNER_DEFAULT_IMAGE }));
+      await spawner.register(wallpaperRoutes(display, store, bus, { home: config.HOME, defaultImage: config.SPAWNER_DEFAULT_IMAGE }));
       await spawner.register(clipboardRoutes(config.DISPLAY));
       await spawner.register(appRoutes({ home: config.HOME, ocrun: config.SPAWNER_OCRUN }));
       await spawner.register(audioRoutes({ pulseServer: config.PULSE_SERVER, rtpDestination: config.SPAWNER_RTP_DESTINATION }, bus));
@@ -77,7 +78,7 @@ export async function buildSpawner({ config, logger, authenticator }: AgentConte
     process.off('SIGUSR2', onClose);
     publisher.stop();
     await bus.close();
-    desktop.disconnect();
+    display.close();
     await rm(config.SPAWNER_PID_FILE, { force: true });
   });
   return app;

@@ -37,6 +37,7 @@ export class Desktop {
   #closed = false;
   #listeners = new Set<() => void>();
   #backgroundPixmap: number | undefined;
+  readonly #disconnectListeners = new Set<() => void>();
 
   private constructor(
     private readonly display: XDisplay,
@@ -52,6 +53,7 @@ export class Desktop {
     client.on('end', () => {
       this.#closed = true;
       this.log.warn('X connection closed');
+      for (const l of this.#disconnectListeners) l();
     });
   }
 
@@ -76,6 +78,10 @@ export class Desktop {
   get size(): { width: number; height: number } {
     const s = this.display.screen[0];
     return { width: s?.pixel_width ?? 1024, height: s?.pixel_height ?? 768 };
+  }
+
+  onDisconnect(listener: () => void): void {
+    this.#disconnectListeners.add(listener);
   }
 
   onClientListChange(listener: () => void): () => void {

@@ -1,5 +1,6 @@
 import type { BusClient, Logger } from '@desktop-agents/kit';
-import type { Desktop, WindowInfo } from './desktop.js';
+import type { WindowInfo } from './desktop.js';
+import type { DisplayLink } from './display.js';
 
 /**
  * Publishes `window.list` on the bus when the windows change: on the window manager's _NET_CLIENT_LIST updates
@@ -11,12 +12,15 @@ export class WindowListPublisher {
   #last = '';
 
   constructor(
-    private readonly desktop: Desktop,
+    private readonly display: DisplayLink,
     private readonly bus: Pick<BusClient, 'publish' | 'on'>,
     private readonly log: Logger,
     private readonly debounceMs = 50,
   ) {
-    desktop.onClientListChange(() => this.schedule(this.debounceMs));
+    display.onConnect((desktop) => {
+      desktop.onClientListChange(() => this.schedule(this.debounceMs));
+      this.schedule(0, true);
+    });
     bus.on('open', () => void this.publish(true));
   }
 
@@ -30,7 +34,7 @@ export class WindowListPublisher {
   async publish(force: boolean): Promise<WindowInfo[]> {
     clearTimeout(this.#timer);
     try {
-      const windows = await this.desktop.windows();
+      const windows = await this.display.desktop.windows();
       const text = JSON.stringify(windows);
       if (force || text !== this.#last) {
         this.#last = text;

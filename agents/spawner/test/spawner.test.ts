@@ -202,11 +202,30 @@ describe('readiness and shutdown', () => {
     expect(existsSync(join(home, 'spawner.pid'))).toBe(false);
   });
 
-  it('is ready only while the X display answers', async () => {
+  it('is ready only while the X display answers, and reconnects when it comes back', async () => {
     spawner = await startAgent('spawner', { env: { AUTH_TOKEN: TOKEN, DISPLAY: x.display, HOME: home, SPAWNER_PID_FILE: join(home, 'spawner.pid'), BROADCAST_SERVICE_TCP_PORT: String(bus.port) } });
     expect((await spawner.get('/readyz')).status).toBe(200);
+    const number = Number(x.display.slice(1));
     await x.stop();
     await waitFor('not ready', async () => (await spawner.get('/readyz')).status === 503, 5000);
     expect((await spawner.get('/healthz')).status).toBe(200);
+    expect((await spawner.get('/spawner/getwindowslist', auth)).body).toEqual({ code: 503, data: `X display :${number} is not available` });
+    x = await startXvfb({ windowManager: true, displayNumber: number });
+    await waitFor('ready again', async () => (await spawner.get('/readyz')).status === 200, 10_000);
+    expect(((await spawner.get('/spawner/getwindowslist', auth)).body as { code: number }).code).toBe(200);
+  });
+
+  it('starts before its X display exists (pod start order) and becomes ready when it appears', async () => {
+    await spawner.stop();
+    const number = 4000 + Math.floor(Math.random() * 500);
+    spawner = await startAgent('spawner', { awaitReady: false, env: { AUTH_TOKEN: TOKEN, DISPLAY: `:${number}`, HOME: home, SPAWNER_PID_FILE: join(home, 'spawner.pid'), BROADCAST_SERVICE_TCP_PORT: String(bus.port) } });
+    expect((await spawner.get('/readyz')).status).toBe(503);
+    const late = await startXvfb({ displayNumber: number });
+    try {
+      await waitFor('ready', async () => (await spawner.get('/readyz')).status === 200, 10_000);
+    } finally {
+      await spawner.stop();
+      await late.stop();
+    }
   });
 });

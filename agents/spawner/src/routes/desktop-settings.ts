@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { arch, hostname, networkInterfaces, platform, release, cpus } from 'node:os';
 import type { FastifyPluginAsync } from 'fastify';
 import { HttpError, type BusClient } from '@desktop-agents/kit';
-import type { Desktop } from '../desktop.js';
+import type { DisplayLink } from '../display.js';
 import { KEY_PATTERN, type SettingsStore } from '../store.js';
 
 const ok = { code: 200, data: 'ok' } as const;
@@ -39,11 +39,11 @@ export interface DesktopInfo {
   settings: () => Promise<string[]>;
 }
 
-export function desktopRoutes(desktop: Desktop, store: SettingsStore, bus: Pick<BusClient, 'publish'>, info: DesktopInfo): FastifyPluginAsync {
+export function desktopRoutes(display: DisplayLink, store: SettingsStore, bus: Pick<BusClient, 'publish'>, info: DesktopInfo): FastifyPluginAsync {
   return async (app) => {
     app.post<{ Body: { color: string } }>('/setBackgroundColor', { schema: { body: colorBody } }, async (request) => {
       const hex = request.body.color.slice(1, 7);
-      await desktop.setBackground({ r: parseInt(hex.slice(0, 2), 16), g: parseInt(hex.slice(2, 4), 16), b: parseInt(hex.slice(4, 6), 16) });
+      await display.desktop.setBackground({ r: parseInt(hex.slice(0, 2), 16), g: parseInt(hex.slice(2, 4), 16), b: parseInt(hex.slice(4, 6), 16) });
       await store.set('currentImgColor', request.body.color);
       bus.publish('display.setBackgroundBorderColor', request.body.color);
       return ok;

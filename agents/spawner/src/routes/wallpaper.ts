@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import { HttpError, type BusClient } from '@desktop-agents/kit';
-import type { Desktop } from '../desktop.js';
+import type { DisplayLink } from '../display.js';
 import type { SettingsStore } from '../store.js';
 import { decodeImage, dominantColor, toBgrx, UnsupportedImage } from '../wallpaper.js';
 
@@ -12,7 +12,7 @@ const imgBody = {
 } as const;
 
 /** Root-window images: ~/.wallpapers/NAME (a bare name, never a path) or the configured default image. */
-export function wallpaperRoutes(desktop: Desktop, store: SettingsStore, bus: Pick<BusClient, 'publish'>, settings: { home: string; defaultImage: string }): FastifyPluginAsync {
+export function wallpaperRoutes(display: DisplayLink, store: SettingsStore, bus: Pick<BusClient, 'publish'>, settings: { home: string; defaultImage: string }): FastifyPluginAsync {
   const show = async (path: string, missing: string) => {
     let image;
     try {
@@ -22,8 +22,8 @@ export function wallpaperRoutes(desktop: Desktop, store: SettingsStore, bus: Pic
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EISDIR') throw new HttpError(404, missing);
       throw err;
     }
-    const { width, height } = desktop.size;
-    await desktop.setBackgroundImage(toBgrx(image, width, height));
+    const { width, height } = display.desktop.size;
+    await display.desktop.setBackgroundImage(toBgrx(image, width, height));
     const color = dominantColor(image);
     await store.set('currentImgColor', color);
     bus.publish('display.setBackgroundBorderColor', color);

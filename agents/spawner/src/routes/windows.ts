@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ValidationError } from '@desktop-agents/kit';
-import type { Desktop } from '../desktop.js';
+import type { DisplayLink } from '../display.js';
 import type { WindowListPublisher } from '../window-list.js';
 
 const ok = { code: 200, data: 'ok' } as const;
@@ -19,8 +19,8 @@ export const windowsIdBody = {
 } as const;
 
 /** The ids that are windows of the desktop now; the others are reported in the abcdesktop shape. */
-async function knownWindows(desktop: Desktop, ids: number[]): Promise<number[]> {
-  const known = new Set(await desktop.clientList());
+async function knownWindows(display: DisplayLink, ids: number[]): Promise<number[]> {
+  const known = new Set(await display.desktop.clientList());
   const unknown = ids.filter((id) => !known.has(id));
   if (unknown.length > 0) {
     throw new ValidationError(unknown.map((id) => ({ location: 'body', param: 'windowsid', value: ids, msg: `Unknow window_id [${id}]` })));
@@ -28,22 +28,22 @@ async function knownWindows(desktop: Desktop, ids: number[]): Promise<number[]> 
   return ids;
 }
 
-export function windowRoutes(desktop: Desktop, publisher: WindowListPublisher): FastifyPluginAsync {
+export function windowRoutes(display: DisplayLink, publisher: WindowListPublisher): FastifyPluginAsync {
   return async (app) => {
-    app.get('/getwindowslist', async () => ({ code: 200, data: await desktop.windows() }));
+    app.get('/getwindowslist', async () => ({ code: 200, data: await display.desktop.windows() }));
 
     app.post<{ Body: { windowsid: number[] } }>('/activatewindows', { schema: { body: windowsIdBody } }, async (request) => {
-      for (const id of await knownWindows(desktop, request.body.windowsid)) desktop.activate(id);
+      for (const id of await knownWindows(display, request.body.windowsid)) display.desktop.activate(id);
       return ok;
     });
 
     app.post<{ Body: { windowsid: number[] } }>('/closewindows', { schema: { body: windowsIdBody } }, async (request) => {
-      for (const id of await knownWindows(desktop, request.body.windowsid)) desktop.close(id);
+      for (const id of await knownWindows(display, request.body.windowsid)) display.desktop.close(id);
       return ok;
     });
 
     app.post('/placeAllWindows', async () => {
-      desktop.tile(await desktop.clientList());
+      display.desktop.tile(await display.desktop.clientList());
       return ok;
     });
 

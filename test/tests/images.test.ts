@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AGENT_PORTS, type AgentName } from '@desktop-agents/kit';
+import { findCommand, freePort, repoRoot, waitFor } from '../harness/index.js';
+
+const run = promisify(execFile);
+const root = repoRoot();
+const hasPodman = findCommand('podman') !== undefined && findCommand('debootstrap') !== undefined && process.getuid?.() === 0;
+const work = mkdtempSync(join(tmpdir(), 'images-'));
+const conf = join(work, 'containers.conf');
+writeFileSync(conf, '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[engine]\nruntime = "runc"\n');
+const env = { ...process.env, CONTAINERS_CONF: conf };
+const podman = (...args: string[]) => run('podman', ['--storage-driver', 'vfs', ...args], { env, maxBuffer: 16 * 1024 * 1024, timeout: 120_000 });
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+// Without podman (or debootstrap, or root) the images cannot be built here: said, not hidden.
+describe.skipIf(!hasPodman)('images built with podman from a local Debian base (needs podman, debootstrap, root)', () => {
+  const agents = Object.keys(AGENT_PORTS) as AgentName[];
+
+  it('builds every agent image and the printer, graphical and pulseaudio images', async () => {
+    await run('bash', [join(root, 'images', 'build-images')], { env: { ...process.env, IMAGES_WORKDIR: join(work, 'build') }, maxBuffer: 64 * 1024 * 1024, timeout: 1_500_000 });
+    const { stdout } = await podman('images', '--format', '{{.Repository}}');
+    for (const name of [...agents, 'printer', 'graphical', 'pulseaudio']) expect(stdout).toContain(`localhost/desktop-agents/${name}`);
+  }, 1_600_000);
+
+  it.each(agents)('%s: runs as 4096:4096, declares its port and health check, and answers /healthz in a podman run', async (agent) => {
+    const image = `localhost/desktop-agents/${agent}`;
+    const { stdout } = await podman('image', 'inspect', image, '--format', '{{.Config.User}} {{json .Config.ExposedPorts}} {{json .Config.Healthcheck.Test}}');
+    expect(stdout).toContain('4096:4096');
+    expect(stdout).toContain(`${AGENT_PORTS[agent].port}/tcp`);
+    expect(stdout).toContain('/healthz');
+    const port = await freePort();
+    const name = `t-${agent}-${port}`;
+    await podman('run', '-d', '--rm', '--name', name, '--network', 'host', '-e', 'AUTH_TOKEN=images-test-token-0001', '-e', 'CONTAINER_IP_ADDR=127.0.0.1', '-e', `${AGENT_PORTS[agent].env}=${port}`, '-e', 'HOME=/tmp', '-e', 'WATCHDIR=/tmp', '-e', 'SPAWNER_PID_FILE=/tmp/spawner.pid', image);
+    try {
+      await waitFor(`${agent} /healthz`, async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200, 30_000, 250);
+    } finally {
+      await podman('stop', '-t', '10', name).catch(() => undefined);
+    }
+  }, 120_000);
+});
