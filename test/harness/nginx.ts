@@ -9,8 +9,36 @@ export interface NginxServer {
   stop(): Promise<void>;
 }
 
-/** nginx serving `root` as static files on a free loopback port (a reference for the file agents' benchmarks). */
-export async function startNginx(root: string): Promise<NginxServer> {
+/** A path prefix sent to an upstream (WebSocket upgrades included); `strip` removes the prefix on the way. */
+export interface ProxyRoute {
+  prefix: string;
+  upstream: string;
+  strip?: boolean;
+}
+
+function locationBlock(route: ProxyRoute): string {
+  const target = route.strip ? `${route.upstream.replace(/\/$/, '')}/` : route.upstream.replace(/\/$/, '');
+  const prefix = route.strip && !route.prefix.endsWith('/') ? `${route.prefix}/` : route.prefix;
+  return [
+    `  location ${prefix} {`,
+    `    proxy_pass ${target};`,
+    '    proxy_http_version 1.1;',
+    '    proxy_set_header Upgrade $http_upgrade;',
+    '    proxy_set_header Connection $connection_upgrade;',
+    '    proxy_set_header X-Forwarded-For $remote_addr;',
+    '    proxy_read_timeout 1h;',
+    '    proxy_request_buffering off;',
+    '    proxy_buffering off;',
+    '    client_max_body_size 0;',
+    '  }',
+  ].join('\n');
+}
+
+/**
+ * nginx on a free loopback port: serving `root` as static files (a reference for the file agents' benchmarks), and
+ * with `routes`, a single-origin router in front of the agents, as abcdesktop's proxy is in front of a pod.
+ */
+export async function startNginx(root: string, routes: ProxyRoute[] = []): Promise<NginxServer> {
   const nginx = requireCommand('nginx', 'nginx');
   const { dir, remove } = await makeRunDir('nginx');
   const port = await freePort();
@@ -23,7 +51,10 @@ export async function startNginx(root: string): Promise<NginxServer> {
     'events { worker_connections 64; }',
     'http {', '  access_log off;', '  sendfile on;', `  client_body_temp_path ${join(dir, 'tmp')};`, `  proxy_temp_path ${join(dir, 'tmp')};`,
     `  fastcgi_temp_path ${join(dir, 'tmp')};`, `  uwsgi_temp_path ${join(dir, 'tmp')};`, `  scgi_temp_path ${join(dir, 'tmp')};`,
-    `  server { listen 127.0.0.1:${port}; root ${root}; }`, '}', '',
+    '  map $http_upgrade $connection_upgrade { default upgrade; "" close; }',
+    `  server {\n  listen 127.0.0.1:${port};\n  root ${root};`,
+    ...routes.map(locationBlock),
+    '  }', '}', '',
   ].join('\n'));
   const daemon = startProcess('nginx', nginx, ['-c', conf, '-p', dir]);
   const url = `http://127.0.0.1:${port}`;

@@ -1,4 +1,6 @@
+import { createReadStream } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { createServer, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
 import { createResumableUploads, FileRoot, fileRoutes, readSwitches } from '@desktop-agents/kit/files';
@@ -20,6 +22,9 @@ export async function buildFiler({ config, logger, authenticator }: AgentContext
     maxSize: config.FILER_MAX_UPLOAD_BYTES,
     log: logger.child({ component: 'resumable' }),
   });
+  // the file panel page (public: it asks for the token itself)
+  const panel = fileURLToPath(new URL('../public/upload.html', import.meta.url));
+  app.get('/filer/panel', { config: { public: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(createReadStream(panel)));
   await app.register(
     fileRoutes({ root, switches: readSwitches(process.env), maxUploadBytes: config.FILER_MAX_UPLOAD_BYTES, resumable, prefixes: ['/filer', '/printerfiler'] }),
   );
