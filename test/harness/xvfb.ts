@@ -10,6 +10,8 @@ export interface XServer {
   /** Env for a client of this display. */
   env: { DISPLAY: string };
   stop(): Promise<void>;
+  /** Stops it and starts it again on the same display number (a crashed X server coming back). */
+  restart(): Promise<void>;
 }
 
 export interface XvfbOptions {
@@ -73,14 +75,21 @@ export async function startXvfb(options: XvfbOptions = {}): Promise<XServer> {
       waitFor('openbox', async () => (await run(requireCommand('xprop', 'x11-utils'), ['-display', display, '-root', '_NET_SUPPORTING_WM_CHECK'])).includes('window id')),
     );
   }
-  return {
+  const server: XServer = {
     display,
     xvfb,
     windowManager,
     env: { DISPLAY: display },
     async stop() {
-      await windowManager?.stop();
-      await xvfb.stop();
+      await server.windowManager?.stop();
+      await server.xvfb.stop();
+    },
+    async restart() {
+      await server.stop();
+      const again = await startXvfb({ ...options, displayNumber: Number(number) });
+      server.xvfb = again.xvfb;
+      server.windowManager = again.windowManager;
     },
   };
+  return server;
 }

@@ -24,6 +24,8 @@ export interface Pod {
   agents: PodAgent[];
   /** The env every agent got. */
   env: Record<string, string>;
+  /** Starts an agent again on its port (after a crash, or a kill in a test). */
+  restartAgent(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -87,6 +89,13 @@ export async function startPod(options: { preferDefaults?: boolean; env?: Record
     components,
     agents,
     env,
+    async restartAgent(name) {
+      const agent = agents.find((a) => a.name === name);
+      if (!agent) throw new Error(`no agent ${name}`);
+      await agent.running?.stop();
+      agent.running = await startAgent(name, { env, port: agent.port, awaitReady: false });
+      agent.failure = undefined;
+    },
     async stop() {
       await Promise.all(agents.map((a) => a.running?.stop()));
       await components.stop();

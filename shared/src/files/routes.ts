@@ -8,6 +8,7 @@ import { sendFile, sendFolderZip } from './download.js';
 import { PathNotFound, PathOutsideRoot, type FileRoot } from './paths.js';
 import type { FileSwitches } from './switches.js';
 import { receiveUpload } from './upload.js';
+import type { PartialUploads } from './store.js';
 
 export interface FileRoutesOptions {
   root: FileRoot;
@@ -17,6 +18,8 @@ export interface FileRoutesOptions {
   resumable?: ResumableUploads;
   /** abcdesktop serves the same routes under both. */
   prefixes?: string[];
+  /** Records temp files so a restart after a crash removes them. */
+  partials?: PartialUploads;
 }
 
 const pathField = (name: 'file' | 'directory') =>
@@ -84,7 +87,7 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
 
     app.post(prefix, async (request) => {
       if (!switches.upload) throw forbidden();
-      const result = await receiveUpload(request, root);
+      const result = await receiveUpload(request, root, options.partials);
       request.log.info({ path: result.path, bytes: result.bytes }, 'file uploaded');
       return { code: 200, data: 'ok', path: result.path };
     });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, lstat, mkdir, open, rename, rm, statfs } from 'node:fs/promises';
-import { dirname, extname, join } from 'node:path';
+import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
 
 export class InsufficientStorage extends Error {
   override name = 'InsufficientStorage';
@@ -71,4 +71,41 @@ export async function commitFile(temp: string, target: string, overwrite: boolea
   }
   await syncPath(dirname(final), 'r');
   return final;
+}
+
+/**
+ * Which temp files are being written: a marker per temp file in a folder of its own. A process killed mid-upload
+ * cannot remove its temp file; the next start sweeps what the markers name.
+ */
+export class PartialUploads {
+  constructor(private readonly dir: string) {}
+
+  async begin(temp: string): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await writeFile(join(this.dir, basename(temp)), temp);
+  }
+
+  async end(temp: string): Promise<void> {
+    await rm(join(this.dir, basename(temp)), { force: true });
+  }
+
+  /** Removes the temp files left by a previous run (only names this module makes). Returns how many. */
+  async sweep(): Promise<number> {
+    let removed = 0;
+    let markers: string[];
+    try {
+      markers = await readdir(this.dir);
+    } catch {
+      return 0;
+    }
+    for (const marker of markers) {
+      const temp = (await readFile(join(this.dir, marker), 'utf8').catch(() => '')).trim();
+      if (/^\.upload-[0-9a-f]{16}\.part$/.test(basename(temp)) && basename(temp) === marker) {
+        await rm(temp, { force: true });
+        removed += 1;
+      }
+      await rm(join(this.dir, marker), { force: true });
+    }
+    return removed;
+  }
 }

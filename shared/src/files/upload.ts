@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
 import type { MultipartFile } from '@fastify/multipart';
 import { HttpError, ValidationError } from '../errors.js';
-import { commitFile, InsufficientStorage, assertRoomFor, tempPathIn } from './store.js';
+import { commitFile, InsufficientStorage, assertRoomFor, tempPathIn, type PartialUploads } from './store.js';
 import { PathOutsideRoot, type FileRoot } from './paths.js';
 
 export interface UploadResult {
@@ -32,7 +32,7 @@ async function receive(file: MultipartFile, temp: string): Promise<number> {
  * file's name), optional `overwrite=true`. The part streams to a temp file beside its target (or in the root when
  * `fullPath` comes after the file), is fsynced and renamed; a cut or an error leaves nothing behind.
  */
-export async function receiveUpload(request: FastifyRequest, root: FileRoot): Promise<UploadResult> {
+export async function receiveUpload(request: FastifyRequest, root: FileRoot, partials?: PartialUploads): Promise<UploadResult> {
   const length = Number(request.headers['content-length'] ?? 0);
   if (length > 0) {
     try {
@@ -66,12 +66,14 @@ export async function receiveUpload(request: FastifyRequest, root: FileRoot): Pr
       const early = fields['fullPath'] ? await target(fields['fullPath']) : undefined;
       temp = tempPathIn(early ? dirname(early) : root.real);
       if (early) await mkdir(dirname(early), { recursive: true });
+      await partials?.begin(temp);
       const bytes = await receive(part, temp);
       received = { temp, bytes, filename: part.filename, target: early };
     }
     if (!received) throw new ValidationError([{ location: 'request', param: 'file', msg: 'No file provided' }]);
     const destination = received.target ?? (await target(fields['fullPath'] || received.filename));
     const final = await commitFile(received.temp, destination, fields['overwrite'] === 'true' || (request.query as Record<string, unknown>)['overwrite'] === 'true');
+    await partials?.end(received.temp);
     temp = undefined;
     return { path: root.relative(final), bytes: received.bytes };
   } catch (err) {
@@ -79,6 +81,9 @@ export async function receiveUpload(request: FastifyRequest, root: FileRoot): Pr
     if (isNoSpace(err)) throw new HttpError(507, 'Insufficient storage: the disk is full');
     throw err;
   } finally {
-    if (temp) await rm(temp, { force: true });
+    if (temp) {
+      await rm(temp, { force: true });
+      await partials?.end(temp);
+    }
   }
 }
