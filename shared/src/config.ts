@@ -6,7 +6,9 @@ export const AGENT_PORTS = {
   broadcast: { env: 'BROADCAST_SERVICE_TCP_PORT', port: 29784 },
   webshell: { env: 'PORT', port: 29781 },
   filer: { env: 'FILE_SERVICE_TCP_PORT', port: 29783 },
-  printerfile: { env: 'FILE_SERVICE_TCP_PORT', port: 29782 },
+  // the original runs this file service on FILE_SERVICE_TCP_PORT too; PRINTERFILE_SERVICE_TCP_PORT wins when set, so
+  // filer and printerfile can share one container (the all-in-one image)
+  printerfile: { env: 'FILE_SERVICE_TCP_PORT', port: 29782, override: 'PRINTERFILE_SERVICE_TCP_PORT' },
   sound: { env: 'SOUND_SERVICE_TCP_PORT', port: 4714 },
 } as const;
 
@@ -83,7 +85,9 @@ export function loadConfig<P extends EnvSettings>(agentEnv: P, env: NodeJS.Proce
 
 /** The agent's port from its abcdesktop variable (e.g. SPAWNER_SERVICE_TCP_PORT), or its default. */
 export function agentPort(name: AgentName, env: NodeJS.ProcessEnv = process.env): number {
-  const { env: variable, port } = AGENT_PORTS[name];
+  const entry: { env: string; port: number; override?: string } = AGENT_PORTS[name];
+  const variable = entry.override && env[entry.override] ? entry.override : entry.env;
+  const { port } = entry;
   const raw = env[variable];
   if (raw === undefined || raw === '') return port;
   const value = Number(raw);

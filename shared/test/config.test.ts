@@ -29,5 +29,7 @@ describe('loadConfig', () => {
     expect(agentPort('webshell', { PORT: '3000' })).toBe(3000);
     expect(agentPort('filer', { FILE_SERVICE_TCP_PORT: '1' })).toBe(1);
     expect(() => agentPort('broadcast', { BROADCAST_SERVICE_TCP_PORT: '70000' })).toThrow(ConfigError);
+    expect(agentPort('printerfile', { FILE_SERVICE_TCP_PORT: '5000' })).toBe(5000);
+    expect(agentPort('printerfile', { FILE_SERVICE_TCP_PORT: '5000', PRINTERFILE_SERVICE_TCP_PORT: '5001' })).toBe(5001);
   });
 });

@@ -25,7 +25,7 @@ describe.skipIf(!hasPodman)('images built with podman from a local Debian base (
   it('builds every agent image and the printer, graphical and pulseaudio images', async () => {
     await run('bash', [join(root, 'images', 'build-images')], { env: { ...process.env, IMAGES_WORKDIR: join(work, 'build') }, maxBuffer: 64 * 1024 * 1024, timeout: 1_500_000 });
     const { stdout } = await podman('images', '--format', '{{.Repository}}');
-    for (const name of [...agents, 'printer', 'graphical', 'pulseaudio']) expect(stdout).toContain(`localhost/desktop-agents/${name}`);
+    for (const name of [...agents, 'printer', 'graphical', 'pulseaudio', 'all-in-one']) expect(stdout).toContain(`localhost/desktop-agents/${name}`);
   }, 1_600_000);
 
   it.each(agents)('%s: runs as 4096:4096, declares its port and health check, and answers /healthz in a podman run', async (agent) => {
@@ -43,4 +43,20 @@ describe.skipIf(!hasPodman)('images built with podman from a local Debian base (
       await podman('stop', '-t', '10', name).catch(() => undefined);
     }
   }, 120_000);
+});
+
+describe.skipIf(!hasPodman)('the all-in-one image (every agent on the graphical image)', () => {
+  it('starts every agent from start-agents, each on its port', async () => {
+    const ports = Object.fromEntries(await Promise.all(Object.entries(AGENT_PORTS).map(async ([name]) => [name, await freePort()] as const)));
+    const portEnv = Object.entries(AGENT_PORTS).flatMap(([name, p]) => ['-e', `${'override' in p ? p.override : p.env}=${ports[name]}`]);
+    const name = `t-all-${ports['broadcast']}`;
+    await podman('run', '-d', '--rm', '--name', name, '--network', 'host', '-e', 'AUTH_TOKEN=images-test-token-0001', '-e', 'CONTAINER_IP_ADDR=127.0.0.1', '-e', 'HOME=/tmp', '-e', 'WATCHDIR=/tmp', '-e', 'SPAWNER_PID_FILE=/tmp/spawner.pid', ...portEnv, 'localhost/desktop-agents/all-in-one', '/opt/desktop-agents/start-agents');
+    try {
+      for (const agent of Object.keys(AGENT_PORTS)) {
+        await waitFor(`${agent} /healthz`, async () => (await fetch(`http://127.0.0.1:${ports[agent]}/healthz`)).status === 200, 30_000, 250);
+      }
+    } finally {
+      await podman('stop', '-t', '10', name).catch(() => undefined);
+    }
+  }, 180_000);
 });
