@@ -14,7 +14,8 @@ const work = mkdtempSync(join(tmpdir(), 'images-'));
 const conf = join(work, 'containers.conf');
 writeFileSync(conf, '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[engine]\nruntime = "runc"\n');
 const env = { ...process.env, CONTAINERS_CONF: conf };
-const podman = (...args: string[]) => run('podman', ['--storage-driver', 'vfs', ...args], { env, maxBuffer: 16 * 1024 * 1024, timeout: 120_000 });
+// the store images/build-images uses under IMAGES_WORKDIR
+const podman = (...args: string[]) => run('podman', ['--storage-driver', 'overlay', '--root', join(work, 'build', 'storage'), ...args], { env, maxBuffer: 16 * 1024 * 1024, timeout: 120_000 });
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
