@@ -17,7 +17,11 @@ const env = { ...process.env, CONTAINERS_CONF: conf };
 // the store images/build-images uses under IMAGES_WORKDIR
 const podman = (...args: string[]) => run('podman', ['--storage-driver', 'overlay', '--root', join(work, 'build', 'storage'), ...args], { env, maxBuffer: 16 * 1024 * 1024, timeout: 120_000 });
 
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(async () => {
+  // the store's layers may still be mounted: let podman undo its own work before the folder goes
+  if (hasPodman) await podman('system', 'reset', '-f').catch(() => undefined);
+  rmSync(work, { recursive: true, force: true });
+});
 
 // Without podman (or debootstrap, or root) the images cannot be built here: said, not hidden.
 describe.skipIf(!hasPodman)('images built with podman from a local Debian base (needs podman, debootstrap, root)', () => {
