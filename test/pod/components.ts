@@ -25,13 +25,15 @@ export async function startComponents(): Promise<PodComponents> {
     attempt('PulseAudio', () => startPulse(), problems),
     attempt('cupsd', () => startCups(), problems),
   ]);
-  return {
+  const components: PodComponents = {
     x,
     pulse,
     cups,
     problems,
+    // the current servers: a test may have replaced one (an X server brought back after a kill)
     async stop() {
-      await Promise.all([x?.stop(), pulse?.stop(), cups?.stop()]);
+      await Promise.all([components.x?.stop(), components.pulse?.stop(), components.cups?.stop()]);
     },
   };
+  return components;
 }
