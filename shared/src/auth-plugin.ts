@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import type { Authenticator, CallerCredentials, Principal } from './auth.js';
+import { credentialsOfRequest, type Authenticator, type CallerCredentials, type Principal } from './auth.js';
 import { PROBE_PATHS } from './health.js';
 
 declare module 'fastify' {
@@ -17,12 +17,7 @@ declare module 'fastify' {
 }
 
 export function credentialsOf(request: FastifyRequest): CallerCredentials {
-  const q = request.raw.url?.indexOf('?') ?? -1;
-  return {
-    headers: request.headers,
-    query: q >= 0 ? (request.raw.url ?? '').slice(q + 1) : '',
-    remoteAddress: request.socket.remoteAddress,
-  };
+  return credentialsOfRequest(request.raw);
 }
 
 const plugin: FastifyPluginAsync<{ authenticator: Authenticator }> = async (app, { authenticator }) => {

@@ -1,5 +1,6 @@
 import { createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
+import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { CommonConfig } from './config.js';
 
@@ -25,6 +26,13 @@ export type AuthDecision = { ok: true; principal: Principal } | { ok: false; rea
 
 export interface Authenticator {
   authenticate(caller: CallerCredentials): Promise<AuthDecision>;
+}
+
+/** The credentials of a raw HTTP request or WebSocket upgrade. */
+export function credentialsOfRequest(request: IncomingMessage): CallerCredentials {
+  const url = request.url ?? '';
+  const q = url.indexOf('?');
+  return { headers: request.headers, query: q >= 0 ? url.slice(q + 1) : '', remoteAddress: request.socket.remoteAddress };
 }
 
 const QUERY_TOKEN_NAMES = ['jwt_token', 'token', 'access_token'];

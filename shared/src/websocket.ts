@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Principal } from './auth.js';
+import { credentialsOfRequest, type Principal } from './auth.js';
 import type { AgentServer } from './server.js';
 
 export interface WebSocketOptions {
@@ -11,13 +11,6 @@ export interface WebSocketOptions {
   onConnection(socket: WebSocket, request: IncomingMessage, principal: Principal): void;
   /** How long shutdown waits for clients to answer the 1001 close before terminating them. */
   closeWaitMs?: number;
-}
-
-/** The part of a request that carries credentials, from a raw upgrade request. */
-export function upgradeCredentials(request: IncomingMessage) {
-  const url = request.url ?? '';
-  const q = url.indexOf('?');
-  return { headers: request.headers, query: q >= 0 ? url.slice(q + 1) : '', remoteAddress: request.socket.remoteAddress };
 }
 
 /**
@@ -32,7 +25,7 @@ export function serveWebSockets(app: AgentServer, options: WebSocketOptions): We
 
   const onUpgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (err) => log.debug({ err: { message: err.message } }, 'upgrade socket error'));
-    const decision = await app.authenticator.authenticate(upgradeCredentials(request));
+    const decision = await app.authenticator.authenticate(credentialsOfRequest(request));
     wss.handleUpgrade(request, socket, head, (ws) => {
       ws.on('error', (err) => log.debug({ err: { message: err.message } }, 'websocket error'));
       if (closing) return ws.close(1001, 'server shutting down');

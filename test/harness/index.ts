@@ -7,3 +7,4 @@ export * from './agent.js';
 export * from './websocket.js';
 export * from './chromium.js';
 export * from './nginx.js';
+export * from './proc.js';

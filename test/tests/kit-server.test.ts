@@ -1,20 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { repoRoot, startAgent, startXvfb, waitFor, type RunningAgent, type XServer } from '../harness/index.js';
+import { processAlive as alive, repoRoot, startAgent, startXvfb, waitFor, type RunningAgent, type XServer } from '../harness/index.js';
 
 const TOKEN = 'sample-token-0123456789';
 const entry = join(repoRoot(), 'test', 'fixtures', 'sample-agent.mjs');
 // the sample agent borrows the spawner's port variable
 const portEnv = 'SPAWNER_SERVICE_TCP_PORT';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('a server built with the kit, run as a process', () => {
   let x: XServer;

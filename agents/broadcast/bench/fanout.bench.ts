@@ -1,13 +1,12 @@
 // 1 publisher → 200 subscribers at 1,000 msg/s through the bus agent, beside the ws library's raw broadcast server
 // loaded the same way in the same run; plus the agent's idle RSS.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { startAgent, startProcess, waitFor } from '@desktop-agents/test/harness';
+import { rssMiB, startAgent, startProcess, waitFor } from '@desktop-agents/test/harness';
 import { percentile, type BenchResult, type BenchSuite } from '@desktop-agents/test/bench';
 
 const SUBSCRIBERS = 200;
@@ -23,10 +22,6 @@ interface Run {
   seconds: number;
 }
 
-function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-  return Number(line?.replace(/\D/g, '') ?? 0) / 1024;
-}
 
 async function open(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
   const ws = new WebSocket(url, { headers, perMessageDeflate: false, skipUTF8Validation: true });

@@ -1,20 +1,16 @@
 // Upload and download of 1 GiB through the filer, beside `cp` of the same file and nginx serving it, in one run;
 // with the agent's peak RSS beside its idle RSS.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startAgent, startNginx } from '@desktop-agents/test/harness';
+import { rssMiB, startAgent, startNginx } from '@desktop-agents/test/harness';
 import type { BenchResult, BenchSuite } from '@desktop-agents/test/bench';
 
 const TOKEN = 'bench-token-0123456789';
 const SIZE = 1024 * 1024 * 1024;
 
-function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-  return Number(line?.replace(/\D/g, '') ?? 0) / 1024;
-}
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const start = performance.now();

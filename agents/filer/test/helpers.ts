@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Writable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import type { RunningAgent } from '@desktop-agents/test/harness';
+import { rssMiB, type RunningAgent } from '@desktop-agents/test/harness';
+
+export { rssMiB };
 
 export const TOKEN = 'filer-test-token-0042';
 export const auth = { authorization: `Bearer ${TOKEN}` };
@@ -47,11 +49,6 @@ export async function sha256OfResponse(res: Response): Promise<{ hash: string; b
     }),
   );
   return { hash: hash.digest('hex'), bytes };
-}
-
-export function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-  return Number(line?.replace(/\D/g, '') ?? 0) / 1024;
 }
 
 /** Samples a process's RSS every 100 ms until stopped; resolves with the peak. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startAgent, startPulse, startXvfb, waitFor, type PulseServer, type RunningAgent, type XServer } from '@desktop-agents/test/harness';
+import { processAlive as alive, startAgent, startPulse, startXvfb, waitFor, type PulseServer, type RunningAgent, type XServer } from '@desktop-agents/test/harness';
 
 const TOKEN = 'spawner-test-token-123';
 const COOKIE = 'spawner-cookie';
@@ -33,14 +33,6 @@ const post = async (path: string, body: unknown) => {
 };
 const windows = async () => ((await (await fetch(`${spawner.url}/spawner/getwindowslist`, { headers: auth })).json()) as { data: Win[] }).data;
 const xprop = (...args: string[]) => execFileSync('xprop', ['-display', x.display, ...args], { encoding: 'utf8' });
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
 
 async function launchMessage(text: string): Promise<{ pid: number; window: Win }> {
   const before = new Set((await windows()).map((w) => w.id));

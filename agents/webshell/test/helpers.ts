@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import type { RunningAgent } from '@desktop-agents/test/harness';
 
@@ -60,17 +59,4 @@ export async function attachTerminal(agent: RunningAgent, pid: number | string, 
   };
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    // a zombie still answers kill(0): look at its state
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-export function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-  return Number(line?.replace(/\D/g, '') ?? 0) / 1024;
-}
+export { processAlive as alive, rssMiB } from '@desktop-agents/test/harness';

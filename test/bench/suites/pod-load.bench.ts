@@ -2,19 +2,19 @@
 // terminals typing, 10 uploads in parallel. Each latency is reported beside the same measure taken on the idle pod
 // in the same run; each agent's peak RSS beside its idle RSS; errors beside the number of operations.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
-import { waitFor } from '../../harness/index.js';
+import { rssMiB, waitFor } from '../../harness/index.js';
 import { startPod, type Pod } from '../../pod/pod.js';
 import { percentile, type BenchResult, type BenchSuite } from '../types.js';
 
 const SECONDS = Number(process.env['POD_LOAD_SECONDS'] ?? 60);
 
-function rssMiB(pid: number): number {
+/** 0 for an agent that is not running (killed, or not started). */
+function rssOrZero(pid: number): number {
   try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    return rssMiB(pid);
   } catch {
     return 0;
   }
@@ -115,11 +115,11 @@ const suite: BenchSuite = {
     const pod = await startPod();
     try {
       for (const a of pod.agents) await waitFor(`${a.name} ready`, async () => (await a.running?.get('/readyz'))?.status === 200, 15_000);
-      const idleRss = new Map(pod.agents.map((a) => [a.name, rssMiB(a.running?.process.pid ?? 0)]));
+      const idleRss = new Map(pod.agents.map((a) => [a.name, rssOrZero(a.running?.process.pid ?? 0)]));
       const idle = await drive(pod, 5, 10, 2, 1);
       const peak = new Map<string, number>();
       const sampler = setInterval(() => {
-        for (const a of pod.agents) peak.set(a.name, Math.max(peak.get(a.name) ?? 0, rssMiB(a.running?.process.pid ?? 0)));
+        for (const a of pod.agents) peak.set(a.name, Math.max(peak.get(a.name) ?? 0, rssOrZero(a.running?.process.pid ?? 0)));
       }, 200);
       const loaded = await drive(pod, SECONDS, 200, 20, 10);
       clearInterval(sampler);
