@@ -36,6 +36,9 @@ export async function runAgent<P extends EnvSettings>(definition: AgentDefinitio
     process.exit(1);
   }
   const logger = createLogger({ name: definition.name, level: config.LOG_LEVEL });
+  // Node opens its inspector on SIGUSR1 when nothing listens for it: any process of the pod could then run code in
+  // the agent. A listener keeps it closed (an agent may add its own meaning, as the spawner does).
+  process.on('SIGUSR1', () => logger.debug('SIGUSR1 received; the inspector stays closed'));
   let app: AgentServer;
   try {
     app = await definition.build({ config, logger, authenticator: createAuthenticator(config) });

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { credentialsOfRequest, type Authenticator, type CallerCredentials, type Principal } from './auth.js';
 import { PROBE_PATHS } from './health.js';
+import type { OriginPolicy } from './origin.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -9,6 +10,7 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     authenticator: Authenticator;
+    origins: OriginPolicy;
   }
   interface FastifyContextConfig {
     /** Route served without credentials (the terminal page's static files, say). */
@@ -20,12 +22,20 @@ export function credentialsOf(request: FastifyRequest): CallerCredentials {
   return credentialsOfRequest(request.raw);
 }
 
-const plugin: FastifyPluginAsync<{ authenticator: Authenticator }> = async (app, { authenticator }) => {
+const plugin: FastifyPluginAsync<{ authenticator: Authenticator; origins: OriginPolicy }> = async (app, { authenticator, origins }) => {
   app.decorate('authenticator', authenticator);
+  app.decorate('origins', origins);
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
     if (PROBE_PATHS.has(path) || request.routeOptions.config.public) return;
+    // before credentials: a cross-site page must not ride on what the browser sends by itself (or, in abcdesktop
+    // mode, on the pod's address)
+    const origin = origins.check(request.headers);
+    if (!origin.ok) {
+      request.log.info({ reason: origin.reason, origin: request.headers.origin }, 'cross-site caller refused');
+      return reply.code(403).send({ code: 403, data: `Forbidden: ${origin.reason}` });
+    }
     const decision = await authenticator.authenticate(credentialsOf(request));
     if (!decision.ok) {
       request.log.info({ reason: decision.reason }, 'caller rejected');

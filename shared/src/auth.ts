@@ -10,6 +10,11 @@ export interface CallerCredentials {
   /** The raw query string without '?', or '' */
   query: string;
   remoteAddress: string | undefined;
+  /**
+   * A WebSocket upgrade: the only place a token is read from the query string (a browser cannot set headers on a
+   * WebSocket). On plain HTTP a token in the URL would land in proxies' logs and browser history: headers only.
+   */
+  upgrade?: boolean;
 }
 
 export type Principal =
@@ -29,10 +34,10 @@ export interface Authenticator {
 }
 
 /** The credentials of a raw HTTP request or WebSocket upgrade. */
-export function credentialsOfRequest(request: IncomingMessage): CallerCredentials {
+export function credentialsOfRequest(request: IncomingMessage, upgrade = false): CallerCredentials {
   const url = request.url ?? '';
   const q = url.indexOf('?');
-  return { headers: request.headers, query: q >= 0 ? url.slice(q + 1) : '', remoteAddress: request.socket.remoteAddress };
+  return { headers: request.headers, query: q >= 0 ? url.slice(q + 1) : '', remoteAddress: request.socket.remoteAddress, upgrade };
 }
 
 const QUERY_TOKEN_NAMES = ['jwt_token', 'token', 'access_token'];
@@ -53,12 +58,21 @@ function bearer(value: string | undefined): string | undefined {
  */
 export function presentedTokens(caller: CallerCredentials): string[] {
   const found = [bearer(header(caller, 'authorization')), bearer(header(caller, 'abcauthorization'))];
-  if (caller.query) {
+  if (caller.upgrade && caller.query) {
     const params = new URLSearchParams(caller.query);
     for (const name of QUERY_TOKEN_NAMES) found.push(params.get(name) ?? undefined);
-    if (!caller.query.includes('=') && !caller.query.includes('&')) found.push(decodeURIComponent(caller.query));
+    if (!caller.query.includes('=') && !caller.query.includes('&')) found.push(decodeOrUndefined(caller.query));
   }
   return found.filter((t): t is string => typeof t === 'string' && t.length > 0);
+}
+
+/** Malformed percent-encoding (`%`, `%zz`) is no token, never an exception. */
+function decodeOrUndefined(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function sameSecret(a: string, b: string): boolean {
@@ -72,10 +86,6 @@ function normalizeAddress(address: string | undefined): string {
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
-function isLoopback(address: string): boolean {
-  return address === '::1' || address.startsWith('127.');
-}
-
 function cookieMatches(caller: CallerCredentials, cookie: string | undefined): boolean {
   const presented = header(caller, 'broadcast_cookie');
   return cookie !== undefined && presented !== undefined && sameSecret(presented, cookie);
@@ -86,34 +96,80 @@ export function parsePublicKey(pem: string): KeyObject {
   return createPublicKey(pem.includes('\\n') ? pem.replace(/\\n/g, '\n') : pem);
 }
 
-export function tokenAuthenticator(config: Pick<CommonConfig, 'AUTH_TOKEN' | 'JWT_PUBLIC_KEY' | 'BROADCAST_COOKIE'>): Authenticator {
-  const key = config.JWT_PUBLIC_KEY ? parsePublicKey(config.JWT_PUBLIC_KEY) : undefined;
+/** The JWT algorithms a key can verify: a key is never used with another algorithm family (no alg confusion). */
+export function algorithmsFor(key: KeyObject): string[] {
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+      return ['RS256', 'RS384', 'RS512'];
+    case 'rsa-pss':
+      return ['PS256', 'PS384', 'PS512'];
+    case 'ec': {
+      const curve = key.asymmetricKeyDetails?.namedCurve;
+      const alg = curve === 'prime256v1' || curve === 'P-256' ? 'ES256' : curve === 'secp384r1' || curve === 'P-384' ? 'ES384' : curve === 'secp521r1' || curve === 'P-521' ? 'ES512' : undefined;
+      if (!alg) throw new Error(`JWT_PUBLIC_KEY: unsupported EC curve ${curve ?? '?'}`);
+      return [alg];
+    }
+    case 'ed25519':
+      return ['EdDSA', 'Ed25519'];
+    default:
+      throw new Error(`JWT_PUBLIC_KEY: unsupported key type ${key.asymmetricKeyType ?? '?'}`);
+  }
+}
+
+type TokenConfig = Pick<CommonConfig, 'AUTH_TOKEN' | 'JWT_PUBLIC_KEY' | 'BROADCAST_COOKIE'> &
+  Partial<Pick<CommonConfig, 'JWT_MAX_AGE' | 'JWT_AUDIENCE' | 'JWT_SUBJECT'>>;
+
+/** Verifies a desktop JWT: signature with the pinned algorithms, `exp` required, a bounded lifetime, aud/sub when set. */
+function jwtVerifier(config: TokenConfig, key: KeyObject): Promise<(token: string) => Promise<{ subject: string | undefined }>> {
+  const algorithms = algorithmsFor(key);
+  const maxAge = config.JWT_MAX_AGE ?? DEFAULT_JWT_MAX_AGE;
   // jose is loaded only when a key is configured: agents on a shared secret do not carry it in memory
-  const verifier = key ? import('jose').then((jose) => (token: string) => jose.jwtVerify(token, key)) : undefined;
+  return import('jose').then((jose) => async (token: string) => {
+    const { payload } = await jose.jwtVerify(token, key, {
+      algorithms,
+      requiredClaims: ['exp'],
+      ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
+      ...(config.JWT_SUBJECT ? { subject: config.JWT_SUBJECT } : {}),
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const issued = typeof payload.iat === 'number' ? Math.min(payload.iat, now) : now;
+    if ((payload.exp ?? 0) - issued > maxAge) throw new Error('token lifetime is over JWT_MAX_AGE');
+    return { subject: payload.sub };
+  });
+}
+
+/** A desktop JWT may live one day at most unless JWT_MAX_AGE says otherwise (seconds). */
+export const DEFAULT_JWT_MAX_AGE = 24 * 3600;
+
+export function tokenAuthenticator(config: TokenConfig): Authenticator {
+  const key = config.JWT_PUBLIC_KEY ? parsePublicKey(config.JWT_PUBLIC_KEY) : undefined;
+  const verifier = key ? jwtVerifier(config, key) : undefined;
   return {
     async authenticate(caller) {
       if (cookieMatches(caller, config.BROADCAST_COOKIE)) return { ok: true, principal: { kind: 'local' } };
       const tokens = presentedTokens(caller);
       if (tokens.length === 0) return { ok: false, reason: 'missing credentials' };
+      let reason = 'invalid credentials';
       for (const token of tokens) {
         if (config.AUTH_TOKEN && sameSecret(token, config.AUTH_TOKEN)) return { ok: true, principal: { kind: 'token' } };
         if (verifier && token.split('.').length === 3) {
           try {
-            const { payload } = await (await verifier)(token);
-            return { ok: true, principal: { kind: 'jwt', subject: payload.sub } };
-          } catch {
-            // try the next presented token
+            const { subject } = await (await verifier)(token);
+            return { ok: true, principal: { kind: 'jwt', subject } };
+          } catch (err) {
+            // try the next presented token; the reason names the last refusal (never the token)
+            reason = `invalid token: ${err instanceof Error ? err.message : 'refused'}`;
           }
         }
       }
-      return { ok: false, reason: 'invalid credentials' };
+      return { ok: false, reason };
     },
   };
 }
 
 /**
- * abcdesktop's rule, for a drop-in swap behind its router: local callers (the pod's own address, loopback, or the
- * broadcast cookie) pass; others pass only from the router's address when NGINX_SERVICE_HOST/HTTP_ROUTER_SERVICE_HOST
+ * abcdesktop's rule, for a drop-in swap behind its router: local callers (exactly the pod's own address, or the
+ * broadcast cookie; never the whole loopback range, where a proxy or a browser on the same host also sits) pass; others pass only from the router's address when NGINX_SERVICE_HOST/HTTP_ROUTER_SERVICE_HOST
  * is set, and everyone passes when neither is set or DISABLE_REMOTEIP_FILTERING=enabled. Tokens are not checked.
  */
 export function abcdesktopAuthenticator(
@@ -126,7 +182,7 @@ export function abcdesktopAuthenticator(
     async authenticate(caller) {
       const address = normalizeAddress(caller.remoteAddress);
       if (cookieMatches(caller, config.BROADCAST_COOKIE)) return { ok: true, principal: { kind: 'local' } };
-      if (address === config.CONTAINER_IP_ADDR || isLoopback(address)) return { ok: true, principal: { kind: 'local' } };
+      if (address === normalizeAddress(config.CONTAINER_IP_ADDR)) return { ok: true, principal: { kind: 'local' } };
       if (config.DISABLE_REMOTEIP_FILTERING === 'enabled' || !routerHost) return { ok: true, principal: { kind: 'remote' } };
       let allowed: string[];
       try {

@@ -1,6 +1,24 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import type { Logger } from 'pino';
 
+/** The agents' own secrets: no program an agent starts (app, shell, helper tool) inherits them. */
+const SECRET_NAMES = new Set(['AUTH_TOKEN', 'JWT_PUBLIC_KEY', 'BROADCAST_COOKIE', 'XAUTH_KEY', 'PULSEAUDIO_COOKIE', 'VNC_PASSWORD']);
+const SECRET_SUFFIX = /(_TOKEN|_SECRET|_PASSWORD|_COOKIE|_PRIVATE_KEY)$/;
+
+export function isSecretName(name: string): boolean {
+  return SECRET_NAMES.has(name) || SECRET_SUFFIX.test(name);
+}
+
+/**
+ * The environment for a child process: the agent's own (or `base`) without secrets, plus `extra`. The one rule for
+ * every child any agent starts; ChildProcesses applies it to whatever env it is given.
+ */
+export function childEnv(extra: NodeJS.ProcessEnv = {}, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries({ ...base, ...extra })) if (!isSecretName(name)) env[name] = value;
+  return env;
+}
+
 export interface ChildExit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -16,7 +34,7 @@ export class ChildProcesses {
   constructor(private readonly log: Logger) {}
 
   spawn(command: string, args: readonly string[], options: SpawnOptions = {}): { child: ChildProcess; exited: Promise<ChildExit> } {
-    const child = spawn(command, [...args], { ...options, shell: false });
+    const child = spawn(command, [...args], { ...options, env: childEnv({}, options.env ?? process.env), shell: false });
     const exited = new Promise<ChildExit>((resolve) => {
       child.once('error', (err) => {
         this.log.warn({ err, command }, 'child process failed to start');

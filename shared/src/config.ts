@@ -49,6 +49,29 @@ export const CommonEnv = {
   HTTP_ROUTER_SERVICE_HOST: { type: 'string' },
   DISABLE_REMOTEIP_FILTERING: { type: 'string' },
   SHUTDOWN_GRACE_MS: { type: 'integer', minimum: 100, default: 10_000 },
+  /** Longest lifetime (exp - iat, seconds) of a desktop JWT accepted; `exp` is always required. */
+  JWT_MAX_AGE: { type: 'integer', minimum: 1, default: 24 * 3600 },
+  /** When set, a JWT must name this audience (`aud`) / subject (`sub`): a pod-wide key opens only this pod. */
+  JWT_AUDIENCE: { type: 'string', minLength: 1 },
+  JWT_SUBJECT: { type: 'string', minLength: 1 },
+  /**
+   * Origins (`https://host[:port]`, comma-separated) a browser may call from, beside the request's own Host and
+   * https://EXTERNAL_DESKTOP_HOSTNAME. A request naming another Origin, or `Sec-Fetch-Site: cross-site`, is refused.
+   */
+  ALLOWED_ORIGINS: { type: 'string', default: '' },
+  /** The desktop's public host name, set by abcdesktop's control plane (its router may not forward Host). */
+  EXTERNAL_DESKTOP_HOSTNAME: { type: 'string' },
+  /** Open TCP connections at once, in all and from one source address; past them a new one is closed at once. */
+  MAX_CONNECTIONS: { type: 'integer', minimum: 1, default: 1024 },
+  MAX_CONNECTIONS_PER_ADDRESS: { type: 'integer', minimum: 1, default: 512 },
+  /** A request's head must arrive within this time (slowloris). */
+  HTTP_HEADERS_TIMEOUT_MS: { type: 'integer', minimum: 100, default: 10_000 },
+  /** A connection that sends or receives nothing for this long is closed (a slow upload that moves stays open). */
+  HTTP_IDLE_TIMEOUT_MS: { type: 'integer', minimum: 100, default: 120_000 },
+  /** How long an idle keep-alive connection waits for its next request. */
+  HTTP_KEEPALIVE_TIMEOUT_MS: { type: 'integer', minimum: 100, default: 5_000 },
+  /** Whole-request deadline; 0 = none (an upload of many GiB may take long, its idle time is bounded above). */
+  HTTP_REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 0, default: 0 },
 } as const satisfies EnvSettings;
 
 export type CommonConfig = ConfigOf<typeof CommonEnv>;

@@ -10,3 +10,5 @@ export * from './agent.js';
 export * from './bus-client.js';
 export { toValidationIssues } from './validation.js';
 export * from './websocket.js';
+export * from './origin.js';
+export { limitConnections } from './connections.js';

@@ -9,6 +9,9 @@ import { MESSAGES_KEYWORD, toValidationIssues } from './validation.js';
 import { authPlugin } from './auth-plugin.js';
 import { healthPlugin, type ReadinessCheck } from './health.js';
 import type { Authenticator } from './auth.js';
+import { CommonEnv, type CommonConfig } from './config.js';
+import { limitConnections } from './connections.js';
+import { originPolicy } from './origin.js';
 
 /**
  * Two validators: bodies are checked as sent (42 is not a string, "1" is not a number: the spec's messages depend on
@@ -38,7 +41,31 @@ export interface ServerOptions {
   readinessTimeoutMs?: number;
   /** The `data` of the 404 for unknown routes (the file service answers `Can not GET /x`). */
   notFoundMessage?: (method: string, path: string) => string;
+  /** Origin policy, connection caps and timeouts: the agent's config; the schema's defaults when absent (tests). */
+  security?: SecuritySettings;
 }
+
+export type SecuritySettings = Pick<
+  CommonConfig,
+  | 'ALLOWED_ORIGINS'
+  | 'EXTERNAL_DESKTOP_HOSTNAME'
+  | 'MAX_CONNECTIONS'
+  | 'MAX_CONNECTIONS_PER_ADDRESS'
+  | 'HTTP_HEADERS_TIMEOUT_MS'
+  | 'HTTP_IDLE_TIMEOUT_MS'
+  | 'HTTP_KEEPALIVE_TIMEOUT_MS'
+  | 'HTTP_REQUEST_TIMEOUT_MS'
+>;
+
+const DEFAULT_SECURITY: SecuritySettings = {
+  ALLOWED_ORIGINS: CommonEnv.ALLOWED_ORIGINS.default,
+  MAX_CONNECTIONS: CommonEnv.MAX_CONNECTIONS.default,
+  MAX_CONNECTIONS_PER_ADDRESS: CommonEnv.MAX_CONNECTIONS_PER_ADDRESS.default,
+  HTTP_HEADERS_TIMEOUT_MS: CommonEnv.HTTP_HEADERS_TIMEOUT_MS.default,
+  HTTP_IDLE_TIMEOUT_MS: CommonEnv.HTTP_IDLE_TIMEOUT_MS.default,
+  HTTP_KEEPALIVE_TIMEOUT_MS: CommonEnv.HTTP_KEEPALIVE_TIMEOUT_MS.default,
+  HTTP_REQUEST_TIMEOUT_MS: CommonEnv.HTTP_REQUEST_TIMEOUT_MS.default,
+};
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -75,11 +102,19 @@ function errorHandler(error: FastifyError | Error, request: FastifyRequest, repl
  * GET /healthz and /readyz, auth on every other route, and children killed on close. It does not listen.
  */
 export async function createServer(options: ServerOptions) {
+  const security = options.security ?? DEFAULT_SECURITY;
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     forceCloseConnections: true,
+    // explicit, never Node's defaults: a head must come quickly (checked every second, not every 30 s), an idle
+    // socket is closed, a long upload that keeps moving is not
+    http: { headersTimeout: security.HTTP_HEADERS_TIMEOUT_MS, connectionsCheckingInterval: Math.min(1000, security.HTTP_HEADERS_TIMEOUT_MS) },
+    connectionTimeout: security.HTTP_IDLE_TIMEOUT_MS,
+    keepAliveTimeout: security.HTTP_KEEPALIVE_TIMEOUT_MS,
+    requestTimeout: security.HTTP_REQUEST_TIMEOUT_MS,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  limitConnections(app.server, security, options.logger.child({ component: 'connections' }));
 
   app.decorate('children', new ChildProcesses(options.logger.child({ component: 'children' })));
   app.setValidatorCompiler(createValidators());
@@ -87,7 +122,7 @@ export async function createServer(options: ServerOptions) {
   const notFoundMessage = options.notFoundMessage ?? (() => 'Not found');
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, notFoundMessage(request.method, request.url.split('?')[0] ?? '')));
   await app.register(healthPlugin, { readiness: options.readiness, timeoutMs: options.readinessTimeoutMs ?? 2000 });
-  await app.register(authPlugin, { authenticator: options.authenticator });
+  await app.register(authPlugin, { authenticator: options.authenticator, origins: originPolicy(security) });
   app.addHook('onClose', async (instance) => instance.children.killAll());
   return app;
 }

@@ -23,20 +23,42 @@ export function serveWebSockets(app: AgentServer, options: WebSocketOptions): We
   const log = app.log.child({ component: 'websocket' });
   let closing = false;
 
+  /**
+   * A refused socket gets its close frame and then the TCP connection ends at once (the close handshake would keep
+   * it open up to 30 s, and a flood of refused sockets would hold descriptors); destroyed if the peer stalls.
+   */
+  const refuse = (ws: WebSocket, socket: Duplex, code: number, reason: string) => {
+    ws.close(code, reason);
+    socket.end();
+    setTimeout(() => socket.destroy(), 1000).unref();
+  };
+
   const onUpgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (err) => log.debug({ err: { message: err.message } }, 'upgrade socket error'));
-    const decision = await app.authenticator.authenticate(credentialsOfRequest(request));
+    const origin = app.origins.check(request.headers);
+    const decision = origin.ok ? await app.authenticator.authenticate(credentialsOfRequest(request, true)) : undefined;
+    if (socket.destroyed) return;
     wss.handleUpgrade(request, socket, head, (ws) => {
       ws.on('error', (err) => log.debug({ err: { message: err.message } }, 'websocket error'));
-      if (closing) return ws.close(1001, 'server shutting down');
-      if (!decision.ok) {
-        log.info({ reason: decision.reason }, 'websocket caller refused');
-        return ws.close(1008, 'unauthorized');
+      if (closing) return refuse(ws, socket, 1001, 'server shutting down');
+      if (!origin.ok) {
+        log.info({ reason: origin.reason, origin: request.headers.origin }, 'websocket from a foreign origin refused');
+        return refuse(ws, socket, 1008, 'origin not allowed');
+      }
+      if (!decision?.ok) {
+        log.info({ reason: decision?.reason }, 'websocket caller refused');
+        return refuse(ws, socket, 1008, 'unauthorized');
       }
       options.onConnection(ws, request, decision.principal);
     });
   };
-  app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void onUpgrade(request, socket, head));
+  app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // whatever an upgrade handler throws (a malformed request, a failing check) costs that socket, never the process
+    onUpgrade(request, socket, head).catch((err: unknown) => {
+      log.warn({ err: err instanceof Error ? { message: err.message } : { message: String(err) } }, 'websocket upgrade failed');
+      socket.destroy();
+    });
+  });
 
   app.addHook('preClose', async () => {
     closing = true;

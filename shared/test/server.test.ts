@@ -83,12 +83,26 @@ describe('createServer', () => {
     expect(sink.lines.join('')).toContain('secret internals');
   });
 
+  it('refuses a foreign Origin and a cross-site fetch before credentials, and lets the own host in', async () => {
+    const { app } = await build();
+    app.get('/private', async () => ({ ok: true }));
+    const foreign = await app.inject({ url: '/private', headers: { ...auth, origin: 'http://evil.example', host: 'desktop:1' } });
+    expect(foreign.statusCode).toBe(403);
+    expect(foreign.json()).toEqual({ code: 403, data: 'Forbidden: Origin not allowed' });
+    expect((await app.inject({ url: '/private', headers: { ...auth, origin: 'null' } })).statusCode).toBe(403);
+    expect((await app.inject({ url: '/private', headers: { ...auth, 'sec-fetch-site': 'cross-site' } })).statusCode).toBe(403);
+    expect((await app.inject({ url: '/private', headers: { ...auth, origin: 'http://desktop:1', host: 'desktop:1' } })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/private', headers: { ...auth, origin: 'https://ui.example', host: 'x', 'x-forwarded-host': 'ui.example' } })).statusCode).toBe(200);
+  });
+
   it('keeps probes open, requires credentials elsewhere, and never logs them', async () => {
     const { app, sink } = await build();
     app.get('/private', async () => ({ ok: true }));
     expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
     expect((await app.inject({ url: '/private' })).statusCode).toBe(401);
-    expect((await app.inject({ url: `/private?jwt_token=${TOKEN}` })).statusCode).toBe(200);
+    // a token in the URL of a plain HTTP request is not accepted (it would sit in logs and history)
+    expect((await app.inject({ url: `/private?jwt_token=${TOKEN}` })).statusCode).toBe(401);
+    expect((await app.inject({ url: '/private?%' })).statusCode).toBe(401);
     expect((await app.inject({ url: '/private', headers: auth })).statusCode).toBe(200);
     expect(sink.lines.join('')).not.toContain(TOKEN);
   });

@@ -26,6 +26,8 @@ function locationBlock(route: ProxyRoute): string {
     '    proxy_set_header Upgrade $http_upgrade;',
     '    proxy_set_header Connection $connection_upgrade;',
     '    proxy_set_header X-Forwarded-For $remote_addr;',
+    // as a router that rewrites Host keeps the browser's host for the agents' Origin check
+    '    proxy_set_header X-Forwarded-Host $http_host;',
     '    proxy_read_timeout 1h;',
     '    proxy_request_buffering off;',
     '    proxy_buffering off;',

@@ -15,6 +15,7 @@ export async function buildBroadcast({ config, logger, authenticator }: AgentCon
     logger.child({ component: 'bus' }),
   );
   const app = await createServer({
+    security: config,
     logger,
     authenticator,
     readiness: async () => {

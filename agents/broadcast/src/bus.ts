@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import type { Logger } from '@desktop-agents/kit';
-import { counterFrame, keepaliveFrame, noRecipientFrame, parseFrame, routeOf, withoutCredentials } from './messages.js';
+import { counterFrame, forbiddenMethodFrame, keepaliveFrame, LOCAL_ONLY_METHODS, noRecipientFrame, parseFrame, routeOf, withoutCredentials } from './messages.js';
 
 export interface BusSettings {
   keepaliveMs: number;
@@ -105,6 +105,12 @@ export class Bus {
     }
     client.lastActive = Date.now();
     const { message } = parsed;
+    if (!client.local && LOCAL_ONLY_METHODS.has(message.method)) {
+      // a browser (or a page with its token) must not forge what the agents report: printer.new, window.list...
+      client.log.info({ method: message.method }, 'agent event from a browser refused');
+      this.#send(client, forbiddenMethodFrame(message.method));
+      return;
+    }
     switch (routeOf(message.method)) {
       case 'broadcast':
         this.#sendToAll(JSON.stringify(withoutCredentials(message)));

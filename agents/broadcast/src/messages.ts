@@ -12,6 +12,9 @@ export const BROADCAST_METHODS = new Set([
   'printer.available',
 ]);
 
+/** Agent events: relayed only when a local service (another agent of the pod) sends them, never a browser. */
+export const LOCAL_ONLY_METHODS = new Set([...BROADCAST_METHODS].filter((m) => m !== 'hello'));
+
 /** Delivered to exactly one browser client. */
 export const UNICAST_METHODS = new Set(['ocrun', 'logout', 'container', 'download']);
 
@@ -42,20 +45,30 @@ export function parseFrame(text: string): Parsed {
   return { ok: true, message: value as BusMessage };
 }
 
+/** Nesting kept in relayed frames; what is deeper is dropped (it could hide a credential from the stripping). */
+export const MAX_RELAY_DEPTH = 16;
+
 const CREDENTIAL_KEYS = new Set(['jwt', 'jwt_token', 'token', 'access_token', 'authorization', 'abcauthorization', 'password', 'cookie', 'broadcast_cookie']);
 
 /**
  * A copy of the message without credential fields at any depth: the browser's `hello` carries the user's JWT, which
- * the original relayed to every client.
+ * the original relayed to every client. Values nested deeper than MAX_RELAY_DEPTH are dropped, not relayed as sent.
  */
-export function withoutCredentials<T>(value: T, depth = 0): T {
-  if (depth > 16 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v: unknown) => withoutCredentials(v, depth + 1)) as T;
+export function withoutCredentials<T>(value: T): T {
+  return strip(value, 0) as T;
+}
+
+function strip(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_RELAY_DEPTH) return undefined;
+  if (Array.isArray(value)) return value.map((v: unknown) => strip(v, depth + 1) ?? null);
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    if (!CREDENTIAL_KEYS.has(key.toLowerCase())) out[key] = withoutCredentials(v, depth + 1);
+    if (CREDENTIAL_KEYS.has(key.toLowerCase())) continue;
+    const kept = strip(v, depth + 1);
+    if (kept !== undefined) out[key] = kept;
   }
-  return out as T;
+  return out;
 }
 
 export function keepaliveFrame(now = Date.now()): string {
@@ -64,6 +77,10 @@ export function keepaliveFrame(now = Date.now()): string {
 
 export function counterFrame(count: number): string {
   return JSON.stringify({ method: COUNTER_METHOD, data: count });
+}
+
+export function forbiddenMethodFrame(method: string): string {
+  return JSON.stringify({ method: 'error', data: { code: 'FORBIDDEN_METHOD', method, message: 'only a local service of the pod may send this event' } });
 }
 
 export function noRecipientFrame(method: string): string {

@@ -1,32 +1,46 @@
 import { createReadStream } from 'node:fs';
-import { access, constants } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { access, constants, realpath } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createServer, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
-import { createResumableUploads, FileRoot, fileRoutes, PartialUploads, readSwitches } from '@desktop-agents/kit/files';
+import { createResumableUploads, ensurePrivateFolder, FileRoot, fileRoutes, PartialUploads, readSwitches } from '@desktop-agents/kit/files';
 import type { FilerEnv } from './config.js';
 
 export type FilerConfig = AgentConfig<typeof FilerEnv>;
 
+/** Outside the served tree, per user and per home (two filers of one user never share it). */
+function defaultStagingDir(home: string): string {
+  const uid = process.getuid?.() ?? 0;
+  return join('/var/tmp', `desktop-filer-${uid}`, createHash('sha256').update(home).digest('hex').slice(0, 16));
+}
+
 export async function buildFiler({ config, logger, authenticator }: AgentContext<FilerConfig>) {
-  const root = await FileRoot.open(config.HOME);
+  const home = await realpath(config.HOME);
+  const staging = config.FILER_STAGING_DIR ?? defaultStagingDir(home);
+  // the agent's own state is never reachable through the file routes, even when configured inside home
+  const root = await FileRoot.open(home, [staging]);
   const app = await createServer({
+    security: config,
     logger,
     authenticator,
     readiness: async () => access(root.real, constants.W_OK | constants.X_OK),
     notFoundMessage: (method, path) => `Can not ${method} ${path}`,
   });
-  const staging = config.FILER_STAGING_DIR ?? join(root.real, '.cache', 'filer-uploads');
-  // temp files of uploads cut by a crash of the previous run
-  const partials = new PartialUploads(join(dirname(staging), 'filer-partial'));
-  const swept = await partials.sweep();
-  if (swept > 0) logger.info({ swept }, 'removed temp files of interrupted uploads');
   const resumable = await createResumableUploads(root, {
     path: '/filer/uploads',
     stagingDir: staging,
     maxSize: config.FILER_MAX_UPLOAD_BYTES,
+    ttlMs: config.FILER_UPLOAD_TTL_MS,
     log: logger.child({ component: 'resumable' }),
   });
+  app.addHook('onClose', async () => resumable.close());
+  // temp files of uploads cut by a crash of the previous run
+  const markers = join(staging, 'partial');
+  await ensurePrivateFolder(markers);
+  const partials = new PartialUploads(markers, root.real);
+  const swept = await partials.sweep();
+  if (swept > 0) logger.info({ swept }, 'removed temp files of interrupted uploads');
   // the file panel page (public: it asks for the token itself)
   const panel = fileURLToPath(new URL('../public/upload.html', import.meta.url));
   app.get('/filer/panel', { config: { public: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(createReadStream(panel)));

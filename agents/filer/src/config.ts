@@ -3,6 +3,12 @@ import type { EnvSettings } from '@desktop-agents/kit';
 export const FilerEnv = {
   /** Largest upload accepted (multipart or resumable); 10 GiB. */
   FILER_MAX_UPLOAD_BYTES: { type: 'integer', minimum: 1, default: 10 * 1024 * 1024 * 1024 },
-  /** Where resumable uploads wait until complete; default ~/.cache/filer-uploads (same filesystem as home). */
+  /**
+   * Where resumable uploads and the crash markers of multipart uploads wait: a private folder (0700) outside home by
+   * default (/var/tmp/desktop-filer-<uid>/<hash of home>), so nothing in it can be written through the file routes.
+   * Set inside home, it is refused to every file route.
+   */
   FILER_STAGING_DIR: { type: 'string', minLength: 1 },
+  /** A resumable upload untouched for this long is deleted (and answers 410 after). */
+  FILER_UPLOAD_TTL_MS: { type: 'integer', minimum: 1000, default: 24 * 3600 * 1000 },
 } as const satisfies EnvSettings;

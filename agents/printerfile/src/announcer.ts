@@ -1,6 +1,7 @@
 import { relative } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { BusClient, Logger } from '@desktop-agents/kit';
+import { isPrintedFile } from './purge.js';
 
 export interface PrinterNew {
   newfile: true;
@@ -11,7 +12,7 @@ export interface PrinterNew {
 }
 
 /**
- * Announces each finished file in the folder once on the bus as `printer.new`: chokidar's awaitWriteFinish holds
+ * Announces each finished PDF in the folder once on the bus as `printer.new`: chokidar's awaitWriteFinish holds
  * a file back until it has stopped changing, and a path is announced again only after it was deleted. The bus
  * client queues while the bus is down, so a file printed meanwhile is announced after the reconnect.
  */
@@ -31,7 +32,11 @@ export class PrintAnnouncer {
       ignoreInitial: true,
       // cups-pdf writes the PDF progressively; hidden names are temp files (ours, or an editor's)
       awaitWriteFinish: { stabilityThreshold: this.settleMs, pollInterval: Math.min(100, this.settleMs / 2) },
-      ignored: (path: string) => relative(this.folder, path).split('/').some((part) => part.startsWith('.')),
+      ignored: (path: string, stats?: { isFile(): boolean }) =>
+        relative(this.folder, path).split('/').some((part) => part.startsWith('.')) || (stats?.isFile() === true && !isPrintedFile(path)),
+      // never out of the folder through a link, and not deep: cups-pdf writes one or two levels at most
+      followSymlinks: false,
+      depth: 4,
     });
     watcher.on('add', (path) => this.#finished(path));
     watcher.on('change', (path) => this.#finished(path));

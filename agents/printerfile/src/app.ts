@@ -1,4 +1,4 @@
-import { access, constants } from 'node:fs/promises';
+import { access, constants, realpath } from 'node:fs/promises';
 import { BusClient, busUrl, createServer, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
 import { FileRoot, fileRoutes, readSwitches } from '@desktop-agents/kit/files';
 import { PrintAnnouncer } from './announcer.js';
@@ -22,6 +22,7 @@ export async function buildPrinterfile({ config, logger, authenticator }: AgentC
   const availability = new PrinterAvailability(cups, bus, config.PRINTERFILE_POLL_MS, logger.child({ component: 'availability' }));
 
   const app = await createServer({
+    security: config,
     logger,
     authenticator,
     readiness: async () => {
@@ -36,7 +37,10 @@ export async function buildPrinterfile({ config, logger, authenticator }: AgentC
   await announcer.start();
   availability.start();
   let purgeTimer: NodeJS.Timeout | undefined;
-  if (config.PRINTERFILE_PURGE_AGE_MS > 0) {
+  // the spec keeps HOME as WATCHDIR's default; home is never purged (it holds the user's own files, PDFs too)
+  const purgeable = config.WATCHDIR !== undefined && root.real !== (await realpath(config.HOME).catch(() => config.HOME));
+  if (!purgeable) logger.warn({ folder: root.real }, 'WATCHDIR is unset or is HOME: old PDFs are not purged (set WATCHDIR to the printer\'s spool folder)');
+  if (config.PRINTERFILE_PURGE_AGE_MS > 0 && purgeable) {
     const purge = () => void purgeOlderThan(root.real, config.PRINTERFILE_PURGE_AGE_MS, logger.child({ component: 'purge' }));
     purge();
     purgeTimer = setInterval(purge, config.PRINTERFILE_PURGE_INTERVAL_MS);

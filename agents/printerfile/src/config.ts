@@ -1,7 +1,7 @@
 import type { EnvSettings } from '@desktop-agents/kit';
 
 export const PrinterfileEnv = {
-  /** The folder cups-pdf writes into (abcdesktop's name); defaults to HOME. */
+  /** The folder cups-pdf writes into (abcdesktop's name); defaults to HOME, which is then never purged. */
   WATCHDIR: { type: 'string', minLength: 1 },
   /** cupsd's address, host:port (the pod's printer container listens on 681; CUPS itself defaults to 631). */
   CUPS_SERVER: { type: 'string', minLength: 1, default: '127.0.0.1:681' },

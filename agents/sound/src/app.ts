@@ -21,7 +21,7 @@ export async function buildSound({ config, logger, authenticator }: AgentContext
   pulse.on('down', () => bus.publish('speaker.available', false));
   bus.on('open', () => bus.publish('speaker.available', pulse.up));
 
-  const app = await createServer({ logger, authenticator, readiness: async () => void (await pulse.serverInfo()) });
+  const app = await createServer({ logger, authenticator, security: config, readiness: async () => void (await pulse.serverInfo()) });
   // the spec's path (the original proxy rule) and a plain one; only the desktop sink's monitor is served
   const listenPaths = new Set([`/listen/source/${config.SOUND_SINK}.monitor`, '/sound/listen']);
   serveWebSockets(app, {

@@ -39,7 +39,7 @@ export async function buildSpawner({ config, logger, authenticator }: AgentConte
   const publisher = new WindowListPublisher(display, bus, logger.child({ component: 'window-list' }));
   const store = new SettingsStore(join(config.HOME, '.store'));
 
-  const app = await createServer({ logger, authenticator, readiness: () => display.desktop.ping() });
+  const app = await createServer({ logger, authenticator, security: config, readiness: () => display.desktop.ping() });
   const launcher = new Launcher(app.children, handledCommands(config.SPAWNER_COMMANDS, config.TARGET_MODE), { home: config.HOME, display: config.DISPLAY, env: process.env }, bus, logger.child({ component: 'launcher' }));
 
   await app.register(swagger, { openapi: { info: { title: 'spawner', version: '1.0.0', description: 'abcdesktop-compatible spawner API' } } });
@@ -56,7 +56,11 @@ export async function buildSpawner({ config, logger, authenticator }: AgentConte
           settings: () => settingsList(config.PULSE_SERVER, config.CUPS_SOCKET),
         }),
       );
-      await spawner.register(wallpaperRoutes(display, store, bus, { home: config.HOME, defaultImage: config.SPAWNER_DEFAULT_IMAGE }));
+      await spawner.register(wallpaperRoutes(display, store, bus, {
+          home: config.HOME,
+          defaultImage: config.SPAWNER_DEFAULT_IMAGE,
+          limits: { maxBytes: config.SPAWNER_WALLPAPER_MAX_BYTES, maxPixels: config.SPAWNER_WALLPAPER_MAX_PIXELS },
+        }));
       await spawner.register(clipboardRoutes(config.DISPLAY));
       await spawner.register(appRoutes({ home: config.HOME, ocrun: config.SPAWNER_OCRUN }));
       await spawner.register(audioRoutes({ pulseServer: config.PULSE_SERVER, rtpDestination: config.SPAWNER_RTP_DESTINATION }, bus));

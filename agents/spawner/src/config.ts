@@ -1,7 +1,11 @@
 import type { EnvSettings } from '@desktop-agents/kit';
 
 export const SpawnerEnv = {
-  /** JSON map of handled command keys to programs, e.g. {"xeyes.XEyes":"/usr/bin/xeyes"}; none in hardening mode. */
+  /**
+   * JSON map of handled command keys to programs, e.g. {"xeyes.XEyes":"/usr/bin/xeyes"} (no arguments accepted), or
+   * to { "program": "/usr/bin/mousepad", "args": "home-files" } (arguments must be existing files inside home);
+   * none in hardening mode.
+   */
   SPAWNER_COMMANDS: { type: 'string', default: '{"xeyes.XEyes":"/usr/bin/xeyes","qterminal.qterminal":"/usr/bin/qterminal"}' },
   TARGET_MODE: { type: 'string', default: '' },
   /** Where the window manager finds our pid to send SIGUSR1/SIGUSR2 (abcdesktop's path). */
@@ -11,6 +15,9 @@ export const SpawnerEnv = {
   POD_NAME: { type: 'string' },
   POD_NAMESPACE: { type: 'string' },
   NODE_NAME: { type: 'string' },
+  /** Largest wallpaper file read, and largest image (width × height) decoded: checked from the header first. */
+  SPAWNER_WALLPAPER_MAX_BYTES: { type: 'integer', minimum: 1024, default: 32 * 1024 * 1024 },
+  SPAWNER_WALLPAPER_MAX_PIXELS: { type: 'integer', minimum: 1, default: 4096 * 4096 },
   /** The image setDefaultImage puts on the root window. */
   SPAWNER_DEFAULT_IMAGE: { type: 'string', default: '/usr/share/images/desktop-base/default' },
   /** abcdesktop's ocrun launcher, linked as ~/.local/bin/<launch> by generateDesktopFiles when it exists. */
@@ -24,9 +31,26 @@ export const SpawnerEnv = {
   SPAWNER_VERSION_FILE: { type: 'string' },
 } as const satisfies EnvSettings;
 
-export function handledCommands(json: string, targetMode: string): Map<string, string> {
+/** What `args` a launched command may get: none, or paths of existing files inside home (passed as real paths). */
+export type ArgumentPolicy = 'none' | 'home-files';
+
+export interface HandledCommand {
+  program: string;
+  args: ArgumentPolicy;
+}
+
+function commandEntry(key: string, value: unknown): HandledCommand {
+  if (typeof value === 'string') return { program: value, args: 'none' };
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const { program, args = 'none' } = value as { program?: unknown; args?: unknown };
+    if (typeof program === 'string' && (args === 'none' || args === 'home-files')) return { program, args };
+  }
+  throw new Error(`SPAWNER_COMMANDS: "${key}" must be a program path or { "program": PATH, "args": "none" | "home-files" }`);
+}
+
+export function handledCommands(json: string, targetMode: string): Map<string, HandledCommand> {
   if (targetMode === 'hardening') return new Map();
   const parsed: unknown = JSON.parse(json);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('SPAWNER_COMMANDS must be a JSON object');
-  return new Map(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  return new Map(Object.entries(parsed).map(([key, value]) => [key, commandEntry(key, value)]));
 }

@@ -7,3 +7,11 @@ export class DisplayUnavailable extends HttpError {
     this.name = 'DisplayUnavailable';
   }
 }
+
+/** The command's policy does not allow these arguments (none, or files inside home only). */
+export class ArgumentsRefused extends HttpError {
+  constructor(message: string) {
+    super(403, message, 'ARGUMENTS_REFUSED');
+    this.name = 'ArgumentsRefused';
+  }
+}

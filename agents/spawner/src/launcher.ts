@@ -1,5 +1,8 @@
 import type { BusClient, ChildProcesses, Logger } from '@desktop-agents/kit';
 import { ValidationError } from '@desktop-agents/kit';
+import { FileRoot, PathNotFound, PathOutsideRoot } from '@desktop-agents/kit/files';
+import type { HandledCommand } from './config.js';
+import { ArgumentsRefused } from './errors.js';
 
 export interface Started {
   pid: number;
@@ -22,15 +25,38 @@ export function langOf(acceptLanguage: string | undefined): string | undefined {
 export class Launcher {
   constructor(
     private readonly children: ChildProcesses,
-    private readonly commands: Map<string, string>,
+    private readonly commands: Map<string, HandledCommand>,
     private readonly settings: { home: string; display: string; env: NodeJS.ProcessEnv },
     private readonly bus: Pick<BusClient, 'publish'>,
     private readonly log: Logger,
   ) {}
 
-  launch(key: string, args: string[], acceptLanguage: string | undefined): Started {
-    const command = this.commands.get(key);
-    if (!command) throw new ValidationError([{ location: 'body', param: 'command', value: key, msg: 'Command must be a valid handled command' }]);
+  /**
+   * The arguments a command's policy allows: none (`qterminal -e sh -c ...` must not run anything), or existing
+   * files inside home, given to the program as their real paths (never an option: `-`-prefixed text is refused).
+   */
+  async #allowedArgs(entry: HandledCommand, args: string[]): Promise<string[]> {
+    if (args.length === 0) return [];
+    if (entry.args === 'none') throw new ArgumentsRefused('This command takes no arguments');
+    const root = await FileRoot.open(this.settings.home);
+    return Promise.all(
+      args.map(async (arg) => {
+        if (arg.startsWith('-')) throw new ArgumentsRefused(`Argument ${JSON.stringify(arg)} is an option, not a file`);
+        try {
+          return await root.existing(arg);
+        } catch (err) {
+          if (err instanceof PathOutsideRoot || err instanceof PathNotFound) throw new ArgumentsRefused(`Argument ${JSON.stringify(arg)} is not a file inside home`);
+          throw err;
+        }
+      }),
+    );
+  }
+
+  async launch(key: string, requestedArgs: string[], acceptLanguage: string | undefined): Promise<Started> {
+    const entry = this.commands.get(key);
+    if (!entry) throw new ValidationError([{ location: 'body', param: 'command', value: key, msg: 'Command must be a valid handled command' }]);
+    const command = entry.program;
+    const args = await this.#allowedArgs(entry, requestedArgs);
     const lang = langOf(acceptLanguage);
     const env = { ...this.settings.env, DISPLAY: this.settings.display, ...(lang ? { LANG: lang, LC_ALL: lang } : {}) };
     const { child, exited } = this.children.spawn(command, args, { cwd: this.settings.home, env, stdio: 'ignore', detached: false });

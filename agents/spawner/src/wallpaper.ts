@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { NotRegularFile, openInside, PathNotFound, PathOutsideRoot } from '@desktop-agents/kit/files';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 
@@ -11,20 +11,85 @@ export interface Rgba {
 
 export class UnsupportedImage extends Error {}
 
-/** PNG or JPEG (by signature), decoded in JavaScript: no image tool is run. */
-export async function decodeImage(path: string, maxPixels = 40_000_000): Promise<Rgba> {
-  const bytes = await readFile(path);
+export interface DecodeLimits {
+  /** Images are read only from inside this folder (after symlinks). */
+  root: string;
+  /** Largest file read. */
+  maxBytes: number;
+  /** Largest width × height decoded: refused from the header, before any pixel memory is taken. */
+  maxPixels: number;
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** Width and height as the header declares them (PNG IHDR, JPEG SOFn), or undefined when there is none. */
+export function declaredSize(bytes: Buffer): { width: number; height: number; format: 'png' | 'jpeg' } | undefined {
+  if (bytes.length >= 24 && bytes.subarray(0, 8).equals(PNG_SIGNATURE) && bytes.toString('latin1', 12, 16) === 'IHDR') {
+    return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20), format: 'png' };
+  }
+  if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
+  // walk the JPEG segments up to the first start-of-frame (C0-CF but C4 DHT, C8 JPG, CC DAC)
+  let i = 2;
+  while (i + 9 < bytes.length) {
+    if (bytes[i] !== 0xff) return undefined;
+    const marker = bytes[i + 1] ?? 0;
+    if (marker === 0xff) {
+      i += 1;
+      continue;
+    }
+    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      i += 2;
+      continue;
+    }
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: bytes.readUInt16BE(i + 5), width: bytes.readUInt16BE(i + 7), format: 'jpeg' };
+    }
+    if (marker === 0xd9 || marker === 0xda) return undefined;
+    i += 2 + bytes.readUInt16BE(i + 2);
+  }
+  return undefined;
+}
+
+/** Reads a regular file inside root (opened without blocking, checked on its descriptor), at most maxBytes. */
+async function readBounded(root: string, path: string, maxBytes: number): Promise<Buffer> {
+  let opened;
+  try {
+    opened = await openInside(root, path);
+  } catch (err) {
+    if (err instanceof PathNotFound) throw Object.assign(new Error('no such image'), { code: 'ENOENT' });
+    if (err instanceof PathOutsideRoot || err instanceof NotRegularFile) throw new UnsupportedImage(err.message);
+    throw err;
+  }
+  const { handle, stat } = opened;
+  try {
+    if (stat.isDirectory()) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
+    if (stat.size > maxBytes) throw new UnsupportedImage(`file over ${maxBytes} bytes`);
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * PNG or JPEG (by signature), decoded in JavaScript: no image tool is run. The declared size is checked before the
+ * decoder runs, so a small file declaring a huge image costs nothing; what declares no size is refused.
+ */
+export async function decodeImage(path: string, limits: DecodeLimits): Promise<Rgba> {
+  const bytes = await readBounded(limits.root, path, limits.maxBytes);
+  const size = declaredSize(bytes);
+  if (!size) throw new UnsupportedImage('not a PNG or JPEG image with a readable size');
+  if (size.width === 0 || size.height === 0 || size.width * size.height > limits.maxPixels) {
+    throw new UnsupportedImage(`image of ${size.width}x${size.height} is over ${limits.maxPixels} pixels`);
+  }
   let image: Rgba;
-  if (bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) {
+  if (size.format === 'png') {
     const png = PNG.sync.read(bytes);
     image = { width: png.width, height: png.height, data: png.data };
-  } else if (bytes[0] === 0xff && bytes[1] === 0xd8) {
-    const decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6 });
-    image = { width: decoded.width, height: decoded.height, data: Buffer.from(decoded.data.buffer, decoded.data.byteOffset, decoded.data.byteLength) };
   } else {
-    throw new UnsupportedImage('not a PNG or JPEG image');
+    const decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: limits.maxPixels / 1e6, maxMemoryUsageInMB: 1024 });
+    image = { width: decoded.width, height: decoded.height, data: Buffer.from(decoded.data.buffer, decoded.data.byteOffset, decoded.data.byteLength) };
   }
-  if (image.width * image.height > maxPixels) throw new UnsupportedImage('image too large');
+  if (image.width * image.height > limits.maxPixels) throw new UnsupportedImage('image too large');
   return image;
 }
 

@@ -1,6 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { createServer, serveWebSockets, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
+import { childEnv, createServer, serveWebSockets, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
 import type { WebshellEnv } from './config.js';
 import { attachHandler } from './routes/attach.js';
 import { pageRoutes } from './routes/page.js';
@@ -9,21 +9,13 @@ import { defaultShell, Terminals } from './terminals.js';
 
 export type WebshellConfig = AgentConfig<typeof WebshellEnv>;
 
-/** The agent's own secrets stay out of the user's shells. */
-const HIDDEN_FROM_SHELL = ['AUTH_TOKEN', 'JWT_PUBLIC_KEY', 'BROADCAST_COOKIE'];
-
-function shellEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const copy = { ...env };
-  for (const name of HIDDEN_FROM_SHELL) delete copy[name];
-  return copy;
-}
-
 export async function buildWebshell({ config, logger, authenticator }: AgentContext<WebshellConfig>) {
   const terminals = new Terminals(
     {
       shell: config.WEBSHELL_SHELL || defaultShell(),
       cwd: config.HOME,
-      env: shellEnv({ ...process.env, HOME: config.HOME }),
+      // the agent's own secrets stay out of the user's shells
+      env: childEnv({ HOME: config.HOME }),
       graceMs: config.WEBSHELL_GRACE_MS,
       scrollbackChars: config.WEBSHELL_SCROLLBACK_CHARS,
       maxTerminals: config.WEBSHELL_MAX_TERMINALS,
@@ -33,12 +25,13 @@ export async function buildWebshell({ config, logger, authenticator }: AgentCont
     logger.child({ component: 'terminals' }),
   );
   const app = await createServer({
+    security: config,
     logger,
     authenticator,
     // a shell can start when its working folder is there and usable
     readiness: async () => access(config.HOME, constants.R_OK | constants.X_OK),
   });
-  serveWebSockets(app, { maxPayload: config.WEBSHELL_MAX_FRAME_BYTES, onConnection: attachHandler(terminals, logger.child({ component: 'attach' })) });
+  serveWebSockets(app, { maxPayload: config.WEBSHELL_MAX_FRAME_BYTES, onConnection: attachHandler(terminals, logger.child({ component: 'attach' }), config.WEBSHELL_MAX_PENDING_INPUT_BYTES) });
   await app.register(terminalRoutes(terminals));
   await app.register(pageRoutes(fileURLToPath(new URL('../public/', import.meta.url))));
   app.addHook('onClose', async () => terminals.killAll());

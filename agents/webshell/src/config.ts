@@ -10,6 +10,8 @@ export const WebshellEnv = {
   WEBSHELL_MAX_TERMINALS: { type: 'integer', minimum: 1, default: 32 },
   /** Largest frame a client may send; larger closes it with 1009. */
   WEBSHELL_MAX_FRAME_BYTES: { type: 'integer', minimum: 1024, default: 64 * 1024 },
+  /** Typed input the program has not read yet above which the client's socket is no longer read (paused). */
+  WEBSHELL_MAX_PENDING_INPUT_BYTES: { type: 'integer', minimum: 1024, default: 1024 * 1024 },
   /** Output sent to a client and not yet written to its socket above which the pty is paused... */
   WEBSHELL_HIGH_WATER_BYTES: { type: 'integer', minimum: 1024, default: 1024 * 1024 },
   /** ...and below which it is resumed. */

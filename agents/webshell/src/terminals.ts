@@ -27,6 +27,20 @@ export interface TerminalSettings {
 
 export class TooManyTerminals extends Error {}
 
+/**
+ * Bytes node-pty has taken for the pty but not yet written to it. node-pty 1.1 queues every write in JavaScript
+ * (its `_writeStream._writeQueue`) and exposes no count: this typed probe reads that queue, and answers 0 where the
+ * library keeps no such queue (then the kernel's pty buffer is the bound).
+ */
+export function pendingPtyInput(pty: IPty): number {
+  const stream = (pty as unknown as { _writeStream?: { _writeQueue?: unknown } })._writeStream;
+  const queue = stream?._writeQueue;
+  if (!Array.isArray(queue)) return 0;
+  let bytes = 0;
+  for (const task of queue as Array<{ buffer?: { byteLength?: number }; offset?: number }>) bytes += (task.buffer?.byteLength ?? 0) - (task.offset ?? 0);
+  return bytes;
+}
+
 /** The user's login shell, else bash. */
 export function defaultShell(): string {
   try {
@@ -105,6 +119,11 @@ export class Terminal {
 
   input(data: string): void {
     if (this.#alive) this.pty.write(data);
+  }
+
+  /** Typed input the program has not read yet (held by us, not by the kernel). */
+  get pendingInput(): number {
+    return this.#alive ? pendingPtyInput(this.pty) : 0;
   }
 
   resize(cols: number, rows: number): void {

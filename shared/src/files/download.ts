@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import contentDisposition from 'content-disposition';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { planZip, zipStream } from './zip.js';
+import type { OpenedEntry } from './paths.js';
 
 /** `attachment; filename="ascii"` plus an RFC 5987 `filename*` whenever the name is not plain ASCII. */
 export function attachment(name: string): string {
@@ -12,10 +13,14 @@ export function attachment(name: string): string {
  * Streams one file with Range and conditional requests (via @fastify/send), a Content-Type from its name and an
  * attachment Content-Disposition with an RFC 5987 filename.
  */
-export async function sendFile(request: FastifyRequest, reply: FastifyReply, real: string): Promise<FastifyReply> {
-  const { default: send } = await import('@fastify/send');
-  const { statusCode, headers, stream } = await send(request.raw, encodeURIComponent(basename(real)), {
-    root: real.slice(0, real.length - basename(real).length),
+export async function sendFile(request: FastifyRequest, reply: FastifyReply, opened: OpenedEntry): Promise<FastifyReply> {
+  const { default: send, mime } = await import('@fastify/send');
+  const { real, handle } = opened;
+  // served through the descriptor already opened and checked: /proc/self/fd/N reopens that very file, whatever has
+  // happened to its name since; our descriptor is closed once the response is done
+  reply.raw.once('close', () => void handle.close().catch(() => {}));
+  const { statusCode, headers, stream } = await send(request.raw, String(handle.fd), {
+    root: '/proc/self/fd/',
     dotfiles: 'allow',
     acceptRanges: true,
     cacheControl: false,
@@ -24,17 +29,18 @@ export async function sendFile(request: FastifyRequest, reply: FastifyReply, rea
     highWaterMark: 128 * 1024,
   });
   reply.code(statusCode).headers(headers as Record<string, string>);
-  if (statusCode === 200 || statusCode === 206) reply.header('content-disposition', attachment(basename(real)));
+  if (statusCode === 200 || statusCode === 206) reply.header('content-disposition', attachment(basename(real))).type(mime.getType(real) ?? 'application/octet-stream');
   return reply.send(stream);
 }
 
-/** Streams a folder as a zip named after it; the number of entries left out is in X-Skipped-Entries. */
+/**
+ * Streams a folder as a zip named after it; the number of entries left out is in X-Skipped-Entries. A file that
+ * vanishes, changes into something else or leaves the root while the zip is streamed ends the response (logged).
+ */
 export async function sendFolderZip(reply: FastifyReply, root: string, real: string): Promise<FastifyReply> {
   const plan = await planZip(root, real);
   const name = `${basename(real) || 'home'}.zip`;
-  return reply
-    .type('application/zip')
-    .header('content-disposition', attachment(name))
-    .header('x-skipped-entries', String(plan.skipped.length))
-    .send(await zipStream(plan));
+  const stream = await zipStream(root, plan, (err) => reply.log.warn({ err: { message: err.message } }, 'zip stream ended early'));
+  return reply.type('application/zip').header('content-disposition', attachment(name)).header('x-skipped-entries', String(plan.skipped.length)).send(stream);
 }
+

@@ -4,5 +4,5 @@ export * from './store.js';
 export * from './zip.js';
 export { sendFile, sendFolderZip } from './download.js';
 export { receiveUpload, type UploadResult } from './upload.js';
-export { createResumableUploads, type ResumableOptions, type ResumableUploads } from './resumable.js';
+export { createResumableUploads, ensurePrivateFolder, type ResumableOptions, type ResumableUploads } from './resumable.js';
 export { fileRoutes, type FileRoutesOptions } from './routes.js';

@@ -1,11 +1,11 @@
-import { lstat, readdir, rm, stat } from 'node:fs/promises';
+import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ResumableUploads } from './resumable.js';
 import { HttpError } from '../errors.js';
 import { sendFile, sendFolderZip } from './download.js';
-import { PathNotFound, PathOutsideRoot, type FileRoot } from './paths.js';
+import { ConfinedFolder, NotRegularFile, PathNotFound, PathOutsideRoot, withFolder, type FileRoot } from './paths.js';
 import type { FileSwitches } from './switches.js';
 import { receiveUpload } from './upload.js';
 import type { PartialUploads } from './store.js';
@@ -41,24 +41,23 @@ function forbidden(): HttpError {
   return new HttpError(403, 'Forbidden');
 }
 
-/** Resolves an existing path for read, list or delete with the spec's errors. */
-async function existing(root: FileRoot, userPath: string, notFound = 'Not found'): Promise<string> {
-  try {
-    return await root.existing(userPath);
-  } catch (err) {
+/** The kit's path errors as the spec's statuses: outside the root 400 `Path Server Error`, missing 404. */
+function pathErrors(notFound = 'Not found') {
+  return (err: unknown): never => {
     if (err instanceof PathOutsideRoot) throw new HttpError(400, 'Path Server Error');
     if (err instanceof PathNotFound) throw new HttpError(404, notFound);
+    if (err instanceof NotRegularFile) throw new HttpError(400, 'Not a regular file');
     throw err;
-  }
+  };
 }
 
 /** Names in a folder, oldest modification first; entries that cannot be looked at are left out. */
-async function listByAge(folder: string): Promise<string[]> {
-  const names = await readdir(folder);
+async function listByAge(folder: ConfinedFolder): Promise<string[]> {
+  const names = await readdir(folder.at());
   const dated = await Promise.all(
     names.map(async (name) => {
       try {
-        return { name, mtime: (await lstat(join(folder, name))).mtimeMs };
+        return { name, mtime: (await lstat(folder.at(name))).mtimeMs };
       } catch {
         return undefined;
       }
@@ -72,16 +71,26 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
   return async (app) => {
     app.get<{ Querystring: { file: string } }>(prefix, { schema: { querystring: fileQuery } }, async (request, reply) => {
       if (!switches.download) throw forbidden();
-      const real = await existing(root, request.query.file);
-      return (await stat(real)).isDirectory() ? sendFolderZip(reply, root.real, real) : sendFile(request, reply, real);
+      // opened first, then checked on the descriptor: what is served is what was checked (FIFOs refused unopened)
+      const opened = await root.openExisting(request.query.file).catch(pathErrors());
+      if (opened.stat.isFile()) return sendFile(request, reply, opened);
+      await opened.handle.close();
+      return sendFolderZip(reply, root.real, opened.real);
     });
 
     for (const listPath of [`${prefix}/directory/list`, `${prefix}/directory/list/`]) {
       app.get<{ Querystring: { directory: string } }>(listPath, { schema: { querystring: directoryQuery } }, async (request) => {
         if (!switches.list) throw forbidden();
-        const real = await existing(root, request.query.directory);
-        if (!(await stat(real)).isDirectory()) throw new HttpError(404, 'not a directory');
-        return listByAge(real);
+        const real = await root.existing(request.query.directory).catch(pathErrors());
+        const folder = await ConfinedFolder.open(root.real, real).catch((err: unknown) => {
+          if ((err as NodeJS.ErrnoException).code === 'ENOTDIR' || err instanceof NotRegularFile) throw new HttpError(404, 'not a directory');
+          return pathErrors()(err);
+        });
+        try {
+          return await listByAge(folder);
+        } finally {
+          await folder.close();
+        }
       });
     }
 
@@ -94,12 +103,14 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
 
     app.delete<{ Body: { file: string; recursive?: boolean } }>(prefix, { schema: { body: deleteBody } }, async (request) => {
       if (!switches.remove) throw forbidden();
-      const real = await existing(root, request.body.file, 'Not Found');
-      if (real === root.real) throw new HttpError(400, 'Path Server Error');
-      const isFolder = (await lstat(real)).isDirectory();
-      if (isFolder && request.body.recursive !== true) throw new HttpError(409, 'Is a folder: send "recursive": true to delete it');
-      await rm(real, { recursive: isFolder, force: false });
-      request.log.info({ path: root.relative(real) }, 'deleted');
+      // the entry itself (a symlink is deleted as a link, never what it points to), through its folder's descriptor
+      const { folder, name } = await root.entry(request.body.file).catch(pathErrors('Not Found'));
+      await withFolder(root.real, folder, async (dir) => {
+        const isFolder = (await lstat(dir.at(name))).isDirectory();
+        if (isFolder && request.body.recursive !== true) throw new HttpError(409, 'Is a folder: send "recursive": true to delete it');
+        await rm(dir.at(name), { recursive: isFolder, force: false });
+      }).catch((err: unknown) => (err instanceof HttpError ? Promise.reject(err) : pathErrors('Not Found')(err)));
+      request.log.info({ path: root.relative(join(folder, name)) }, 'deleted');
       return { code: 200, data: 'ok' };
     });
 

@@ -1,15 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
+import { isInside, type ConfinedFolder } from './paths.js';
 
 export class InsufficientStorage extends Error {
   override name = 'InsufficientStorage';
 }
 
-/** A temp file name beside the target (hidden, unique): renamed into place once complete. */
-export function tempPathIn(folder: string): string {
-  return join(folder, `.upload-${randomBytes(8).toString('hex')}.part`);
+/** A temp file name (hidden, unique) for a file being received: renamed into place once complete. */
+export function tempName(): string {
+  return `.upload-${randomBytes(8).toString('hex')}.part`;
 }
+
+const TEMP_NAME = /^\.upload-[0-9a-f]{16}\.part$/;
 
 /** Bytes a non-root writer may still use on the filesystem holding path. */
 export async function freeBytes(path: string): Promise<number> {
@@ -31,14 +34,14 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** `name.ext`, else `name (1).ext`, `name (2).ext`...: the first that does not exist. */
-export async function freeName(target: string): Promise<string> {
-  if (!(await exists(target))) return target;
-  const ext = extname(target);
-  const stem = target.slice(0, target.length - ext.length);
+/** `name.ext`, else `name (1).ext`, `name (2).ext`...: the first that does not exist in the folder. */
+export async function freeName(folder: ConfinedFolder, name: string): Promise<string> {
+  if (!(await exists(folder.at(name)))) return name;
+  const ext = extname(name);
+  const stem = name.slice(0, name.length - ext.length);
   for (let i = 1; ; i++) {
     const candidate = `${stem} (${i})${ext}`;
-    if (!(await exists(candidate))) return candidate;
+    if (!(await exists(folder.at(candidate)))) return candidate;
   }
 }
 
@@ -52,25 +55,25 @@ async function syncPath(path: string, flags: 'r' | 'r+'): Promise<void> {
 }
 
 /**
- * Moves a complete temp file to its place: fsync the data, create missing folders, pick a free name unless
- * overwriting, rename (copy + fsync + rename across filesystems), fsync the folder. Returns the final path.
+ * Moves a complete temp file to `name` in an opened folder: fsync the data, pick a free name unless overwriting,
+ * rename (copy + fsync + rename across filesystems), fsync the folder. Every step goes through the folder's
+ * descriptor. Returns the final real path.
  */
-export async function commitFile(temp: string, target: string, overwrite: boolean): Promise<string> {
+export async function commitFile(temp: string, folder: ConfinedFolder, name: string, overwrite: boolean): Promise<string> {
   await syncPath(temp, 'r+');
-  await mkdir(dirname(target), { recursive: true });
-  const final = overwrite ? target : await freeName(target);
+  const final = overwrite ? name : await freeName(folder, name);
   try {
-    await rename(temp, final);
+    await rename(temp, folder.at(final));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-    const beside = tempPathIn(dirname(final));
+    const beside = folder.at(tempName());
     await copyFile(temp, beside);
     await syncPath(beside, 'r+');
-    await rename(beside, final);
+    await rename(beside, folder.at(final));
     await rm(temp, { force: true });
   }
-  await syncPath(dirname(final), 'r');
-  return final;
+  await folder.handle.sync();
+  return join(folder.real, final);
 }
 
 /**
@@ -78,7 +81,12 @@ export async function commitFile(temp: string, target: string, overwrite: boolea
  * cannot remove its temp file; the next start sweeps what the markers name.
  */
 export class PartialUploads {
-  constructor(private readonly dir: string) {}
+  constructor(
+    /** Kept outside the served tree: a marker planted through the file routes could name any file. */
+    private readonly dir: string,
+    /** Temp files are only ever inside it. */
+    private readonly rootReal: string,
+  ) {}
 
   async begin(temp: string): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
@@ -100,7 +108,7 @@ export class PartialUploads {
     }
     for (const marker of markers) {
       const temp = (await readFile(join(this.dir, marker), 'utf8').catch(() => '')).trim();
-      if (/^\.upload-[0-9a-f]{16}\.part$/.test(basename(temp)) && basename(temp) === marker) {
+      if (TEMP_NAME.test(marker) && basename(temp) === marker && isInside(this.rootReal, temp)) {
         await rm(temp, { force: true });
         removed += 1;
       }

@@ -1,12 +1,12 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
 import type { MultipartFile } from '@fastify/multipart';
 import { HttpError, ValidationError } from '../errors.js';
-import { commitFile, InsufficientStorage, assertRoomFor, tempPathIn, type PartialUploads } from './store.js';
-import { PathOutsideRoot, type FileRoot } from './paths.js';
+import { commitFile, InsufficientStorage, assertRoomFor, tempName, type PartialUploads } from './store.js';
+import { PathOutsideRoot, type ConfinedFolder, type FileRoot } from './paths.js';
 
 export interface UploadResult {
   path: string;
@@ -30,7 +30,8 @@ async function receive(file: MultipartFile, temp: string): Promise<number> {
 /**
  * abcdesktop's multipart upload: part `file`, optional field `fullPath` (home-relative or `~/...`, default the
  * file's name), optional `overwrite=true`. The part streams to a temp file beside its target (or in the root when
- * `fullPath` comes after the file), is fsynced and renamed; a cut or an error leaves nothing behind.
+ * `fullPath` comes after the file), is fsynced and renamed; a cut or an error leaves nothing behind. Folders are
+ * opened and checked on their descriptors, and every write goes through them (see ConfinedFolder).
  */
 export async function receiveUpload(request: FastifyRequest, root: FileRoot, partials?: PartialUploads): Promise<UploadResult> {
   const length = Number(request.headers['content-length'] ?? 0);
@@ -43,7 +44,6 @@ export async function receiveUpload(request: FastifyRequest, root: FileRoot, par
     }
   }
   const fields: Record<string, string> = {};
-  let received: { temp: string; bytes: number; filename: string; target: string | undefined } | undefined;
   const target = async (name: string) => {
     try {
       return await root.forWrite(name);
@@ -52,7 +52,17 @@ export async function receiveUpload(request: FastifyRequest, root: FileRoot, par
       throw err;
     }
   };
-  let temp: string | undefined;
+  const openFolder = async (folder: string) => {
+    try {
+      return await root.makeFolder(folder);
+    } catch (err) {
+      if (err instanceof PathOutsideRoot) throw new HttpError(403, 'Forbidden bad path');
+      throw err;
+    }
+  };
+  const folders: ConfinedFolder[] = [];
+  let received: { folder: ConfinedFolder; temp: string; bytes: number; filename: string; target: string | undefined } | undefined;
+  let pending: { folder: ConfinedFolder; temp: string } | undefined;
   try {
     for await (const part of request.parts()) {
       if (part.type === 'field') {
@@ -64,26 +74,32 @@ export async function receiveUpload(request: FastifyRequest, root: FileRoot, par
         continue;
       }
       const early = fields['fullPath'] ? await target(fields['fullPath']) : undefined;
-      temp = tempPathIn(early ? dirname(early) : root.real);
-      if (early) await mkdir(dirname(early), { recursive: true });
-      await partials?.begin(temp);
-      const bytes = await receive(part, temp);
-      received = { temp, bytes, filename: part.filename, target: early };
+      const folder = await openFolder(early ? dirname(early) : root.real);
+      folders.push(folder);
+      const temp = tempName();
+      pending = { folder, temp };
+      await partials?.begin(join(folder.real, temp));
+      const bytes = await receive(part, folder.at(temp));
+      received = { folder, temp, bytes, filename: part.filename, target: early };
     }
     if (!received) throw new ValidationError([{ location: 'request', param: 'file', msg: 'No file provided' }]);
     const destination = received.target ?? (await target(fields['fullPath'] || received.filename));
-    const final = await commitFile(received.temp, destination, fields['overwrite'] === 'true' || (request.query as Record<string, unknown>)['overwrite'] === 'true');
-    await partials?.end(received.temp);
-    temp = undefined;
+    const folder = dirname(destination) === received.folder.real ? received.folder : await openFolder(dirname(destination));
+    if (folder !== received.folder) folders.push(folder);
+    const overwrite = fields['overwrite'] === 'true' || (request.query as Record<string, unknown>)['overwrite'] === 'true';
+    const final = await commitFile(received.folder.at(received.temp), folder, basename(destination), overwrite);
+    await partials?.end(join(received.folder.real, received.temp));
+    pending = undefined;
     return { path: root.relative(final), bytes: received.bytes };
   } catch (err) {
     if (isTooLarge(err)) throw new HttpError(413, 'File too large: over the upload size limit');
     if (isNoSpace(err)) throw new HttpError(507, 'Insufficient storage: the disk is full');
     throw err;
   } finally {
-    if (temp) {
-      await rm(temp, { force: true });
-      await partials?.end(temp);
+    if (pending) {
+      await rm(pending.folder.at(pending.temp), { force: true });
+      await partials?.end(join(pending.folder.real, pending.temp));
     }
+    await Promise.all(folders.map((f) => f.close()));
   }
 }

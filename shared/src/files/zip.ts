@@ -1,7 +1,7 @@
 import { lstat, readdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { isInside } from './paths.js';
+import { Readable } from 'node:stream';
+import { isInside, openInside, withFolder } from './paths.js';
 
 export interface ZipPlan {
   files: Array<{ path: string; name: string }>;
@@ -19,7 +19,8 @@ export async function planZip(root: string, folder: string): Promise<ZipPlan> {
   const walk = async (dir: string, prefix: string): Promise<void> => {
     let names: string[];
     try {
-      names = (await readdir(dir)).sort();
+      // listed through the folder's checked descriptor: a folder swapped for a symlink is not walked into
+      names = await withFolder(root, dir, async (folder) => (await readdir(folder.at())).sort());
     } catch (err) {
       plan.skipped.push({ name: prefix || '.', reason: (err as NodeJS.ErrnoException).code ?? 'unreadable' });
       return;
@@ -50,16 +51,40 @@ export async function planZip(root: string, folder: string): Promise<ZipPlan> {
   return plan;
 }
 
-/** Streams the planned zip (stored, not compressed: fast, and most large files are compressed already). */
-export async function zipStream(plan: ZipPlan): Promise<Readable> {
+/**
+ * Streams the planned zip (stored, not compressed: fast, and most large files are compressed already). Each file is
+ * opened only when its turn comes, checked on its descriptor (inside the root, a regular file); one that vanished,
+ * changed kind or moved out meanwhile, or a read error, ends the stream with an error: onError hears of it, and the
+ * process never does.
+ */
+export async function zipStream(root: string, plan: ZipPlan, onError: (err: Error) => void): Promise<Readable> {
   const { default: yazl } = await import('yazl');
   const zip = new yazl.ZipFile();
+  const output = zip.outputStream as Readable;
+  zip.on('error', (err: Error) => {
+    onError(err);
+    output.destroy(err);
+  });
   for (const folder of plan.folders) zip.addEmptyDirectory(folder);
-  for (const file of plan.files) zip.addFile(file.path, file.name, { compress: false });
+  for (const file of plan.files) {
+    zip.addReadStreamLazy(file.name, { compress: false }, (done) => {
+      openInside(root, file.path).then(
+        ({ handle, stat }) => {
+          if (!stat.isFile()) {
+            void handle.close();
+            return done(new Error(`${file.name} is no longer a regular file`), Readable.from([]));
+          }
+          // a growing file is read to its end as it is then (the size is counted, not declared)
+          done(null, handle.createReadStream({ highWaterMark: 1024 * 1024 }));
+        },
+        (err: Error) => done(err, Readable.from([])),
+      );
+    });
+  }
   if (plan.skipped.length > 0) {
     const report = plan.skipped.map((s) => `${s.name}\t${s.reason}`).join('\n');
     zip.addBuffer(Buffer.from(`${report}\n`), 'SKIPPED.txt', { compress: false });
   }
   zip.end();
-  return zip.outputStream as Readable;
+  return output;
 }

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import type { FastifyPluginAsync } from 'fastify';
-import { HttpError, type BusClient } from '@desktop-agents/kit';
+import { childEnv, HttpError, type BusClient } from '@desktop-agents/kit';
 
 /** pactl with an argument array against the pod's PulseAudio. */
 function pactl(server: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) =>
-    execFile('pactl', args, { env: { ...process.env, PULSE_SERVER: server }, timeout: 5000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr.trim() || err.message)) : resolve(stdout))),
+    execFile('pactl', args, { env: childEnv({ PULSE_SERVER: server }), timeout: 5000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr.trim() || err.message)) : resolve(stdout))),
   );
 }
 

@@ -1,21 +1,22 @@
 import { execFile } from 'node:child_process';
 import type { FastifyPluginAsync, FastifyBaseLogger } from 'fastify';
-import type { ChildProcesses } from '@desktop-agents/kit';
+import { childEnv, type ChildProcesses } from '@desktop-agents/kit';
 
 /** Reads a selection with xclip (argv, bounded output and time). */
 function readSelection(display: string, selection: string): Promise<string> {
   return new Promise((resolve, reject) =>
-    execFile('xclip', ['-o', '-selection', selection], { env: { ...process.env, DISPLAY: display }, timeout: 2000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    execFile('xclip', ['-o', '-selection', selection], { env: childEnv({ DISPLAY: display }), timeout: 2000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
   );
 }
 
 /**
- * Takes a selection with xclip, which stays in the background as its owner until another client takes it (its
- * output is not kept, so it never blocks); it is one of our children, killed on shutdown.
+ * Takes a selection with xclip, which owns it until another client takes it (its output is not kept, so it never
+ * blocks). `-quiet` keeps it in the foreground: without it xclip forks, and the owner outlives the spawner; this way
+ * it stays one of our children, killed on shutdown.
  */
 function ownSelection(children: ChildProcesses, display: string, selection: string, text: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const { child } = children.spawn('xclip', ['-i', '-selection', selection], { env: { ...process.env, DISPLAY: display }, stdio: ['pipe', 'ignore', 'ignore'] });
+    const { child } = children.spawn('xclip', ['-quiet', '-i', '-selection', selection], { env: childEnv({ DISPLAY: display }), stdio: ['pipe', 'ignore', 'ignore'] });
     child.once('error', reject);
     child.stdin?.end(text, () => resolve());
   });

@@ -21,7 +21,7 @@ export function launchRoutes(launcher: Launcher, bus: Pick<BusClient, 'publish'>
   return async (app) => {
     app.post<{ Body: { command: string; args?: string[] } }>('/launch', { schema: { body: launchBody } }, async (request) => {
       const language = request.headers['accept-language'];
-      const started = launcher.launch(request.body.command, request.body.args ?? [], typeof language === 'string' ? language : undefined);
+      const started = await launcher.launch(request.body.command, request.body.args ?? [], typeof language === 'string' ? language : undefined);
       request.log.info({ pid: started.pid, command: started.command }, 'launched');
       bus.publish('proc.started', { pid: started.pid, command: started.command });
       return { code: 200, data: { command: started.command, args: started.args }, proc: { pid: started.pid, command: started.command, args: started.args } };

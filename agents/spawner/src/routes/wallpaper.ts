@@ -1,9 +1,10 @@
+import { realpath } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import { HttpError, type BusClient } from '@desktop-agents/kit';
 import type { DisplayLink } from '../display.js';
 import type { SettingsStore } from '../store.js';
-import { decodeImage, dominantColor, toBgrx, UnsupportedImage } from '../wallpaper.js';
+import { decodeImage, dominantColor, toBgrx, UnsupportedImage, type DecodeLimits } from '../wallpaper.js';
 
 const imgBody = {
   type: 'object',
@@ -12,11 +13,11 @@ const imgBody = {
 } as const;
 
 /** Root-window images: ~/.wallpapers/NAME (a bare name, never a path) or the configured default image. */
-export function wallpaperRoutes(display: DisplayLink, store: SettingsStore, bus: Pick<BusClient, 'publish'>, settings: { home: string; defaultImage: string }): FastifyPluginAsync {
-  const show = async (path: string, missing: string) => {
+export function wallpaperRoutes(display: DisplayLink, store: SettingsStore, bus: Pick<BusClient, 'publish'>, settings: { home: string; defaultImage: string; limits: Omit<DecodeLimits, 'root'> }): FastifyPluginAsync {
+  const show = async (path: string, missing: string, root: string) => {
     let image;
     try {
-      image = await decodeImage(path);
+      image = await decodeImage(path, { ...settings.limits, root });
     } catch (err) {
       if (err instanceof UnsupportedImage) throw new HttpError(415, `Unsupported image: ${err.message}`);
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EISDIR') throw new HttpError(404, missing);
@@ -35,8 +36,9 @@ export function wallpaperRoutes(display: DisplayLink, store: SettingsStore, bus:
       const name = request.body.imgName;
       // a name only: `../x`, `a/b` or `.` never reach the filesystem
       if (name !== basename(name) || name === '.' || name === '..') throw new HttpError(404, `Unknow image ${name}`);
-      return show(join(settings.home, '.wallpapers', name), `Unknow image ${name}`);
+      return show(join(settings.home, '.wallpapers', name), `Unknow image ${name}`, await realpath(settings.home));
     });
-    app.post('/setDefaultImage', async () => show(settings.defaultImage, 'file not found'));
+    // the operator's image, wherever it is configured
+    app.post('/setDefaultImage', async () => show(settings.defaultImage, 'file not found', '/'));
   };
 }

@@ -17,18 +17,38 @@ function clientFor(socket: WebSocket): TerminalClient {
   };
 }
 
-function attach(terminal: Terminal, socket: WebSocket): void {
+/**
+ * Keystrokes to the pty. A program that does not read its input (`sleep`, a stopped job) would make node-pty queue
+ * every byte typed; past maxPendingInput the socket is paused (TCP pushes back on the browser) and read again once
+ * the program has taken the backlog down to a quarter of it.
+ */
+function attach(terminal: Terminal, socket: WebSocket, maxPendingInput: number): void {
   const client = clientFor(socket);
+  let drain: NodeJS.Timeout | undefined;
+  const watchBacklog = () => {
+    if (drain || terminal.pendingInput <= maxPendingInput) return;
+    socket.pause();
+    drain = setInterval(() => {
+      if (terminal.pendingInput > maxPendingInput / 4 && terminal.alive && socket.readyState === socket.OPEN) return;
+      clearInterval(drain);
+      drain = undefined;
+      socket.resume();
+    }, 20);
+  };
   socket.on('message', (data) => {
     const text = Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.from(data as Buffer).toString();
     terminal.input(text);
+    watchBacklog();
   });
-  socket.on('close', () => terminal.detach(client));
+  socket.on('close', () => {
+    clearInterval(drain);
+    terminal.detach(client);
+  });
   terminal.attach(client);
 }
 
 /** WebSocket /terminals/:pid — output to the client, client frames to the pty. Unknown pids close with 4404. */
-export function attachHandler(terminals: Terminals, log: Logger) {
+export function attachHandler(terminals: Terminals, log: Logger, maxPendingInput: number) {
   return (socket: WebSocket, request: IncomingMessage): void => {
     const path = (request.url ?? '').split('?')[0] ?? '';
     const match = ATTACH_PATH.exec(path);
@@ -42,6 +62,6 @@ export function attachHandler(terminals: Terminals, log: Logger) {
       socket.close(CLOSE.notFound, 'Pid not found');
       return;
     }
-    attach(terminal, socket);
+    attach(terminal, socket, maxPendingInput);
   };
 }
