@@ -21,7 +21,7 @@ const events = (p: Page) => p.evaluate<Events>('window.events');
 const upstream = (name: string) => pod.agents.find((a) => a.name === name)?.running?.url ?? '';
 
 beforeAll(async () => {
-  pod = await startPod({ env: { SPAWNER_COMMANDS: JSON.stringify({ 'xmessage.Xmessage': '/usr/bin/xmessage' }) } });
+  pod = await startPod({ env: { SPAWNER_COMMANDS: JSON.stringify({ 'xmessage.Xmessage': { program: '/usr/bin/xmessage', args: 'text' } }) } });
   for (const agent of pod.agents) expect(agent.failure, agent.name).toBeUndefined();
   writeFileSync(join(site, 'index.html'), '<!doctype html><title>desktop</title>');
   router = await startNginx(site, [

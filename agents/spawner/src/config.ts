@@ -3,7 +3,8 @@ import type { EnvSettings } from '@desktop-agents/kit';
 export const SpawnerEnv = {
   /**
    * JSON map of handled command keys to programs, e.g. {"xeyes.XEyes":"/usr/bin/xeyes"} (no arguments accepted), or
-   * to { "program": "/usr/bin/mousepad", "args": "home-files" } (arguments must be existing files inside home);
+   * to { "program": "/usr/bin/mousepad", "args": "home-files" } (arguments must be existing files inside home) or
+   * { "program": "/usr/bin/xmessage", "args": "text" } (words, none starting with "-");
    * none in hardening mode.
    */
   SPAWNER_COMMANDS: { type: 'string', default: '{"xeyes.XEyes":"/usr/bin/xeyes","qterminal.qterminal":"/usr/bin/qterminal"}' },
@@ -31,8 +32,12 @@ export const SpawnerEnv = {
   SPAWNER_VERSION_FILE: { type: 'string' },
 } as const satisfies EnvSettings;
 
-/** What `args` a launched command may get: none, or paths of existing files inside home (passed as real paths). */
-export type ArgumentPolicy = 'none' | 'home-files';
+/**
+ * What `args` a launched command may get: none; paths of existing files inside home (passed as real paths); or
+ * plain text words (a message, a number), none of which may look like an option (`-e`, `--command`).
+ */
+export type ArgumentPolicy = 'none' | 'home-files' | 'text';
+const POLICIES: readonly unknown[] = ['none', 'home-files', 'text'];
 
 export interface HandledCommand {
   program: string;
@@ -43,9 +48,9 @@ function commandEntry(key: string, value: unknown): HandledCommand {
   if (typeof value === 'string') return { program: value, args: 'none' };
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const { program, args = 'none' } = value as { program?: unknown; args?: unknown };
-    if (typeof program === 'string' && (args === 'none' || args === 'home-files')) return { program, args };
+    if (typeof program === 'string' && POLICIES.includes(args)) return { program, args: args as ArgumentPolicy };
   }
-  throw new Error(`SPAWNER_COMMANDS: "${key}" must be a program path or { "program": PATH, "args": "none" | "home-files" }`);
+  throw new Error(`SPAWNER_COMMANDS: "${key}" must be a program path or { "program": PATH, "args": "none" | "home-files" | "text" }`);
 }
 
 export function handledCommands(json: string, targetMode: string): Map<string, HandledCommand> {

