@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts', 'security/**/*.test.ts'],
+    include: ['tests/**/*.test.ts', 'security/**/*.test.ts', 'conformance/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Each file starts its own daemons; two at a time suits a 2-core machine.

@@ -4,7 +4,8 @@ import Ajv from 'ajv';
 export const AGENT_PORTS = {
   spawner: { env: 'SPAWNER_SERVICE_TCP_PORT', port: 29786 },
   broadcast: { env: 'BROADCAST_SERVICE_TCP_PORT', port: 29784 },
-  webshell: { env: 'PORT', port: 29781 },
+  // abcdesktop 4.x's supervisor sets XTERM_TCP_PORT (the original ignores it): used when PORT is not set
+  webshell: { env: 'PORT', port: 29781, alias: 'XTERM_TCP_PORT' },
   filer: { env: 'FILE_SERVICE_TCP_PORT', port: 29783 },
   // the original runs this file service on FILE_SERVICE_TCP_PORT too; PRINTERFILE_SERVICE_TCP_PORT wins when set, so
   // filer and printerfile can share one container (the all-in-one image)
@@ -108,8 +109,8 @@ export function loadConfig<P extends EnvSettings>(agentEnv: P, env: NodeJS.Proce
 
 /** The agent's port from its abcdesktop variable (e.g. SPAWNER_SERVICE_TCP_PORT), or its default. */
 export function agentPort(name: AgentName, env: NodeJS.ProcessEnv = process.env): number {
-  const entry: { env: string; port: number; override?: string } = AGENT_PORTS[name];
-  const variable = entry.override && env[entry.override] ? entry.override : entry.env;
+  const entry: { env: string; port: number; override?: string; alias?: string } = AGENT_PORTS[name];
+  const variable = entry.override && env[entry.override] ? entry.override : !env[entry.env] && entry.alias && env[entry.alias] ? entry.alias : entry.env;
   const { port } = entry;
   const raw = env[variable];
   if (raw === undefined || raw === '') return port;

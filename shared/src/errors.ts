@@ -1,7 +1,8 @@
 /** One entry of the express-validator error list that abcdesktop callers parse. */
 export interface ValidationIssue {
   location: 'body' | 'query' | 'params' | 'headers' | 'request';
-  param: string;
+  /** Absent for a request-level error (a multipart request without its file part). */
+  param?: string;
   value?: unknown;
   msg: string;
 }

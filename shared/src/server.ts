@@ -31,6 +31,10 @@ function createValidators() {
   return compile;
 }
 
+function copy(value: unknown): unknown {
+  return value !== null && typeof value === 'object' ? { ...value } : value;
+}
+
 export interface ServerOptions {
   logger: Logger;
   authenticator: Authenticator;
@@ -78,12 +82,16 @@ function sendError(reply: FastifyReply, statusCode: number, data: string): Fasti
   return reply.code(statusCode).type('application/json').send({ code: statusCode, data });
 }
 
+/** Query strings and params as received, before the validator coerces them: validation errors report these. */
+const receivedInput = new WeakMap<FastifyRequest, { query: unknown; params: unknown }>();
+
 function errorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof ValidationError) return reply.code(422).send({ errors: error.issues });
   if ('validation' in error && error.validation) {
     const context = error.validationContext;
     const part = context === 'querystring' ? 'querystring' : context === 'params' ? 'params' : context === 'headers' ? 'headers' : 'body';
-    const data = part === 'querystring' ? request.query : part === 'params' ? request.params : part === 'headers' ? request.headers : request.body;
+    const received = receivedInput.get(request);
+    const data = part === 'querystring' ? (received?.query ?? request.query) : part === 'params' ? (received?.params ?? request.params) : part === 'headers' ? request.headers : request.body;
     const schema = request.routeOptions.schema?.[part];
     return reply.code(422).send({ errors: toValidationIssues(error.validation, context, data, schema) });
   }
@@ -119,6 +127,9 @@ export async function createServer(options: ServerOptions) {
   app.decorate('children', new ChildProcesses(options.logger.child({ component: 'children' })));
   app.setValidatorCompiler(createValidators());
   app.setErrorHandler((error: FastifyError | Error, request, reply) => errorHandler(error, request, reply));
+  app.addHook('preValidation', async (request) => {
+    if (request.routeOptions.schema) receivedInput.set(request, { query: copy(request.query), params: copy(request.params) });
+  });
   const notFoundMessage = options.notFoundMessage ?? (() => 'Not found');
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, notFoundMessage(request.method, request.url.split('?')[0] ?? '')));
   await app.register(healthPlugin, { readiness: options.readiness, timeoutMs: options.readinessTimeoutMs ?? 2000 });

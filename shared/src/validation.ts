@@ -9,59 +9,82 @@ export function locationOf(context: string | undefined): Location {
   return LOCATIONS[context ?? 'body'] ?? 'body';
 }
 
-/** JSON-pointer of an ajv error → express-validator's dotted param name ("/list/0" → "list[0]"). */
-function paramOf(instancePath: string, missingProperty?: unknown): string {
-  const parts = instancePath.split('/').filter(Boolean).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
-  if (typeof missingProperty === 'string') parts.push(missingProperty);
-  return parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
-}
-
-function valueAt(data: unknown, param: string): unknown {
-  let current: unknown = data;
-  for (const key of param.split(/[.[\]]/).filter(Boolean)) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string, unknown>)[key];
-  }
-  return current;
-}
-
 /**
- * The annotation keyword carrying the texts callers compare, per ajv keyword, on the property they describe:
+ * The annotation keyword carrying the texts callers compare, per ajv keyword, on the schema node they describe:
  * `{ type: 'string', messages: { required: 'No command provided', type: 'Command must be a string' } }`;
- * `default` covers the keywords not listed.
+ * `default` covers the keywords not listed, and `null` a field sent as JSON null (else `required` does: a null
+ * field counts as not provided, as express-validator's `exists({ checkNull: true })`).
  */
 export const MESSAGES_KEYWORD = 'messages';
 
-type SchemaNode = { properties?: Record<string, SchemaNode>; items?: SchemaNode; [MESSAGES_KEYWORD]?: Record<string, string> };
+type Messages = Record<string, string>;
+type SchemaNode = { properties?: Record<string, SchemaNode>; [MESSAGES_KEYWORD]?: Messages; [key: string]: unknown };
 
-function schemaAt(root: unknown, param: string): SchemaNode | undefined {
+function unescape(part: string): string {
+  return part.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+/** The schema nodes along a JSON pointer (`#/properties/x/items/type` → root, x, x.items), outermost first. */
+function nodesAlong(root: unknown, pointer: string): SchemaNode[] {
+  const nodes: SchemaNode[] = [];
   let node = root as SchemaNode | undefined;
-  for (const key of param.split(/[.[\]]/).filter(Boolean)) {
-    if (!node || typeof node !== 'object') return undefined;
-    node = /^\d+$/.test(key) ? node.items : node.properties?.[key];
+  if (node && typeof node === 'object') nodes.push(node);
+  for (const part of pointer.replace(/^#\/?/, '').split('/').filter(Boolean).map(unescape)) {
+    const next: unknown = node && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined;
+    if (!next || typeof next !== 'object') break;
+    node = next as SchemaNode;
+    if (!Array.isArray(next)) nodes.push(node);
   }
-  return node;
+  return nodes;
 }
 
 /**
- * Turns fastify's schema errors into abcdesktop's `{ errors: [{ location, param, value?, msg }] }` entries, with
- * the texts from the schema's `messages` annotations where the spec fixes them, else ajv's. One entry per param.
+ * The text for one failing rule: the `messages` of the innermost schema node on the error's path that has one
+ * (an item's own, else its array's: express-validator checks an array with one chain and one set of texts).
  */
-export function toValidationIssues(
-  errors: FastifySchemaValidationError[],
-  context: string | undefined,
-  data: unknown,
-  schema: unknown,
-): ValidationIssue[] {
+function messageFor(error: FastifySchemaValidationError, root: unknown, field: string | undefined, value: unknown): string | undefined {
+  const missing = error.keyword === 'required';
+  const nodes = missing && field ? [(root as SchemaNode).properties?.[field] ?? {}] : nodesAlong(root, error.schemaPath).slice(1);
+  for (const node of nodes.reverse()) {
+    const messages = node[MESSAGES_KEYWORD];
+    if (!messages) continue;
+    if (value === null && !missing) {
+      const nullText = messages['null'] ?? messages['required'];
+      if (nullText) return nullText;
+    }
+    const text = messages[error.keyword] ?? messages['default'];
+    if (text) return text;
+  }
+  return undefined;
+}
+
+/** The top-level field an error is about: `/windowsid/1` → windowsid (array rules name the array). */
+function fieldOf(error: FastifySchemaValidationError): string | undefined {
+  const first = error.instancePath.split('/').filter(Boolean).map(unescape)[0];
+  if (first !== undefined) return first;
+  const missing = error.params['missingProperty'];
+  return typeof missing === 'string' ? missing : undefined;
+}
+
+/**
+ * Turns fastify's schema errors into abcdesktop's `{ errors: [{ location, param, value?, msg }] }` entries with
+ * express-validator's semantics: one entry per failing field (its first failing rule), fields in the order the
+ * schema declares them, `value` as received (`raw`: query strings and params before coercion, bodies as sent), no
+ * `value` for an absent field, and an array's rules reported on the array.
+ */
+export function toValidationIssues(errors: FastifySchemaValidationError[], context: string | undefined, raw: unknown, schema: unknown): ValidationIssue[] {
   const location = locationOf(context);
   const issues = new Map<string, ValidationIssue>();
+  const received = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
   for (const error of errors) {
-    const param = paramOf(error.instancePath, error.params['missingProperty']);
+    const field = fieldOf(error);
+    const param = field ?? '';
     if (issues.has(param)) continue;
-    const messages = schemaAt(schema, param)?.[MESSAGES_KEYWORD];
-    const msg = messages?.[error.keyword] ?? messages?.['default'] ?? error.message ?? 'Invalid value';
-    const value = valueAt(data, param);
+    const value = field === undefined ? raw : received[field];
+    const msg = messageFor(error, schema, field, value) ?? error.message ?? 'Invalid value';
     issues.set(param, value === undefined ? { location, param, msg } : { location, param, value, msg });
   }
-  return [...issues.values()];
+  const declared = Object.keys((schema as SchemaNode | undefined)?.properties ?? {});
+  const rank = (param: string) => (declared.includes(param) ? declared.indexOf(param) : declared.length);
+  return [...issues.values()].sort((a, b) => rank(a.param ?? '') - rank(b.param ?? ''));
 }

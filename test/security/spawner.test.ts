@@ -49,7 +49,7 @@ function processesOn(name: string, display: string): number[] {
 }
 
 beforeAll(async () => {
-  x = await startXvfb({ openbox: false });
+  x = await startXvfb();
   run = await makeRunDir('security-spawner');
   home = join(run.dir, 'home');
   await mkdir(join(home, '.wallpapers'), { recursive: true });

@@ -48,6 +48,22 @@ describe.skipIf(!hasPodman)('images built with podman from a local Debian base (
       await podman('stop', '-t', '10', name).catch(() => undefined);
     }
   }, 120_000);
+
+  it('runs an init as PID 1 that reaps orphans (a background job of a shell leaves no zombie)', async () => {
+    const port = await freePort();
+    const name = `t-init-${port}`;
+    await podman('run', '-d', '--rm', '--name', name, '--network', 'host', '-e', 'AUTH_TOKEN=images-test-token-0001', '-e', 'CONTAINER_IP_ADDR=127.0.0.1', '-e', `PORT=${port}`, '-e', 'HOME=/tmp', 'localhost/desktop-agents/webshell');
+    try {
+      await waitFor('webshell /healthz', async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200, 30_000, 250);
+      const { stdout: init } = await podman('exec', name, 'cat', '/proc/1/comm');
+      expect(init.trim()).toBe('tini');
+      // the subshell exits at once, so sleep is re-parented to PID 1 and must be reaped there when it ends
+      const { stdout } = await podman('exec', name, 'sh', '-c', '(sleep 1 &); sleep 2.5; cat /proc/[0-9]*/stat 2>/dev/null | grep -c ") Z " || true');
+      expect(stdout.trim()).toBe('0');
+    } finally {
+      await podman('stop', '-t', '10', name).catch(() => undefined);
+    }
+  }, 120_000);
 });
 
 describe.skipIf(!hasPodman)('the all-in-one image (every agent on the graphical image)', () => {

@@ -10,13 +10,15 @@ export const BROADCAST_METHODS = new Set([
   'display.setBackgroundBorderColor',
   'speaker.available',
   'printer.available',
+  // abcdesktop 4.x
+  'snapshot',
 ]);
 
 /** Agent events: relayed only when a local service (another agent of the pod) sends them, never a browser. */
-export const LOCAL_ONLY_METHODS = new Set([...BROADCAST_METHODS].filter((m) => m !== 'hello'));
+export const LOCAL_ONLY_METHODS = new Set([...BROADCAST_METHODS].filter((m) => m !== 'hello' && m !== 'snapshot'));
 
 /** Delivered to exactly one browser client. */
-export const UNICAST_METHODS = new Set(['ocrun', 'logout', 'container', 'download']);
+export const UNICAST_METHODS = new Set(['ocrun', 'logout', 'container', 'download', /* abcdesktop 4.x */ 'disconnect']);
 
 export const COUNTER_METHOD = 'connect.counter';
 
@@ -72,7 +74,8 @@ function strip(value: unknown, depth: number): unknown {
 }
 
 export function keepaliveFrame(now = Date.now()): string {
-  return JSON.stringify({ method: 'keepalive', data: { data: 'keepalive', date: String(now) } });
+  // the original's text: nothing reads it, but its tests compare it
+  return JSON.stringify({ method: 'keepalive', data: { data: 'I am a teapot', date: String(now) } });
 }
 
 export function counterFrame(count: number): string {

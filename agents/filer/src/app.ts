@@ -4,7 +4,7 @@ import { access, constants, realpath } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { createServer, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
-import { createResumableUploads, ensurePrivateFolder, FileRoot, fileRoutes, PartialUploads, readSwitches } from '@desktop-agents/kit/files';
+import { createResumableUploads, fileNotFoundMessage, ensurePrivateFolder, FileRoot, fileRoutes, PartialUploads, readSwitches } from '@desktop-agents/kit/files';
 import type { FilerEnv } from './config.js';
 
 export type FilerConfig = AgentConfig<typeof FilerEnv>;
@@ -25,7 +25,7 @@ export async function buildFiler({ config, logger, authenticator }: AgentContext
     logger,
     authenticator,
     readiness: async () => access(root.real, constants.W_OK | constants.X_OK),
-    notFoundMessage: (method, path) => `Can not ${method} ${path}`,
+    notFoundMessage: fileNotFoundMessage(['/filer', '/printerfiler']),
   });
   const resumable = await createResumableUploads(root, {
     path: '/filer/uploads',

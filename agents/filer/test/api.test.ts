@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type RunningAgent } from '@desktop-agents/test/harness';
-import { auth, file, TOKEN, upload, url } from './helpers.js';
+import { auth, file, TOKEN, upload, uploadedPath, url } from './helpers.js';
 
 let agent: RunningAgent;
 const home = mkdtempSync(join(tmpdir(), 'filer-home-'));
@@ -65,7 +65,7 @@ describe('download', () => {
   it('requires the token, and answers unknown routes in the spec shape', async () => {
     expect((await fetch(url(agent, '/filer', { file: '~/hello.txt' }))).status).toBe(401);
     const unknown = await fetch(`${agent.url}/filer/nothing`, { headers: auth });
-    expect([unknown.status, await unknown.json()]).toEqual([404, { code: 404, data: 'Can not GET /filer/nothing' }]);
+    expect([unknown.status, await unknown.json()]).toEqual([404, { code: 404, data: 'Can not GET /nothing' }]);
   });
 
   it('serves the same routes under /printerfiler', async () => {
@@ -90,23 +90,25 @@ describe('list', () => {
 describe('upload', () => {
   it('writes the file where fullPath says, creating folders, whatever the field order', async () => {
     const before = await upload(agent, { fullPath: 'up/one/a.txt', file: file('first', 'x.txt') });
-    expect(await before.json()).toEqual({ code: 200, data: 'ok', path: 'up/one/a.txt' });
+    expect(await before.json()).toEqual({ code: 200, data: 'ok' });
+    expect(uploadedPath(before)).toBe('up/one/a.txt');
     const after = await upload(agent, { file: file('second', 'x.txt'), fullPath: '~/up/two/b.txt' });
-    expect(await after.json()).toEqual({ code: 200, data: 'ok', path: 'up/two/b.txt' });
+    expect(await after.json()).toEqual({ code: 200, data: 'ok' });
+    expect(uploadedPath(after)).toBe('up/two/b.txt');
     expect(readFileSync(join(home, 'up/one/a.txt'), 'utf8')).toBe('first');
     expect(readFileSync(join(home, 'up/two/b.txt'), 'utf8')).toBe('second');
     const plain = await upload(agent, { file: file('third', 'plain.txt') });
-    expect(((await plain.json()) as { path: string }).path).toBe('plain.txt');
+    expect(uploadedPath(plain)).toBe('plain.txt');
     expect(readdirSync(home).filter((n) => n.endsWith('.part'))).toEqual([]);
   });
 
   it('never overwrites unless asked: a colliding name gets a suffix', async () => {
     await upload(agent, { fullPath: 'same.txt', file: file('v1', 'same.txt') });
     const second = await upload(agent, { fullPath: 'same.txt', file: file('v2', 'same.txt') });
-    expect(((await second.json()) as { path: string }).path).toBe('same (1).txt');
+    expect(uploadedPath(second)).toBe('same (1).txt');
     expect(readFileSync(join(home, 'same.txt'), 'utf8')).toBe('v1');
     const forced = await upload(agent, { fullPath: 'same.txt', overwrite: 'true', file: file('v3', 'same.txt') });
-    expect(((await forced.json()) as { path: string }).path).toBe('same.txt');
+    expect(uploadedPath(forced)).toBe('same.txt');
     expect(readFileSync(join(home, 'same.txt'), 'utf8')).toBe('v3');
   });
 
@@ -115,7 +117,7 @@ describe('upload', () => {
     expect([outside.status, await outside.json()]).toEqual([403, { code: 403, data: 'Forbidden bad path' }]);
     expect(existsSync(join(home, '..', 'escape.txt'))).toBe(false);
     const noFile = await upload(agent, { fullPath: 'a.txt' });
-    expect([noFile.status, await noFile.json()]).toEqual([422, { errors: [{ location: 'request', param: 'file', msg: 'No file provided' }] }]);
+    expect([noFile.status, await noFile.json()]).toEqual([422, { errors: [{ location: 'request', msg: 'No file provided' }] }]);
   });
 });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type RunningAgent } from '@desktop-agents/test/harness';
-import { auth, file, TOKEN, upload } from './helpers.js';
+import { auth, file, TOKEN, upload, uploadedPath } from './helpers.js';
 
 const SECRET = 'TOP-SECRET-OUTSIDE-HOME';
 const OUTSIDE_MARKER = 'outside-marker-7f3a';
@@ -88,7 +88,7 @@ describe('confinement to home', () => {
       }
       const up = await upload(agent, { fullPath: path.endsWith('/') || path.endsWith('.') ? `${path}/planted.txt` : `${path}-planted`, file: file('planted', 'p.txt') });
       if (up.status === 200) {
-        const { path: written } = (await up.json()) as { path: string };
+        const written = uploadedPath(up) ?? '';
         if (written.split('/')[0] === '..' || isAbsolute(written)) escapes.push(`UPLOAD ${path} → ${written}`);
       }
       if (safeToDelete(path)) await fetch(`${agent.url}/filer`, { method: 'DELETE', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ file: path, recursive: true }) });

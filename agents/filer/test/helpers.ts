@@ -24,6 +24,13 @@ export async function upload(agent: RunningAgent, fields: Record<string, string 
   return fetch(`${agent.url}${prefix}`, { method: 'POST', headers: auth, body: form });
 }
 
+/** The home-relative path an upload got, from its Location header (the body is exactly the original's). */
+export function uploadedPath(res: Response): string | undefined {
+  const location = res.headers.get('location');
+  const file = location ? new URL(location, 'http://x').searchParams.get('file') : null;
+  return file?.replace(/^~\//, '');
+}
+
 export function file(content: string | Buffer, name: string): File {
   return new File([content], name);
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import { startAgent, type RunningAgent } from '@desktop-agents/test/harness';
-import { auth, file, rssMiB, sampleRss, sha256OfFile, sha256OfResponse, TOKEN, upload, url } from './helpers.js';
+import { auth, file, rssMiB, sampleRss, sha256OfFile, sha256OfResponse, TOKEN, upload, uploadedPath, url } from './helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'filer-large-'));
 const home = join(work, 'home');
@@ -34,7 +34,8 @@ describe('a 1 GiB file', () => {
     form.append('fullPath', 'big/copy.bin');
     form.append('file', await openAsBlob(source), 'big.bin');
     const res = await fetch(`${agent.url}/filer`, { method: 'POST', headers: auth, body: form });
-    expect(await res.json()).toEqual({ code: 200, data: 'ok', path: 'big/copy.bin' });
+    expect(await res.json()).toEqual({ code: 200, data: 'ok' });
+    expect(uploadedPath(res)).toBe('big/copy.bin');
     expect(statSync(join(home, 'big/copy.bin')).size).toBe(1024 * 1024 * 1024);
     expect(await sha256OfFile(join(home, 'big/copy.bin'))).toBe(expected);
     const download = await fetch(url(agent, '/filer', { file: '~/big/copy.bin' }), { headers: auth });

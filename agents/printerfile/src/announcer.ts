@@ -12,12 +12,14 @@ export interface PrinterNew {
 }
 
 /**
- * Announces each finished PDF in the folder once on the bus as `printer.new`: chokidar's awaitWriteFinish holds
- * a file back until it has stopped changing, and a path is announced again only after it was deleted. The bus
+ * Announces each finished write of a PDF in the folder once on the bus as `printer.new`: chokidar's
+ * awaitWriteFinish holds a file back until it has stopped changing; a file rewritten after it settled (the same
+ * document printed again) is announced again, a mere repeat event for the same content (size and mtime) is not. The bus
  * client queues while the bus is down, so a file printed meanwhile is announced after the reconnect.
  */
 export class PrintAnnouncer {
-  readonly #announced = new Set<string>();
+  /** The size and mtime each path had when it was last announced. */
+  readonly #announced = new Map<string, string>();
   #watcher: FSWatcher | undefined;
 
   constructor(
@@ -38,8 +40,8 @@ export class PrintAnnouncer {
       followSymlinks: false,
       depth: 4,
     });
-    watcher.on('add', (path) => this.#finished(path));
-    watcher.on('change', (path) => this.#finished(path));
+    watcher.on('add', (path, stats) => this.#finished(path, stats));
+    watcher.on('change', (path, stats) => this.#finished(path, stats));
     watcher.on('unlink', (path) => this.#announced.delete(relative(this.folder, path)));
     watcher.on('error', (err) => this.log.warn({ err }, 'watcher error'));
     this.#watcher = watcher;
@@ -50,10 +52,11 @@ export class PrintAnnouncer {
     await this.#watcher?.close();
   }
 
-  #finished(path: string): void {
+  #finished(path: string, stats: { size: number; mtimeMs: number } | undefined): void {
     const rel = relative(this.folder, path);
-    if (this.#announced.has(rel)) return;
-    this.#announced.add(rel);
+    const version = stats ? `${stats.size}:${stats.mtimeMs}` : '';
+    if (this.#announced.get(rel) === version && version !== '') return;
+    this.#announced.set(rel, version);
     const data: PrinterNew = { newfile: true, date: String(Date.now()), path: rel };
     this.log.info({ path: rel }, 'printed file announced');
     this.bus.publish('printer.new', data);

@@ -1,6 +1,6 @@
 import { access, constants, realpath } from 'node:fs/promises';
 import { BusClient, busUrl, createServer, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
-import { FileRoot, fileRoutes, readSwitches } from '@desktop-agents/kit/files';
+import { FileRoot, fileNotFoundMessage, fileRoutes, readSwitches } from '@desktop-agents/kit/files';
 import { PrintAnnouncer } from './announcer.js';
 import { PrinterAvailability } from './availability.js';
 import type { PrinterfileEnv } from './config.js';
@@ -29,7 +29,7 @@ export async function buildPrinterfile({ config, logger, authenticator }: AgentC
       await access(root.real, constants.R_OK | constants.W_OK);
       await cups.status();
     },
-    notFoundMessage: (method, path) => `Can not ${method} ${path}`,
+    notFoundMessage: fileNotFoundMessage(['/printerfiler', '/filer']),
   });
   await app.register(fileRoutes({ root, switches: readSwitches(process.env, SWITCH_DEFAULTS), maxUploadBytes: 1, prefixes: ['/printerfiler', '/filer'] }));
   await app.register(printerRoutes(cups));

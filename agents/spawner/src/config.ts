@@ -4,10 +4,10 @@ export const SpawnerEnv = {
   /**
    * JSON map of handled command keys to programs, e.g. {"xeyes.XEyes":"/usr/bin/xeyes"} (no arguments accepted), or
    * to { "program": "/usr/bin/mousepad", "args": "home-files" } (arguments must be existing files inside home) or
-   * { "program": "/usr/bin/xmessage", "args": "text" } (words, none starting with "-");
-   * none in hardening mode.
+   * { "program": "/usr/bin/xmessage", "args": "text" } (words, none starting with "-"). Unset: abcdesktop's defaults
+   * (xeyes.XEyes, and qterminal.qterminal unless TARGET_MODE=hardening).
    */
-  SPAWNER_COMMANDS: { type: 'string', default: '{"xeyes.XEyes":"/usr/bin/xeyes","qterminal.qterminal":"/usr/bin/qterminal"}' },
+  SPAWNER_COMMANDS: { type: 'string', minLength: 1 },
   TARGET_MODE: { type: 'string', default: '' },
   /** Where the window manager finds our pid to send SIGUSR1/SIGUSR2 (abcdesktop's path). */
   SPAWNER_PID_FILE: { type: 'string', minLength: 1, default: '/var/run/desktop/spawner.pid' },
@@ -19,8 +19,8 @@ export const SpawnerEnv = {
   /** Largest wallpaper file read, and largest image (width × height) decoded: checked from the header first. */
   SPAWNER_WALLPAPER_MAX_BYTES: { type: 'integer', minimum: 1024, default: 32 * 1024 * 1024 },
   SPAWNER_WALLPAPER_MAX_PIXELS: { type: 'integer', minimum: 1, default: 4096 * 4096 },
-  /** The image setDefaultImage puts on the root window. */
-  SPAWNER_DEFAULT_IMAGE: { type: 'string', default: '/usr/share/images/desktop-base/default' },
+  /** The image setDefaultImage puts on the root window when no image was set before (~/.config/current_wallpaper). */
+  SPAWNER_DEFAULT_IMAGE: { type: 'string', minLength: 1 },
   /** abcdesktop's ocrun launcher, linked as ~/.local/bin/<launch> by generateDesktopFiles when it exists. */
   SPAWNER_OCRUN: { type: 'string', default: '/composer/node/ocrun/ocrun.js' },
   PULSE_SERVER: { type: 'string', default: 'unix:/tmp/.pulse.sock' },
@@ -29,7 +29,7 @@ export const SpawnerEnv = {
   /** cupsd's socket: getSettings lists "printers" while it exists. */
   CUPS_SOCKET: { type: 'string', default: '/tmp/.cups.sock' },
   /** JSON file with { date, commit, version } describing this build (abcdesktop's version file). */
-  SPAWNER_VERSION_FILE: { type: 'string' },
+  SPAWNER_VERSION_FILE: { type: 'string', minLength: 1, default: '/composer/version.json' },
 } as const satisfies EnvSettings;
 
 /**
@@ -53,8 +53,18 @@ function commandEntry(key: string, value: unknown): HandledCommand {
   throw new Error(`SPAWNER_COMMANDS: "${key}" must be a program path or { "program": PATH, "args": "none" | "home-files" | "text" }`);
 }
 
-export function handledCommands(json: string, targetMode: string): Map<string, HandledCommand> {
-  if (targetMode === 'hardening') return new Map();
+/**
+ * abcdesktop's launchable keys: `xeyes.XEyes` always, `qterminal.qterminal` unless TARGET_MODE=hardening (so that
+ * exactly one key launches there). A configured map replaces these defaults.
+ */
+export function defaultCommands(targetMode: string): Map<string, HandledCommand> {
+  const commands = new Map<string, HandledCommand>([['xeyes.XEyes', { program: '/usr/bin/xeyes', args: 'none' }]]);
+  if (targetMode !== 'hardening') commands.set('qterminal.qterminal', { program: '/usr/bin/qterminal', args: 'none' });
+  return commands;
+}
+
+export function handledCommands(json: string | undefined, targetMode: string): Map<string, HandledCommand> {
+  if (json === undefined) return defaultCommands(targetMode);
   const parsed: unknown = JSON.parse(json);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('SPAWNER_COMMANDS must be a JSON object');
   return new Map(Object.entries(parsed).map(([key, value]) => [key, commandEntry(key, value)]));

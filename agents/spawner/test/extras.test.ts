@@ -70,6 +70,9 @@ describe('background images', () => {
     expect(await call('POST', 'setBackgroundImage', { imgName: '../../etc/passwd' })).toEqual({ status: 404, body: { code: 404, data: 'Unknow image ../../etc/passwd' } });
     expect(await call('POST', 'setBackgroundImage', { imgName: 'nope.png' })).toEqual({ status: 404, body: { code: 404, data: 'Unknow image nope.png' } });
     expect(await call('POST', 'setBackgroundImage', {})).toEqual({ status: 422, body: { errors: [{ location: 'body', param: 'imgName', msg: 'No imgName provided' }] } });
+    // setDefaultImage applies the last image set again (kept as ~/.config/current_wallpaper), else the default
+    expect(await call('POST', 'setDefaultImage', {})).toEqual({ status: 200, body: { code: 200, data: { color: '#ff0000', subData: 'ok' } } });
+    rmSync(join(home, '.config', 'current_wallpaper'));
     expect(await call('POST', 'setDefaultImage', {})).toEqual({ status: 404, body: { code: 404, data: 'file not found' } });
     writeFileSync(join(home, 'no-default.png'), png(8, 8, [0, 0, 255]));
     expect((await call('POST', 'setDefaultImage', {})).body).toEqual({ code: 200, data: { color: '#0000ff', subData: 'ok' } });

@@ -5,4 +5,4 @@ export * from './zip.js';
 export { sendFile, sendFolderZip } from './download.js';
 export { receiveUpload, type UploadResult } from './upload.js';
 export { createResumableUploads, ensurePrivateFolder, type ResumableOptions, type ResumableUploads } from './resumable.js';
-export { fileRoutes, type FileRoutesOptions } from './routes.js';
+export { fileNotFoundMessage, fileRoutes, type FileRoutesOptions } from './routes.js';

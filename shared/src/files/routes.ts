@@ -94,11 +94,13 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
       });
     }
 
-    app.post(prefix, async (request) => {
+    app.post(prefix, async (request, reply) => {
       if (!switches.upload) throw forbidden();
       const result = await receiveUpload(request, root, options.partials);
       request.log.info({ path: result.path, bytes: result.bytes }, 'file uploaded');
-      return { code: 200, data: 'ok', path: result.path };
+      // the body is exactly the original's; the name the file got (after a collision) is in Location
+      reply.header('location', `${prefix}?file=${encodeURIComponent(`~/${result.path}`)}`);
+      return { code: 200, data: 'ok' };
     });
 
     app.delete<{ Body: { file: string; recursive?: boolean } }>(prefix, { schema: { body: deleteBody } }, async (request) => {
@@ -136,9 +138,19 @@ export function fileRoutes(options: FileRoutesOptions): FastifyPluginAsync {
       limits: { fileSize: options.maxUploadBytes, files: 1, fields: 16, fieldSize: 64 * 1024, parts: 32 },
       throwFileSizeLimit: true,
     });
-    // tus PATCH bodies are streamed by the tus server itself
+    // tus PATCH bodies are streamed by the tus server itself; any other type is left unread for the upload route
+    // to answer (a POST that is not multipart is the spec's 422 "No file provided", not a 415)
     app.addContentTypeParser('application/offset+octet-stream', (_request, _payload, done) => done(null));
+    app.addContentTypeParser('*', (_request, _payload, done) => done(null));
     const prefixes = options.prefixes ?? ['/filer', '/printerfiler'];
     for (const [i, prefix] of prefixes.entries()) await app.register(routesAt(prefix, options, i === 0 ? options.resumable : undefined));
+  };
+}
+
+/** The file service's 404 text: `Can not METHOD PATH`, PATH relative to the mount (`GET /filer/x` → `Can not GET /x`). */
+export function fileNotFoundMessage(prefixes: string[]): (method: string, path: string) => string {
+  return (method, path) => {
+    const mount = prefixes.find((p) => path === p || path.startsWith(`${p}/`));
+    return `Can not ${method} ${mount ? path.slice(mount.length) || '/' : path}`;
   };
 }

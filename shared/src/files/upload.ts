@@ -13,6 +13,11 @@ export interface UploadResult {
   bytes: number;
 }
 
+/** The spec's answer to a request without its file part, multipart or not. */
+function noFile(): ValidationError {
+  return new ValidationError([{ location: 'request', msg: 'No file provided' }]);
+}
+
 function isTooLarge(err: unknown): boolean {
   return (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE';
 }
@@ -82,7 +87,7 @@ export async function receiveUpload(request: FastifyRequest, root: FileRoot, par
       const bytes = await receive(part, folder.at(temp));
       received = { folder, temp, bytes, filename: part.filename, target: early };
     }
-    if (!received) throw new ValidationError([{ location: 'request', param: 'file', msg: 'No file provided' }]);
+    if (!received) throw noFile();
     const destination = received.target ?? (await target(fields['fullPath'] || received.filename));
     const folder = dirname(destination) === received.folder.real ? received.folder : await openFolder(dirname(destination));
     if (folder !== received.folder) folders.push(folder);
@@ -92,6 +97,7 @@ export async function receiveUpload(request: FastifyRequest, root: FileRoot, par
     pending = undefined;
     return { path: root.relative(final), bytes: received.bytes };
   } catch (err) {
+    if ((err as { code?: string }).code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') throw noFile();
     if (isTooLarge(err)) throw new HttpError(413, 'File too large: over the upload size limit');
     if (isNoSpace(err)) throw new HttpError(507, 'Insufficient storage: the disk is full');
     throw err;

@@ -65,8 +65,8 @@ export function mimeOf(filename: string): string {
 }
 
 /** Files whose name holds every keyword (plain text, case-insensitive), walking home breadth-first within bounds. */
-async function search(home: string, keywords: string[], max: number, budget = 20_000): Promise<Array<{ file: string; mime: string }>> {
-  const found: Array<{ file: string; mime: string }> = [];
+async function search(home: string, keywords: string[], max: number, budget = 20_000): Promise<Array<{ file: string; mime: string | false }>> {
+  const found: Array<{ file: string; mime: string | false }> = [];
   const queue = [home];
   let visited = 0;
   while (queue.length > 0 && found.length < max && visited < budget) {
@@ -84,7 +84,7 @@ async function search(home: string, keywords: string[], max: number, budget = 20
       const stat = await lstat(path).catch(() => undefined);
       if (!stat) continue;
       if (stat.isDirectory()) queue.push(path);
-      else if (stat.isFile() && keywords.every((k) => name.toLowerCase().includes(k))) found.push({ file: path, mime: mimeOf(name) });
+      else if (stat.isFile() && keywords.every((k) => name.toLowerCase().includes(k))) found.push({ file: path, mime: send.mime.getType(name) ?? false });
     }
   }
   return found;

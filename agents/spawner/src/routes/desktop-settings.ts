@@ -13,8 +13,12 @@ const colorBody = {
   properties: {
     color: {
       type: 'string',
-      pattern: '^#([0-9a-fA-F]{6}|[0-9a-fA-F]{8})$',
-      messages: { required: 'No color provided', type: 'Color must be a string', pattern: 'Bad color hexa pattern' },
+      // first a hex color as validator.js's isHexColor has it, then the # + 6 or 8 digits the desktop needs
+      allOf: [
+        { pattern: '^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$', messages: { pattern: 'Color must be a string hexa' } },
+        { pattern: '^#([0-9a-fA-F]{6}|[0-9a-fA-F]{8})$', messages: { pattern: 'Bad color hexa pattern' } },
+      ],
+      messages: { required: 'No color provided', type: 'Color must be a string' },
     },
   },
 } as const;
@@ -33,7 +37,7 @@ const getDesktopQuery = {
 
 export interface DesktopInfo {
   allowEnv(name: string): boolean;
-  versionFile: string | undefined;
+  versionFile: string;
   pod: { POD_NAME?: string; POD_NAMESPACE?: string; NODE_NAME?: string };
   containerIp: string;
   settings: () => Promise<string[]>;
@@ -50,7 +54,7 @@ export function desktopRoutes(display: DisplayLink, store: SettingsStore, bus: P
     });
 
     app.post<{ Body: { key: string; value: string } }>('/setDesktop', { schema: { body: setDesktopBody } }, async (request) => {
-      await store.set(request.body.key, request.body.value);
+      if (!(await store.set(request.body.key, request.body.value))) throw new HttpError(404, 'Not found');
       return ok;
     });
 
@@ -63,7 +67,6 @@ export function desktopRoutes(display: DisplayLink, store: SettingsStore, bus: P
     app.get('/getSettings', async () => ({ code: 200, data: await info.settings() }));
 
     app.get('/version', async () => {
-      if (!info.versionFile) throw new HttpError(404, 'Can not found version file');
       try {
         const v = JSON.parse(await readFile(info.versionFile, 'utf8')) as { date?: string; commit?: string; version?: string };
         return { code: 200, data: { date: v.date ?? '', commit: v.commit ?? '', version: v.version ?? '', target: 'spawner' } };
@@ -82,7 +85,8 @@ export function desktopRoutes(display: DisplayLink, store: SettingsStore, bus: P
         arch: arch(),
         release: release(),
         cpu: cpus()[0]?.model ?? '',
-        clientipaddr: (typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined) ?? request.ip,
+        // only when the request names its client, as the original
+        ...(typeof forwarded === 'string' && forwarded.trim() ? { clientipaddr: forwarded.split(',')[0]?.trim() } : {}),
         country: '',
         language: typeof language === 'string' ? language.split(',')[0] : '',
         build: process.version,

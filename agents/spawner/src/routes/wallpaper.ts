@@ -1,4 +1,4 @@
-import { realpath } from 'node:fs/promises';
+import { copyFile, mkdir, realpath, rename } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import { HttpError, type BusClient } from '@desktop-agents/kit';
@@ -13,7 +13,7 @@ const imgBody = {
 } as const;
 
 /** Root-window images: ~/.wallpapers/NAME (a bare name, never a path) or the configured default image. */
-export function wallpaperRoutes(display: DisplayLink, store: SettingsStore, bus: Pick<BusClient, 'publish'>, settings: { home: string; defaultImage: string; limits: Omit<DecodeLimits, 'root'> }): FastifyPluginAsync {
+export function wallpaperRoutes(display: DisplayLink, store: SettingsStore, bus: Pick<BusClient, 'publish'>, settings: { home: string; defaultImage: string | undefined; limits: Omit<DecodeLimits, 'root'> }): FastifyPluginAsync {
   const show = async (path: string, missing: string, root: string) => {
     let image;
     try {
@@ -31,14 +31,29 @@ export function wallpaperRoutes(display: DisplayLink, store: SettingsStore, bus:
     return { code: 200, data: { color, subData: 'ok' } };
   };
 
+  const current = join(settings.home, '.config', 'current_wallpaper');
   return async (app) => {
     app.post<{ Body: { imgName: string } }>('/setBackgroundImage', { schema: { body: imgBody } }, async (request) => {
       const name = request.body.imgName;
       // a name only: `../x`, `a/b` or `.` never reach the filesystem
       if (name !== basename(name) || name === '.' || name === '..') throw new HttpError(404, `Unknow image ${name}`);
-      return show(join(settings.home, '.wallpapers', name), `Unknow image ${name}`, await realpath(settings.home));
+      const path = join(settings.home, '.wallpapers', name);
+      const shown = await show(path, `Unknow image ${name}`, await realpath(settings.home));
+      // kept for setDefaultImage, as the original keeps ~/.config/current_wallpaper
+      await mkdir(join(settings.home, '.config'), { recursive: true });
+      const temp = join(settings.home, '.config', '.current_wallpaper.tmp');
+      await copyFile(path, temp);
+      await rename(temp, current);
+      return shown;
     });
-    // the operator's image, wherever it is configured
-    app.post('/setDefaultImage', async () => show(settings.defaultImage, 'file not found', '/'));
+    // the last image set again; else the operator's default image, wherever it is configured
+    app.post('/setDefaultImage', async () => {
+      try {
+        return await show(current, 'file not found', await realpath(settings.home));
+      } catch (err) {
+        if (!(err instanceof HttpError && err.statusCode === 404) || !settings.defaultImage) throw err;
+        return show(settings.defaultImage, 'file not found', '/');
+      }
+    });
   };
 }

@@ -39,7 +39,14 @@ export function terminalRoutes(terminals: Terminals): FastifyPluginAsync {
 
     typed.post<{ Params: { pid: number }; Querystring: Size }>(
       '/terminals/:pid/size',
-      { schema: { params: pidParam, querystring: size } },
+      {
+        schema: { params: pidParam, querystring: size },
+        // the spec's order: a numeric pid that is no terminal is a 404 before its query is looked at
+        preValidation: async (request) => {
+          const raw = String((request.params as unknown as { pid?: string }).pid ?? '');
+          if (/^\d+$/.test(raw) && !terminals.get(Number(raw))) throw new HttpError(404, 'Pid not found');
+        },
+      },
       async (request) => {
         const terminal = terminals.get(request.params.pid);
         if (!terminal) throw new HttpError(404, 'Pid not found');
