@@ -33,8 +33,14 @@ export class ChildProcesses {
 
   constructor(private readonly log: Logger) {}
 
-  spawn(command: string, args: readonly string[], options: SpawnOptions = {}): { child: ChildProcess; exited: Promise<ChildExit> } {
+  /** `started` resolves once the program runs, and rejects with the reason when it cannot (missing, not executable). */
+  spawn(command: string, args: readonly string[], options: SpawnOptions = {}): { child: ChildProcess; exited: Promise<ChildExit>; started: Promise<void> } {
     const child = spawn(command, [...args], { ...options, env: childEnv({}, options.env ?? process.env), shell: false });
+    const started = new Promise<void>((resolve, reject) => {
+      child.once('spawn', () => resolve());
+      child.once('error', reject);
+    });
+    started.catch(() => {});
     const exited = new Promise<ChildExit>((resolve) => {
       child.once('error', (err) => {
         this.log.warn({ err, command }, 'child process failed to start');
@@ -50,7 +56,7 @@ export class ChildProcesses {
         this.log.debug({ pid, ...exit }, 'child process exited');
       });
     }
-    return { child, exited };
+    return { child, exited, started };
   }
 
   has(pid: number): boolean {

@@ -13,7 +13,9 @@ export function locationOf(context: string | undefined): Location {
  * The annotation keyword carrying the texts callers compare, per ajv keyword, on the schema node they describe:
  * `{ type: 'string', messages: { required: 'No command provided', type: 'Command must be a string' } }`;
  * `default` covers the keywords not listed, and `null` a field sent as JSON null (else `required` does: a null
- * field counts as not provided, as express-validator's `exists({ checkNull: true })`).
+ * field counts as not provided, as express-validator's `exists({ checkNull: true })`). `missingToo` is a second
+ * text reported for an absent field, where the original's chain does not stop after its presence rule (the
+ * spawner's `list`: `No list provided` and `List must be a non-empty array`).
  */
 export const MESSAGES_KEYWORD = 'messages';
 
@@ -83,6 +85,8 @@ export function toValidationIssues(errors: FastifySchemaValidationError[], conte
     const value = field === undefined ? raw : received[field];
     const msg = messageFor(error, schema, field, value) ?? error.message ?? 'Invalid value';
     issues.set(param, value === undefined ? { location, param, msg } : { location, param, value, msg });
+    const also = error.keyword === 'required' && field ? (schema as SchemaNode | undefined)?.properties?.[field]?.[MESSAGES_KEYWORD]?.['missingToo'] : undefined;
+    if (also) issues.set(`${param}\0missingToo`, { location, param, msg: also });
   }
   const declared = Object.keys((schema as SchemaNode | undefined)?.properties ?? {});
   const rank = (param: string) => (declared.includes(param) ? declared.indexOf(param) : declared.length);

@@ -25,7 +25,7 @@ export async function call(
   base: string,
   method: string,
   path: string,
-  options: { headers?: Record<string, string>; json?: unknown; body?: BodyInit } = {},
+  options: { headers?: Record<string, string>; json?: unknown; body?: RequestInit['body'] } = {},
 ): Promise<{ status: number; body: unknown; headers: Headers }> {
   const headers: Record<string, string> = { ...options.headers };
   let body = options.body;

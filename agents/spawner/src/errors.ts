@@ -15,3 +15,11 @@ export class ArgumentsRefused extends HttpError {
     this.name = 'ArgumentsRefused';
   }
 }
+
+/** The handled command's program does not start (missing from this image, not executable). */
+export class LaunchFailed extends HttpError {
+  constructor(message: string) {
+    super(500, message, 'LAUNCH_FAILED');
+    this.name = 'LaunchFailed';
+  }
+}

@@ -2,7 +2,7 @@ import type { BusClient, ChildProcesses, Logger } from '@desktop-agents/kit';
 import { ValidationError } from '@desktop-agents/kit';
 import { FileRoot, PathNotFound, PathOutsideRoot } from '@desktop-agents/kit/files';
 import type { HandledCommand } from './config.js';
-import { ArgumentsRefused } from './errors.js';
+import { ArgumentsRefused, LaunchFailed } from './errors.js';
 
 export interface Started {
   pid: number;
@@ -61,7 +61,12 @@ export class Launcher {
     const args = await this.#allowedArgs(entry, requestedArgs);
     const lang = langOf(acceptLanguage);
     const env = { ...this.settings.env, DISPLAY: this.settings.display, ...(lang ? { LANG: lang, LC_ALL: lang } : {}) };
-    const { child, exited } = this.children.spawn(command, args, { cwd: this.settings.home, env, stdio: 'ignore', detached: false });
+    const { child, exited, started } = this.children.spawn(command, args, { cwd: this.settings.home, env, stdio: 'ignore', detached: false });
+    try {
+      await started;
+    } catch (err) {
+      throw new LaunchFailed(`${command} cannot be started: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
     const pid = child.pid ?? -1;
     void exited.then(({ code, signal }) => {
       this.log.info({ pid, code, signal }, 'launched process exited');

@@ -34,8 +34,8 @@ describe('create and resize', () => {
       ['/terminals?cols=abc&rows=24', [{ location: 'query', param: 'cols', value: 'abc', msg: 'Cols must be a number' }]],
       ['/terminals?cols=80', [{ location: 'query', param: 'rows', msg: 'No rows provided' }]],
       ['/terminals?cols=80&rows=x', [{ location: 'query', param: 'rows', value: 'x', msg: 'Rows must be a number' }]],
-      ['/terminals?cols=0&rows=24', [{ location: 'query', param: 'cols', value: 0, msg: 'Cols must be between 1 and 1000' }]],
-      ['/terminals?cols=80&rows=100000', [{ location: 'query', param: 'rows', value: 100000, msg: 'Rows must be between 1 and 500' }]],
+      ['/terminals?cols=0&rows=24', [{ location: 'query', param: 'cols', value: '0', msg: 'Cols must be between 1 and 1000' }]],
+      ['/terminals?cols=80&rows=100000', [{ location: 'query', param: 'rows', value: '100000', msg: 'Rows must be between 1 and 500' }]],
     ];
     for (const [path, errors] of cases) {
       const res = await post(path);

@@ -32,7 +32,7 @@ const desktopList = {
       type: 'array',
       minItems: 1,
       maxItems: 500,
-      messages: { required: 'No list provided', default: 'List must be a non-empty array' },
+      messages: { required: 'No list provided', missingToo: 'List must be a non-empty array', default: 'List must be a non-empty array' },
       items: {
         type: 'object',
         required: ['name', 'launch'],
