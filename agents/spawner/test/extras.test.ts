@@ -104,7 +104,7 @@ describe('files and applications', () => {
     // a regex special character is plain text, not a 500
     expect((await call('GET', 'filesearch?keywords=(')).status).toBe(200);
     expect((await call('GET', 'filesearch?keywords=a%2Fb')).body).toEqual({ errors: [{ location: 'query', param: 'keywords', value: 'a/b', msg: 'Bad keywords pattern' }] });
-    expect((await call('GET', 'filesearch?keywords=x&maxfile=0')).body).toEqual({ errors: [{ location: 'query', param: 'maxfile', value: 0, msg: 'Maxfile must be a strictly positive number' }] });
+    expect((await call('GET', 'filesearch?keywords=x&maxfile=0')).body).toEqual({ errors: [{ location: 'query', param: 'maxfile', value: '0', msg: 'Maxfile must be a strictly positive number' }] });
     expect((await call('GET', 'filesearch')).body).toEqual({ errors: [{ location: 'query', param: 'keywords', msg: 'No keywords provided' }] });
   });
 
@@ -122,7 +122,12 @@ describe('files and applications', () => {
 
   it('refuses desktop entries that would write outside their folders or inject lines', async () => {
     expect((await call('POST', 'generateDesktopFiles', { list: [] })).body).toEqual({ errors: [{ location: 'body', param: 'list', value: [], msg: 'List must be a non-empty array' }] });
-    expect((await call('POST', 'generateDesktopFiles', {})).body).toEqual({ errors: [{ location: 'body', param: 'list', msg: 'No list provided' }] });
+    expect((await call('POST', 'generateDesktopFiles', {})).body).toEqual({
+      errors: [
+        { location: 'body', param: 'list', msg: 'No list provided' },
+        { location: 'body', param: 'list', msg: 'List must be a non-empty array' },
+      ],
+    });
     expect((await call('POST', 'generateDesktopFiles', { list: [{ name: 'x', launch: '../../.bashrc' }] })).status).toBe(422);
     expect((await call('POST', 'generateDesktopFiles', { list: [{ name: 'x\nExec=rm -rf ~', launch: 'x' }] })).status).toBe(422);
     expect((await call('POST', 'generateDesktopFiles', { list: [{ name: 'x', launch: 'x', icon: '../.ssh/authorized_keys', icondata: 'AAAA' }] })).status).toBe(422);

@@ -117,7 +117,7 @@ describe('validation in the abcdesktop shape', () => {
       [{}, [{ location: 'body', param: 'windowsid', msg: 'No windowsid provided' }]],
       [{ windowsid: [] }, [{ location: 'body', param: 'windowsid', value: [], msg: 'Windowsid must be an array of windowid not empty' }]],
       [{ windowsid: 'x' }, [{ location: 'body', param: 'windowsid', value: 'x', msg: 'Windowsid must be an array of windowid not empty' }]],
-      [{ windowsid: [1, 'a'] }, [{ location: 'body', param: 'windowsid[1]', value: 'a', msg: 'All windowsid must be number' }]],
+      [{ windowsid: [1, 'a'] }, [{ location: 'body', param: 'windowsid', value: [1, 'a'], msg: 'All windowsid must be number' }]],
       [{ windowsid: [424242] }, [{ location: 'body', param: 'windowsid', value: [424242], msg: 'Unknow window_id [424242]' }]],
     ];
     for (const path of ['activatewindows', 'closewindows']) {
@@ -135,8 +135,10 @@ describe('validation in the abcdesktop shape', () => {
 
   it('rejects bad colors and keys', async () => {
     expect((await post('setBackgroundColor', {})).body).toEqual({ errors: [{ location: 'body', param: 'color', msg: 'No color provided' }] });
-    expect((await post('setBackgroundColor', { color: '#12345' })).body).toEqual({ errors: [{ location: 'body', param: 'color', value: '#12345', msg: 'Bad color hexa pattern' }] });
-    expect((await post('setDesktop', { key: '../x', value: 'v' })).body).toEqual({ errors: [{ location: 'body', param: 'key', value: '../x', msg: 'Key must have a valid pattern' }] });
+    // spec: not a hex color at all, then a hex color of the wrong form; a key leaving the store is not found
+    expect((await post('setBackgroundColor', { color: '#12345' })).body).toEqual({ errors: [{ location: 'body', param: 'color', value: '#12345', msg: 'Color must be a string hexa' }] });
+    expect((await post('setBackgroundColor', { color: '000000' })).body).toEqual({ errors: [{ location: 'body', param: 'color', value: '000000', msg: 'Bad color hexa pattern' }] });
+    expect(await post('setDesktop', { key: '../x', value: 'v' })).toEqual({ status: 404, body: { code: 404, data: 'Not found' } });
     expect((await post('setDesktop', { key: 'k' })).body).toEqual({ errors: [{ location: 'body', param: 'value', msg: 'No value provided' }] });
   });
 });
