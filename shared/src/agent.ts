@@ -3,7 +3,7 @@ import type { AgentServer } from './server.js';
 
 import { createAuthenticator, type Authenticator } from './auth.js';
 import { agentPort, ConfigError, loadConfig, type AgentConfig, type AgentName, type EnvSettings } from './config.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, routeConsoleToLogger, type Logger } from './logger.js';
 
 export interface AgentContext<C> {
   config: C;
@@ -36,6 +36,7 @@ export async function runAgent<P extends EnvSettings>(definition: AgentDefinitio
     process.exit(1);
   }
   const logger = createLogger({ name: definition.name, level: config.LOG_LEVEL });
+  routeConsoleToLogger(logger);
   // Node opens its inspector on SIGUSR1 when nothing listens for it: any process of the pod could then run code in
   // the agent. A listener keeps it closed (an agent may add its own meaning, as the spawner does).
   process.on('SIGUSR1', () => logger.debug('SIGUSR1 received; the inspector stays closed'));

@@ -1,3 +1,4 @@
+import { format } from 'node:util';
 import { pino, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger };
@@ -45,4 +46,20 @@ export function createLogger({ name, level = 'info', destination }: LoggerSettin
     },
   };
   return destination ? pino(options, destination) : pino(options);
+}
+
+/**
+ * Libraries that print to the console (ipp prints "The spec is not clear..." on some replies) would break a log
+ * pipeline that parses the agents' JSON lines: console output goes through the logger instead, as one JSON line.
+ */
+export function routeConsoleToLogger(logger: Logger): void {
+  const log = logger.child({ component: 'console' });
+  const line = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => log[level]({ text: format(...args) }, 'library console output');
+  /* eslint-disable no-console -- replacing the console is the point here */
+  console.log = line('info');
+  console.info = line('info');
+  console.debug = line('debug');
+  console.warn = line('warn');
+  console.error = line('error');
+  /* eslint-enable no-console */
 }

@@ -47,9 +47,52 @@ describe('createServer', () => {
     expect(typed.json()).toEqual({
       errors: [
         { location: 'body', param: 'command', value: 1, msg: 'Command must be a string' },
-        { location: 'body', param: 'windowsid[1]', value: 'x', msg: 'All windowsid must be number' },
+        // spec: an array rule names the array, with the whole array as its value
+        { location: 'body', param: 'windowsid', value: [1, 'x'], msg: 'All windowsid must be number' },
       ],
     });
+  });
+
+  it("follows express-validator: declaration order, first failing rule, values as received, null as not provided", async () => {
+    const { app } = await build();
+    app.post('/rules', {
+      schema: {
+        querystring: {
+          type: 'object',
+          required: ['cols', 'rows'],
+          properties: {
+            cols: { type: 'integer', minimum: 1, messages: { required: 'No cols provided', type: 'Cols must be a number', minimum: 'Cols too small' } },
+            rows: { type: 'integer', messages: { required: 'No rows provided', type: 'Rows must be a number' } },
+          },
+        },
+      },
+    }, async () => ({ ok: true }));
+    app.post('/body', {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['file', 'list'],
+          properties: {
+            file: { type: 'string', minLength: 1, messages: { required: 'No file provided', type: 'file must be a string' } },
+            list: { type: 'array', minItems: 1, messages: { required: 'No list provided', missingToo: 'List must be a non-empty array', default: 'List must be a non-empty array' } },
+            color: { type: 'string', allOf: [{ pattern: '^#?[0-9a-f]{3,8}$', messages: { pattern: 'not hexa' } }, { pattern: '^#[0-9a-f]{6}$', messages: { pattern: 'bad pattern' } }] },
+          },
+        },
+      },
+    }, async () => ({ ok: true }));
+    const q = async (query: string) => (await app.inject({ method: 'POST', url: `/rules?${query}`, headers: auth })).json();
+    // rows is missing (a `required` error, which ajv reports first), yet cols comes first: declaration order
+    expect(await q('cols=0')).toEqual({ errors: [{ location: 'query', param: 'cols', value: '0', msg: 'Cols too small' }, { location: 'query', param: 'rows', msg: 'No rows provided' }] });
+    const b = async (payload: object) => (await app.inject({ method: 'POST', url: '/body', headers: auth, payload })).json();
+    expect(await b({ file: null, list: [1] })).toEqual({ errors: [{ location: 'body', param: 'file', value: null, msg: 'No file provided' }] });
+    expect(await b({ file: 'f' })).toEqual({
+      errors: [
+        { location: 'body', param: 'list', msg: 'No list provided' },
+        { location: 'body', param: 'list', msg: 'List must be a non-empty array' },
+      ],
+    });
+    expect(await b({ file: 'f', list: [1], color: 'zz' })).toEqual({ errors: [{ location: 'body', param: 'color', value: 'zz', msg: 'not hexa' }] });
+    expect(await b({ file: 'f', list: [1], color: '000000' })).toEqual({ errors: [{ location: 'body', param: 'color', value: '000000', msg: 'bad pattern' }] });
   });
 
   it('coerces query strings but not bodies', async () => {

@@ -107,6 +107,22 @@ describe('the process itself', () => {
   });
 });
 
+describe('logs', () => {
+  it('every line each agent wrote, through all the attacks above, is a JSON object', () => {
+    for (const [name, agent] of Object.entries(agents)) {
+      const lines = agent.process.output.split('\n').filter((l) => l.trim() !== '');
+      const bad = lines.filter((l) => {
+        try {
+          return typeof JSON.parse(l) !== 'object';
+        } catch {
+          return true;
+        }
+      });
+      expect(bad, name).toEqual([]);
+    }
+  });
+});
+
 describe('cross-site requests (abcdesktop mode, loopback = the pod)', () => {
   it('refuses a foreign Origin on HTTP and on the upgrade, and lets the own origin in', async () => {
     const abc = agents['abc']!;

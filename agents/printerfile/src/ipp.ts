@@ -44,7 +44,11 @@ export class CupsClient {
 
   async status(): Promise<PrinterStatus> {
     const res = await this.#execute('Get-Printer-Attributes', {
-      'operation-attributes-tag': { 'requesting-user-name': 'printerfile', 'requested-attributes': ['all'] },
+      // only what is used: `all` also brings attributes the library cannot parse (and prints about)
+      'operation-attributes-tag': {
+        'requesting-user-name': 'printerfile',
+        'requested-attributes': ['printer-name', 'printer-state', 'printer-is-accepting-jobs', 'printer-state-reasons', 'queued-job-count'],
+      },
     });
     const a = res['printer-attributes-tag'] ?? {};
     return {

@@ -140,8 +140,24 @@ describe('printing through the real cupsd', () => {
     await waitFor('ready again', async () => (await agent.get('/readyz')).status === 200, 10_000);
   });
 
+  it('writes only JSON lines, however often cupsd is asked', async () => {
+    for (let i = 0; i < 5; i++) expect((await fetch(`${agent.url}/printer/status`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    const lines = agent.process.output.split('\n').filter((l) => l.trim() !== '');
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.filter((l) => !l.startsWith('{') || !isJson(l))).toEqual([]);
+  });
+
   it('exits 0 on SIGTERM', async () => {
     expect(await agent.stop()).toEqual({ code: 0, signal: null });
     agent = await startAgent('printerfile', { env: { AUTH_TOKEN: TOKEN, WATCHDIR: cups.outDir, CUPS_SERVER: cups.server, PRINTER_NAME: cups.printer, BROADCAST_SERVICE_TCP_PORT: String(bus.port) } });
   });
 });
+
+function isJson(line: string): boolean {
+  try {
+    JSON.parse(line);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -49,22 +49,12 @@ export async function receiveUpload(request: FastifyRequest, root: FileRoot, par
     }
   }
   const fields: Record<string, string> = {};
-  const target = async (name: string) => {
-    try {
-      return await root.forWrite(name);
-    } catch (err) {
-      if (err instanceof PathOutsideRoot) throw new HttpError(403, 'Forbidden bad path');
-      throw err;
-    }
+  const badPath = (err: unknown): never => {
+    if (err instanceof PathOutsideRoot) throw new HttpError(403, 'Forbidden bad path');
+    throw err;
   };
-  const openFolder = async (folder: string) => {
-    try {
-      return await root.makeFolder(folder);
-    } catch (err) {
-      if (err instanceof PathOutsideRoot) throw new HttpError(403, 'Forbidden bad path');
-      throw err;
-    }
-  };
+  const target = (name: string) => root.forWrite(name).catch(badPath);
+  const openFolder = (folder: string) => root.makeFolder(folder).catch(badPath);
   const folders: ConfinedFolder[] = [];
   let received: { folder: ConfinedFolder; temp: string; bytes: number; filename: string; target: string | undefined } | undefined;
   let pending: { folder: ConfinedFolder; temp: string } | undefined;
