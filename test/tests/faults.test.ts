@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startXvfb, waitFor } from '../harness/index.js';
-import { startPod, type Pod } from '../pod/pod.js';
+import { startXvfb, waitFor } from '@desktop-agents/tools/harness';
+import { startPod, type Pod } from '@desktop-agents/tools/pod';
 
 // Faults under load: each dependency and each agent goes away in turn while bus traffic and uploads go on. The
 // others keep serving, readiness says what is wrong, everything comes back by itself, and no acknowledged upload
@@ -64,7 +64,9 @@ async function uploadForever(): Promise<void> {
     form.append('file', new File([body], 'f.bin'));
     try {
       const res = await fetch(`${agent('filer').url}/filer`, { method: 'POST', headers: { authorization: `Bearer ${pod.token}` }, body: form });
-      if (res.status === 200) acknowledged.push({ path: ((await res.json()) as { path: string }).path, sha: createHash('sha256').update(body).digest('hex') });
+      // the name the file got is in Location (/filer?file=~/<path>); the body is the original's
+      const named = new URL(res.headers.get('location') ?? '/', 'http://x').searchParams.get('file')?.replace(/^~\//, '');
+      if (res.status === 200 && named) acknowledged.push({ path: named, sha: createHash('sha256').update(body).digest('hex') });
     } catch {
       // the filer is down: the client is told, nothing is acknowledged
       await sleep(50);
