@@ -101,7 +101,10 @@ function errorHandler(error: FastifyError | Error, request: FastifyRequest, repl
     const schema = request.routeOptions.schema?.[part];
     return reply.code(422).send({ errors: toValidationIssues(error.validation, context, data, schema) });
   }
-  if (error instanceof HttpError) return sendError(reply, error.statusCode, error.message);
+  if (error instanceof HttpError) {
+    request.log.info({ code: error.code, statusCode: error.statusCode }, 'request refused');
+    return sendError(reply, error.statusCode, error.message);
+  }
   const statusCode = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
   if (statusCode >= 500) {
     request.log.error({ err: error }, 'request failed');

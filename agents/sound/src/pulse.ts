@@ -2,7 +2,7 @@ import { Backoff } from '@desktop-agents/kit';
 import { EventEmitter } from 'node:events';
 import { PulseAudio, PA_SAMPLE_FORMAT, type RecordStream } from 'pulseaudio.js';
 import type { Logger } from '@desktop-agents/kit';
-import { PulseDown } from './errors.js';
+import { ERRORS } from './errors.js';
 
 export interface SinkInfo {
   name: string;
@@ -147,7 +147,7 @@ export class Pulse extends EventEmitter<PulseEvents> {
   }
 
   #connected(): PulseAudio {
-    if (!this.#client) throw new PulseDown('PulseAudio is not reachable');
+    if (!this.#client) throw ERRORS.PULSE_DOWN();
     return this.#client;
   }
 

@@ -1,7 +1,7 @@
 import { Backoff } from '@desktop-agents/kit';
 import type { Logger } from '@desktop-agents/kit';
 import { Desktop } from './desktop.js';
-import { DisplayUnavailable } from './errors.js';
+import { ERRORS } from './errors.js';
 
 /**
  * The connection to the X display, kept up: the spawner starts even when X is not there yet (a pod's containers
@@ -25,7 +25,7 @@ export class DisplayLink {
   }
 
   get desktop(): Desktop {
-    if (!this.#desktop?.connected) throw new DisplayUnavailable(`X display ${this.display} is not available`);
+    if (!this.#desktop?.connected) throw ERRORS.DISPLAY_UNAVAILABLE(this.display);
     return this.#desktop;
   }
 

@@ -4,8 +4,9 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ResumableUploads } from './resumable.js';
 import { HttpError } from '../errors.js';
+import { FILE_ERRORS, fileErrorToHttp } from './errors.js';
 import { sendFile, sendFolderZip } from './download.js';
-import { ConfinedFolder, NotRegularFile, PathNotFound, PathOutsideRoot, withFolder, type FileRoot } from './paths.js';
+import { ConfinedFolder, NotRegularFile, withFolder, type FileRoot } from './paths.js';
 import type { FileSwitches } from './switches.js';
 import { receiveUpload } from './upload.js';
 import type { PartialUploads } from './store.js';
@@ -57,17 +58,12 @@ const deleteBody = {
   properties: { file: pathField('file'), recursive: { type: 'boolean', messages: { type: 'recursive must be a boolean' } } },
 } as const;
 
-function forbidden(): HttpError {
-  return new HttpError(403, 'Forbidden');
-}
+const forbidden = FILE_ERRORS.SWITCHED_OFF;
 
-/** The kit's path errors as the spec's statuses: outside the root 400 `Path Server Error`, missing 404. */
+/** The kit's path errors as the spec's statuses (fileErrorToHttp) for a read, list or delete. */
 function pathErrors(notFound = 'Not found') {
   return (err: unknown): never => {
-    if (err instanceof PathOutsideRoot) throw new HttpError(400, 'Path Server Error');
-    if (err instanceof PathNotFound) throw new HttpError(404, notFound);
-    if (err instanceof NotRegularFile) throw new HttpError(400, 'Not a regular file');
-    throw err;
+    throw fileErrorToHttp(err, 'read', notFound);
   };
 }
 
@@ -104,7 +100,7 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
         if (!switches.list) throw forbidden();
         const real = await root.existing(request.query.directory).catch(pathErrors());
         const folder = await ConfinedFolder.open(root.real, real).catch((err: unknown) => {
-          if ((err as NodeJS.ErrnoException).code === 'ENOTDIR' || err instanceof NotRegularFile) throw new HttpError(404, 'not a directory');
+          if ((err as NodeJS.ErrnoException).code === 'ENOTDIR' || err instanceof NotRegularFile) throw FILE_ERRORS.NOT_A_DIRECTORY();
           return pathErrors()(err);
         });
         try {
@@ -134,7 +130,7 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
       const { folder, name } = await root.entry(request.body.file).catch(pathErrors('Not Found'));
       await withFolder(root.real, folder, async (dir) => {
         const isFolder = (await lstat(dir.at(name))).isDirectory();
-        if (isFolder && request.body.recursive !== true) throw new HttpError(409, 'Is a folder: send "recursive": true to delete it');
+        if (isFolder && request.body.recursive !== true) throw FILE_ERRORS.IS_A_FOLDER();
         await rm(dir.at(name), { recursive: isFolder, force: false });
       }).catch((err: unknown) => (err instanceof HttpError ? Promise.reject(err) : pathErrors('Not Found')(err)));
       request.log.info({ path: root.relative(join(folder, name)) }, 'deleted');
