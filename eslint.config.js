@@ -22,8 +22,8 @@ export default tseslint.config(
     languageOptions: { globals: globals.browser, sourceType: 'script' },
   },
   {
-    // command-line tools of the test package print their tables
-    files: ['test/pod/**', 'test/bench/**'],
+    // the command-line tools print their tables
+    files: ['tools/pod/**', 'tools/bench/**'],
     rules: { 'no-console': 'off' },
   },
 );

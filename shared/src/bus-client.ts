@@ -1,6 +1,9 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Logger } from 'pino';
+import { Backoff } from './backoff.js';
+import type { AgentEvents } from './bus-methods.js';
+import { busUrl, type CommonConfig } from './config.js';
 
 /** A frame on the desktop bus. Extra fields are allowed and relayed (the browser's `hello` carries `user`). */
 export interface BusMessage<D = unknown> {
@@ -39,8 +42,8 @@ interface BusEvents {
 export class BusClient extends EventEmitter<BusEvents> {
   #socket: WebSocket | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #attempt = 0;
   #closed = false;
+  readonly #backoff: Backoff;
   readonly #queue: string[] = [];
   readonly #handlers = new Map<string, Set<Handler>>();
   readonly #options: Required<Omit<BusClientOptions, 'cookie' | 'token'>> & Pick<BusClientOptions, 'cookie' | 'token'>;
@@ -48,6 +51,7 @@ export class BusClient extends EventEmitter<BusEvents> {
   constructor(options: BusClientOptions) {
     super();
     this.#options = { minDelayMs: 200, maxDelayMs: 10_000, maxQueue: 1000, maxPayload: 64 * 1024, ...options };
+    this.#backoff = new Backoff(this.#options.minDelayMs, this.#options.maxDelayMs);
   }
 
   get connected(): boolean {
@@ -69,7 +73,13 @@ export class BusClient extends EventEmitter<BusEvents> {
     return this.connected ? Promise.resolve() : new Promise((resolve) => this.once('open', () => resolve()));
   }
 
-  publish<D>(method: string, data?: D): void {
+  /** An agent event (typed: see AgentEvents). */
+  publish<M extends keyof AgentEvents>(method: M, data: AgentEvents[M]): void {
+    this.send(method, data);
+  }
+
+  /** Any frame, for methods outside the agent events (a test's `hello`, a counter request). */
+  send<D>(method: string, data?: D): void {
     const frame = JSON.stringify(data === undefined ? { method } : { method, data });
     if (this.connected) {
       this.#socket?.send(frame);
@@ -107,7 +117,7 @@ export class BusClient extends EventEmitter<BusEvents> {
     const socket = new WebSocket(this.#options.url, { headers, maxPayload: this.#options.maxPayload });
     this.#socket = socket;
     socket.on('open', () => {
-      this.#attempt = 0;
+      this.#backoff.reset();
       this.#options.logger.debug({ url: this.#options.url }, 'bus connected');
       for (const frame of this.#queue.splice(0)) socket.send(frame);
       this.emit('open');
@@ -137,10 +147,11 @@ export class BusClient extends EventEmitter<BusEvents> {
   }
 
   #scheduleReconnect(): void {
-    const { minDelayMs, maxDelayMs } = this.#options;
-    const base = Math.min(maxDelayMs, minDelayMs * 2 ** this.#attempt);
-    const delay = base / 2 + Math.random() * (base / 2);
-    this.#attempt += 1;
-    this.#timer = setTimeout(() => this.#open(), delay);
+    this.#timer = setTimeout(() => this.#open(), this.#backoff.next());
   }
+}
+
+/** The agent's connection to the pod's bus, as every publishing agent makes it: its cookie and its token. */
+export function connectBus(config: CommonConfig, logger: Logger): BusClient {
+  return new BusClient({ url: busUrl(config), logger: logger.child({ component: 'bus' }), cookie: config.BROADCAST_COOKIE, token: config.AUTH_TOKEN }).connect();
 }

@@ -50,6 +50,10 @@ export const CommonEnv = {
   HTTP_ROUTER_SERVICE_HOST: { type: 'string' },
   DISABLE_REMOTEIP_FILTERING: { type: 'string' },
   SHUTDOWN_GRACE_MS: { type: 'integer', minimum: 100, default: 10_000 },
+  /** GET /metrics without credentials (for a scraper inside the cluster); authenticated like every route otherwise. */
+  METRICS_PUBLIC: { type: 'boolean', default: false },
+  /** Every WebSocket is pinged this often; a client that has not answered the previous ping is dropped. */
+  WS_HEARTBEAT_MS: { type: 'integer', minimum: 10, default: 30_000 },
   /** Longest lifetime (exp - iat, seconds) of a desktop JWT accepted; `exp` is always required. */
   JWT_MAX_AGE: { type: 'integer', minimum: 1, default: 24 * 3600 },
   /** When set, a JWT must name this audience (`aud`) / subject (`sub`): a pod-wide key opens only this pod. */

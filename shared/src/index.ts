@@ -12,3 +12,8 @@ export { toValidationIssues } from './validation.js';
 export * from './websocket.js';
 export * from './origin.js';
 export { limitConnections } from './connections.js';
+export * from './backoff.js';
+export * from './bus-methods.js';
+export { Metrics, type MetricDefinition, type Sample } from './metrics.js';
+// its module augmentation (app.swagger()) reaches every agent through the kit's types
+export type { SwaggerOptions } from '@fastify/swagger';

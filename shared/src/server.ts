@@ -1,3 +1,4 @@
+import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyReply, type FastifySchemaCompiler, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Ajv from 'ajv';
@@ -12,6 +13,7 @@ import type { Authenticator } from './auth.js';
 import { CommonEnv, type CommonConfig } from './config.js';
 import { limitConnections } from './connections.js';
 import { originPolicy } from './origin.js';
+import { metricsPlugin } from './metrics.js';
 
 /**
  * Two validators: bodies are checked as sent (42 is not a string, "1" is not a number: the spec's messages depend on
@@ -47,6 +49,8 @@ export interface ServerOptions {
   notFoundMessage?: (method: string, path: string) => string;
   /** Origin policy, connection caps and timeouts: the agent's config; the schema's defaults when absent (tests). */
   security?: SecuritySettings;
+  /** The agent's name: the title of its OpenAPI document. */
+  name?: string;
 }
 
 export type SecuritySettings = Pick<
@@ -59,6 +63,7 @@ export type SecuritySettings = Pick<
   | 'HTTP_IDLE_TIMEOUT_MS'
   | 'HTTP_KEEPALIVE_TIMEOUT_MS'
   | 'HTTP_REQUEST_TIMEOUT_MS'
+  | 'METRICS_PUBLIC'
 >;
 
 const DEFAULT_SECURITY: SecuritySettings = {
@@ -69,6 +74,7 @@ const DEFAULT_SECURITY: SecuritySettings = {
   HTTP_IDLE_TIMEOUT_MS: CommonEnv.HTTP_IDLE_TIMEOUT_MS.default,
   HTTP_KEEPALIVE_TIMEOUT_MS: CommonEnv.HTTP_KEEPALIVE_TIMEOUT_MS.default,
   HTTP_REQUEST_TIMEOUT_MS: CommonEnv.HTTP_REQUEST_TIMEOUT_MS.default,
+  METRICS_PUBLIC: CommonEnv.METRICS_PUBLIC.default,
 };
 
 declare module 'fastify' {
@@ -95,7 +101,10 @@ function errorHandler(error: FastifyError | Error, request: FastifyRequest, repl
     const schema = request.routeOptions.schema?.[part];
     return reply.code(422).send({ errors: toValidationIssues(error.validation, context, data, schema) });
   }
-  if (error instanceof HttpError) return sendError(reply, error.statusCode, error.message);
+  if (error instanceof HttpError) {
+    request.log.info({ code: error.code, statusCode: error.statusCode }, 'request refused');
+    return sendError(reply, error.statusCode, error.message);
+  }
   const statusCode = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
   if (statusCode >= 500) {
     request.log.error({ err: error }, 'request failed');
@@ -132,7 +141,11 @@ export async function createServer(options: ServerOptions) {
   });
   const notFoundMessage = options.notFoundMessage ?? (() => 'Not found');
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, notFoundMessage(request.method, request.url.split('?')[0] ?? '')));
+  // first, so that it sees every route registered after it: GET /openapi.json describes them all
+  await app.register(swagger, { openapi: { info: { title: options.name ?? 'agent', version: '1.0.0', description: `${options.name ?? 'agent'} API (abcdesktop-compatible)` } } });
+  app.get('/openapi.json', async () => app.swagger());
   await app.register(healthPlugin, { readiness: options.readiness, timeoutMs: options.readinessTimeoutMs ?? 2000 });
+  await app.register(metricsPlugin, { public: security.METRICS_PUBLIC });
   await app.register(authPlugin, { authenticator: options.authenticator, origins: originPolicy(security) });
   app.addHook('onClose', async (instance) => instance.children.killAll());
   return app;

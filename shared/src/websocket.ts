@@ -11,6 +11,30 @@ export interface WebSocketOptions {
   onConnection(socket: WebSocket, request: IncomingMessage, principal: Principal): void;
   /** How long shutdown waits for clients to answer the 1001 close before terminating them. */
   closeWaitMs?: number;
+  /** A ping to every client this often; one that has not answered the previous ping is terminated. */
+  heartbeatMs: number;
+}
+
+/** Pings every client; terminates those that did not answer the last ping (dead peers, lost networks). */
+function heartbeat(wss: WebSocketServer, everyMs: number, log: { info(obj: object, msg: string): void }): NodeJS.Timeout {
+  const alive = new WeakSet<WebSocket>();
+  wss.on('connection', (ws) => {
+    alive.add(ws);
+    ws.on('pong', () => alive.add(ws));
+  });
+  const timer = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.has(ws)) {
+        log.info({ heartbeatMs: everyMs }, 'no pong, dropping client');
+        ws.terminate();
+        continue;
+      }
+      alive.delete(ws);
+      ws.ping();
+    }
+  }, everyMs);
+  timer.unref();
+  return timer;
 }
 
 /**
@@ -22,6 +46,7 @@ export function serveWebSockets(app: AgentServer, options: WebSocketOptions): We
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false });
   const log = app.log.child({ component: 'websocket' });
   let closing = false;
+  const beat = heartbeat(wss, options.heartbeatMs, log);
 
   /**
    * A refused socket gets its close frame and then the TCP connection ends at once (the close handshake would keep
@@ -49,6 +74,7 @@ export function serveWebSockets(app: AgentServer, options: WebSocketOptions): We
         log.info({ reason: decision?.reason }, 'websocket caller refused');
         return refuse(ws, socket, 1008, 'unauthorized');
       }
+      wss.emit('connection', ws, request);
       options.onConnection(ws, request, decision.principal);
     });
   };
@@ -62,6 +88,7 @@ export function serveWebSockets(app: AgentServer, options: WebSocketOptions): We
 
   app.addHook('preClose', async () => {
     closing = true;
+    clearInterval(beat);
     const gone = [...wss.clients].map(
       (ws) =>
         new Promise<void>((resolve) => {

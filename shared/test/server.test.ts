@@ -30,6 +30,31 @@ async function build(readiness: () => Promise<void> = async () => {}) {
 }
 
 describe('createServer', () => {
+  it('describes every route it serves in GET /openapi.json', async () => {
+    const { app } = await build();
+    const served: string[] = [];
+    app.addHook('onRoute', (route) => {
+      if (route.method !== 'HEAD') served.push(route.url.replace(/:(\w+)/g, '{$1}'));
+    });
+    app.get('/things/:id', { schema: { params: { type: 'object', properties: { id: { type: 'integer' } } } } }, async () => ({}));
+    app.post('/things', async () => ({}));
+    const doc = (await app.inject({ url: '/openapi.json', headers: auth })).json() as { paths: Record<string, unknown> };
+    for (const url of [...served, '/healthz', '/readyz', '/metrics', '/openapi.json']) expect(Object.keys(doc.paths)).toContain(url);
+  });
+
+  it('serves Prometheus metrics behind auth: the process and what the agent defines', async () => {
+    const { app } = await build();
+    let n = 0;
+    app.metrics.define({ name: 'things_total', help: 'things', type: 'counter', labelNames: ['kind'], read: () => [{ labels: { kind: 'a' }, value: ++n }] });
+    expect((await app.inject({ url: '/metrics' })).statusCode).toBe(401);
+    const res = await app.inject({ url: '/metrics', headers: auth });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/plain');
+    expect(res.body).toContain('process_resident_memory_bytes');
+    expect(res.body).toContain('things_total{kind="a"} 1');
+    expect((await app.inject({ url: '/metrics', headers: auth })).body).toContain('things_total{kind="a"} 2');
+  });
+
   it('maps schema errors to the abcdesktop 422 shape, one entry per param, with the spec texts', async () => {
     const { app } = await build();
     app.post('/spawn', {

@@ -1,7 +1,7 @@
 // ../shared/spec/broadcast.md as black-box tests against the built agent, in abcdesktop mode and token mode.
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent, waitFor, type RunningAgent } from '@desktop-agents/test/harness';
+import { startAgent, waitFor, type RunningAgent } from '@desktop-agents/tools/harness';
 import { MODES } from './modes.js';
 
 const COOKIE = 'conformance-cookie';

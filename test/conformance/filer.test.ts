@@ -2,7 +2,7 @@
 import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeRunDir, startAgent, type RunningAgent } from '@desktop-agents/test/harness';
+import { makeRunDir, startAgent, type RunningAgent } from '@desktop-agents/tools/harness';
 import { call, MODES } from './modes.js';
 
 describe.each(MODES)('filer in $name mode', (mode) => {

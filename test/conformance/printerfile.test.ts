@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeRunDir, startAgent, waitFor, type RunningAgent } from '@desktop-agents/test/harness';
+import { makeRunDir, startAgent, waitFor, type RunningAgent } from '@desktop-agents/tools/harness';
 import { call, MODES } from './modes.js';
 
 const COOKIE = 'conformance-printer-cookie';

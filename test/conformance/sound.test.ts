@@ -2,7 +2,7 @@
 // PulseAudio, in abcdesktop mode and token mode: the original proxy's path for the sink's monitor.
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent, startPulse, type PulseServer, type RunningAgent } from '@desktop-agents/test/harness';
+import { startAgent, startPulse, type PulseServer, type RunningAgent } from '@desktop-agents/tools/harness';
 import { call, MODES } from './modes.js';
 
 let pulse: PulseServer;

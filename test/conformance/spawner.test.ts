@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeRunDir, startAgent, startXvfb, type RunningAgent, type XServer } from '@desktop-agents/test/harness';
+import { makeRunDir, startAgent, startXvfb, type RunningAgent, type XServer } from '@desktop-agents/tools/harness';
 import { call, MODES } from './modes.js';
 
 let x: XServer;

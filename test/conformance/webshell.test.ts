@@ -1,7 +1,7 @@
 // ../shared/spec/webshell.md as black-box tests against the built agent, in abcdesktop mode and token mode.
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent, type RunningAgent } from '@desktop-agents/test/harness';
+import { startAgent, type RunningAgent } from '@desktop-agents/tools/harness';
 import { call, MODES } from './modes.js';
 
 describe.each(MODES)('webshell in $name mode', (mode) => {

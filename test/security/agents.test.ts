@@ -4,7 +4,7 @@ import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeRunDir, processAlive, rssMiB, startAgent, waitFor, type RunningAgent } from '@desktop-agents/test/harness';
+import { makeRunDir, processAlive, rssMiB, startAgent, waitFor, type RunningAgent } from '@desktop-agents/tools/harness';
 import { auth, sleep, TOKEN, tokenEnv } from './helpers.js';
 
 const COOKIE = 'security-suite-cookie';

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, launchChromium, makeRunDir, processAlive, startAgent, type RunningAgent } from '@desktop-agents/test/harness';
+import { freePort, launchChromium, makeRunDir, processAlive, startAgent, type RunningAgent } from '@desktop-agents/tools/harness';
 import { auth, sleep, tokenEnv } from './helpers.js';
 
 let run: { dir: string; remove: () => Promise<void> };

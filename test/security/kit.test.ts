@@ -2,7 +2,7 @@
 // slow request heads, the inspector signal, tokens in URLs. Run against the real built agents on real sockets.
 import { connect as tcpConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { processAlive, startAgent, startPulse, type PulseServer, type RunningAgent } from '@desktop-agents/test/harness';
+import { processAlive, startAgent, startPulse, type PulseServer, type RunningAgent } from '@desktop-agents/tools/harness';
 import { auth, closeOf, sleep, tcp, TOKEN, tokenEnv, untilClosed, upgradeRequest } from './helpers.js';
 
 let pulse: PulseServer;

@@ -5,7 +5,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeRunDir, processAlive, rssMiB, startAgent, startXvfb, waitFor, type RunningAgent, type XServer } from '@desktop-agents/test/harness';
+import { makeRunDir, processAlive, rssMiB, startAgent, startXvfb, waitFor, type RunningAgent, type XServer } from '@desktop-agents/tools/harness';
 import { auth, tokenEnv } from './helpers.js';
 
 let x: XServer;

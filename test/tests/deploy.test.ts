@@ -6,7 +6,7 @@ import Ajv2019 from 'ajv/dist/2019.js';
 import { Pod } from 'kubernetes-models/v1/Pod';
 import { parse } from 'yaml';
 import { AGENT_PORTS } from '@desktop-agents/kit';
-import { repoRoot } from '../harness/index.js';
+import { repoRoot } from '@desktop-agents/tools/harness';
 
 const root = repoRoot();
 const require = createRequire(import.meta.url);

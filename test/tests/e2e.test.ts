@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, startNginx, waitFor, type NginxServer } from '../harness/index.js';
-import { startPod, type Pod } from '../pod/pod.js';
-import { startStatusServer } from '../pod/status.js';
+import { launchChromium, startNginx, waitFor, type NginxServer } from '@desktop-agents/tools/harness';
+import { startPod, type Pod } from '@desktop-agents/tools/pod';
+import { startStatusServer } from '@desktop-agents/tools/pod';
 
 // The whole pod, as a user meets it: one origin (nginx, as abcdesktop's router) in front of every agent, driven
 // from headless Chromium.

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startXvfb, waitFor } from '../harness/index.js';
-import { startPod, type Pod } from '../pod/pod.js';
+import { startXvfb, waitFor } from '@desktop-agents/tools/harness';
+import { startPod, type Pod } from '@desktop-agents/tools/pod';
 
 // Faults under load: each dependency and each agent goes away in turn while bus traffic and uploads go on. The
 // others keep serving, readiness says what is wrong, everything comes back by itself, and no acknowledged upload

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import ipp from 'ipp';
-import { MissingComponentError, requireCommand, startCups, startPulse, startXvfb, xdpyinfo } from '../harness/index.js';
+import { MissingComponentError, requireCommand, startCups, startPulse, startXvfb, xdpyinfo } from '@desktop-agents/tools/harness';
 
 function getPrinterAttributes(uri: string): Promise<Record<string, unknown>> {
   const printer = new ipp.Printer(uri);

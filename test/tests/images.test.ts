@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AGENT_PORTS, type AgentName } from '@desktop-agents/kit';
-import { findCommand, freePort, repoRoot, waitFor } from '../harness/index.js';
+import { findCommand, freePort, repoRoot, waitFor } from '@desktop-agents/tools/harness';
 
 const run = promisify(execFile);
 const root = repoRoot();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { processAlive as alive, repoRoot, startAgent, startXvfb, waitFor, type RunningAgent, type XServer } from '../harness/index.js';
+import { processAlive as alive, repoRoot, startAgent, startXvfb, waitFor, type RunningAgent, type XServer } from '@desktop-agents/tools/harness';
 
 const TOKEN = 'sample-token-0123456789';
 const entry = join(repoRoot(), 'test', 'fixtures', 'sample-agent.mjs');

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../harness/index.js';
+import { repoRoot } from '@desktop-agents/tools/harness';
 
 describe('local pod runner (npm start)', () => {
   it('starts X, PulseAudio, cupsd and every agent, prints their table, and stops them all', async () => {
     const root = repoRoot();
-    const child = spawn(process.execPath, [join(root, 'test', 'dist', 'pod', 'main.js'), '--once'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(root, 'tools', 'dist', 'pod', 'main.js'), '--once'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));

@@ -8,13 +8,14 @@ export async function buildBroadcast({ config, logger, authenticator }: AgentCon
   const bus = new Bus(
     {
       keepaliveMs: config.BROADCAST_KEEPALIVE_MS,
-      heartbeatMs: config.BROADCAST_HEARTBEAT_MS,
+      stallCheckMs: Math.min(config.BROADCAST_HEARTBEAT_MS, config.BROADCAST_STALL_TIMEOUT_MS),
       maxBufferedBytes: config.BROADCAST_MAX_BUFFERED_BYTES,
       stallTimeoutMs: config.BROADCAST_STALL_TIMEOUT_MS,
     },
     logger.child({ component: 'bus' }),
   );
   const app = await createServer({
+    name: 'broadcast',
     security: config,
     logger,
     authenticator,
@@ -27,8 +28,21 @@ export async function buildBroadcast({ config, logger, authenticator }: AgentCon
   // any path: browsers use /broadcast?jwt_token=..., agents the root
   serveWebSockets(app, {
     maxPayload: config.BROADCAST_MAX_FRAME_BYTES,
+    heartbeatMs: config.BROADCAST_HEARTBEAT_MS,
     onConnection: (socket, _request, principal) => bus.join(socket, principal.kind === 'local'),
   });
   app.get('/stats', async () => bus.stats());
+  app.metrics.define({
+    name: 'broadcast_clients',
+    help: 'clients connected to the bus',
+    type: 'gauge',
+    labelNames: ['kind'],
+    read: () => {
+      const { browsers, locals } = bus.stats();
+      return [{ labels: { kind: 'browser' }, value: browsers }, { labels: { kind: 'local' }, value: locals }];
+    },
+  });
+  app.metrics.define({ name: 'broadcast_frames_shed_total', help: 'frames not sent to a client over its send bound', type: 'counter', read: () => bus.stats().shed });
+  app.metrics.define({ name: 'broadcast_clients_dropped_total', help: 'clients disconnected for staying over the send bound', type: 'counter', read: () => bus.stats().dropped });
   return app;
 }

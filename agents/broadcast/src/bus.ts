@@ -4,7 +4,8 @@ import { counterFrame, forbiddenMethodFrame, keepaliveFrame, LOCAL_ONLY_METHODS,
 
 export interface BusSettings {
   keepaliveMs: number;
-  heartbeatMs: number;
+  /** How often clients over the send bound are checked against stallTimeoutMs. */
+  stallCheckMs: number;
   /** Unsent bytes to one client above which frames to it are shed. */
   maxBufferedBytes: number;
   /** A client over maxBufferedBytes for this long is disconnected. */
@@ -18,7 +19,6 @@ interface Client {
   local: boolean;
   /** Last time it connected or sent a frame: picks the unicast target. */
   lastActive: number;
-  awaitingPong: boolean;
   /** Since when its unsent bytes have been over the bound, if they are. */
   overSince: number | undefined;
   shed: number;
@@ -36,7 +36,7 @@ export interface BusStats {
 
 /**
  * Every client of the desktop bus and the rules between them: which frames are relayed to all, which to one
- * browser, the browser counter, keepalive and heartbeat, and the per-client send bound (see README: backpressure).
+ * browser, the browser counter, keepalive, and the per-client send bound (see README: backpressure).
  */
 export class Bus {
   readonly #clients = new Set<Client>();
@@ -51,7 +51,7 @@ export class Bus {
     private readonly log: Logger,
   ) {
     this.#timers.push(setInterval(() => this.#keepalive(), settings.keepaliveMs));
-    this.#timers.push(setInterval(() => this.#heartbeat(), settings.heartbeatMs));
+    this.#timers.push(setInterval(() => this.#dropStalled(), settings.stallCheckMs));
     for (const t of this.#timers) t.unref();
     this.#keepalive();
   }
@@ -73,12 +73,9 @@ export class Bus {
       return;
     }
     const id = this.#nextId++;
-    const client: Client = { id, socket, local, lastActive: Date.now(), awaitingPong: false, overSince: undefined, shed: 0, log: this.log.child({ client: id, local }) };
+    const client: Client = { id, socket, local, lastActive: Date.now(), overSince: undefined, shed: 0, log: this.log.child({ client: id, local }) };
     this.#clients.add(client);
     socket.on('message', (data, isBinary) => this.#onFrame(client, data, isBinary));
-    socket.on('pong', () => {
-      client.awaitingPong = false;
-    });
     socket.on('error', (err) => client.log.info({ err: { message: err.message } }, 'client socket error'));
     socket.on('close', (code) => {
       this.#clients.delete(client);
@@ -180,20 +177,11 @@ export class Bus {
     client.socket.terminate();
   }
 
-  #heartbeat(): void {
+  /** Clients that stay over the send bound are dropped even when nothing is sent to them (the kit pings them). */
+  #dropStalled(): void {
     const now = Date.now();
     for (const c of this.#clients) {
-      if (c.awaitingPong) {
-        c.log.info('no pong, dropping client');
-        c.socket.terminate();
-        continue;
-      }
-      if (c.overSince !== undefined && now - c.overSince >= this.settings.stallTimeoutMs) {
-        this.#drop(c);
-        continue;
-      }
-      c.awaitingPong = true;
-      c.socket.ping();
+      if (c.overSince !== undefined && now - c.overSince >= this.settings.stallTimeoutMs) this.#drop(c);
     }
   }
 }

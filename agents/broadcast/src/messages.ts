@@ -1,32 +1,21 @@
-import type { BusMessage } from '@desktop-agents/kit';
+import { AGENT_EVENT_METHODS, COUNTER_METHOD, SHARED_METHODS, UNICAST_METHODS, type BusMessage } from '@desktop-agents/kit';
 
-/** Relayed to every client, the sender included. */
-export const BROADCAST_METHODS = new Set([
-  'hello',
-  'proc.killed',
-  'proc.started',
-  'window.list',
-  'printer.new',
-  'display.setBackgroundBorderColor',
-  'speaker.available',
-  'printer.available',
-  // abcdesktop 4.x
-  'snapshot',
-]);
+/** Relayed to every client, the sender included: the agents' events and what anyone may share. */
+export const BROADCAST_METHODS: ReadonlySet<string> = new Set<string>([...AGENT_EVENT_METHODS, ...SHARED_METHODS]);
 
 /** Agent events: relayed only when a local service (another agent of the pod) sends them, never a browser. */
-export const LOCAL_ONLY_METHODS = new Set([...BROADCAST_METHODS].filter((m) => m !== 'hello' && m !== 'snapshot'));
+export const LOCAL_ONLY_METHODS: ReadonlySet<string> = new Set<string>(AGENT_EVENT_METHODS);
 
 /** Delivered to exactly one browser client. */
-export const UNICAST_METHODS = new Set(['ocrun', 'logout', 'container', 'download', /* abcdesktop 4.x */ 'disconnect']);
+export const UNICAST: ReadonlySet<string> = new Set<string>(UNICAST_METHODS);
 
-export const COUNTER_METHOD = 'connect.counter';
+export { COUNTER_METHOD };
 
 export type Route = 'broadcast' | 'unicast' | 'counter' | 'ignored';
 
 export function routeOf(method: string): Route {
   if (BROADCAST_METHODS.has(method)) return 'broadcast';
-  if (UNICAST_METHODS.has(method)) return 'unicast';
+  if (UNICAST.has(method)) return 'unicast';
   if (method === COUNTER_METHOD) return 'counter';
   return 'ignored';
 }

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
-import { startAgent, waitFor, type RunningAgent } from '@desktop-agents/test/harness';
+import { startAgent, waitFor, type RunningAgent } from '@desktop-agents/tools/harness';
 import { connectClient, rawClient, type TestClient } from './clients.js';
 
 const TOKEN = 'broadcast-test-token-42';

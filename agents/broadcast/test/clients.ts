@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import type { BusMessage } from '@desktop-agents/kit';
-export { rawWebSocketClient as rawClient } from '@desktop-agents/test/harness';
+export { rawWebSocketClient as rawClient } from '@desktop-agents/tools/harness';
 
 export interface TestClient {
   ws: WebSocket;

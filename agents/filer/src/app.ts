@@ -21,6 +21,7 @@ export async function buildFiler({ config, logger, authenticator }: AgentContext
   // the agent's own state is never reachable through the file routes, even when configured inside home
   const root = await FileRoot.open(home, [staging]);
   const app = await createServer({
+    name: 'filer',
     security: config,
     logger,
     authenticator,
@@ -45,7 +46,7 @@ export async function buildFiler({ config, logger, authenticator }: AgentContext
   const panel = fileURLToPath(new URL('../public/upload.html', import.meta.url));
   app.get('/filer/panel', { config: { public: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(createReadStream(panel)));
   await app.register(
-    fileRoutes({ root, switches: readSwitches(process.env), maxUploadBytes: config.FILER_MAX_UPLOAD_BYTES, resumable, partials, prefixes: ['/filer', '/printerfiler'] }),
+    fileRoutes({ metricsPrefix: 'filer', root, switches: readSwitches(process.env), maxUploadBytes: config.FILER_MAX_UPLOAD_BYTES, resumable, partials, prefixes: ['/filer', '/printerfiler'] }),
   );
   return app;
 }

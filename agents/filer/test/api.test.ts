@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent, type RunningAgent } from '@desktop-agents/test/harness';
+import { startAgent, type RunningAgent } from '@desktop-agents/tools/harness';
 import { auth, file, TOKEN, upload, uploadedPath, url } from './helpers.js';
 
 let agent: RunningAgent;

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent, type RunningAgent } from '@desktop-agents/test/harness';
+import { startAgent, type RunningAgent } from '@desktop-agents/tools/harness';
 import { auth, file, TOKEN, upload, uploadedPath } from './helpers.js';
 
 const SECRET = 'TOP-SECRET-OUTSIDE-HOME';

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Writable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { rssMiB, type RunningAgent } from '@desktop-agents/test/harness';
+import { rssMiB, type RunningAgent } from '@desktop-agents/tools/harness';
 
 export { rssMiB };
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
-import { startAgent, type RunningAgent } from '@desktop-agents/test/harness';
+import { startAgent, type RunningAgent } from '@desktop-agents/tools/harness';
 import { auth, file, rssMiB, sampleRss, sha256OfFile, sha256OfResponse, TOKEN, upload, uploadedPath, url } from './helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'filer-large-'));

@@ -20,6 +20,8 @@ export interface PrinterNew {
 export class PrintAnnouncer {
   /** The size and mtime each path had when it was last announced. */
   readonly #announced = new Map<string, string>();
+  /** Announcements made since start. */
+  announcedCount = 0;
   #watcher: FSWatcher | undefined;
 
   constructor(
@@ -58,6 +60,7 @@ export class PrintAnnouncer {
     if (this.#announced.get(rel) === version && version !== '') return;
     this.#announced.set(rel, version);
     const data: PrinterNew = { newfile: true, date: String(Date.now()), path: rel };
+    this.announcedCount += 1;
     this.log.info({ path: rel }, 'printed file announced');
     this.bus.publish('printer.new', data);
   }

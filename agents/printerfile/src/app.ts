@@ -1,5 +1,5 @@
 import { access, constants, realpath } from 'node:fs/promises';
-import { BusClient, busUrl, createServer, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
+import { type AgentConfig, type AgentContext, connectBus, createServer } from '@desktop-agents/kit';
 import { FileRoot, fileNotFoundMessage, fileRoutes, readSwitches } from '@desktop-agents/kit/files';
 import { PrintAnnouncer } from './announcer.js';
 import { PrinterAvailability } from './availability.js';
@@ -17,11 +17,12 @@ export async function buildPrinterfile({ config, logger, authenticator }: AgentC
   const folder = config.WATCHDIR ?? config.HOME;
   const root = await FileRoot.open(folder);
   const cups = new CupsClient(config.CUPS_SERVER, config.PRINTER_NAME, config.PRINTERFILE_IPP_TIMEOUT_MS);
-  const bus = new BusClient({ url: busUrl(config), logger: logger.child({ component: 'bus' }), cookie: config.BROADCAST_COOKIE, token: config.AUTH_TOKEN }).connect();
+  const bus = connectBus(config, logger);
   const announcer = new PrintAnnouncer(root.real, bus, config.PRINTERFILE_SETTLE_MS, logger.child({ component: 'announcer' }));
   const availability = new PrinterAvailability(cups, bus, config.PRINTERFILE_POLL_MS, logger.child({ component: 'availability' }));
 
   const app = await createServer({
+    name: 'printerfile',
     security: config,
     logger,
     authenticator,
@@ -31,8 +32,9 @@ export async function buildPrinterfile({ config, logger, authenticator }: AgentC
     },
     notFoundMessage: fileNotFoundMessage(['/printerfiler', '/filer']),
   });
-  await app.register(fileRoutes({ root, switches: readSwitches(process.env, SWITCH_DEFAULTS), maxUploadBytes: 1, prefixes: ['/printerfiler', '/filer'] }));
+  await app.register(fileRoutes({ metricsPrefix: 'printerfile', root, switches: readSwitches(process.env, SWITCH_DEFAULTS), maxUploadBytes: 1, prefixes: ['/printerfiler', '/filer'] }));
   await app.register(printerRoutes(cups));
+  app.metrics.define({ name: 'printerfile_jobs_announced_total', help: 'printer.new events published since start', type: 'counter', read: () => announcer.announcedCount });
 
   await announcer.start();
   availability.start();

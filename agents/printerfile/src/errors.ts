@@ -1,17 +1,9 @@
-import { HttpError } from '@desktop-agents/kit';
+import { errorTable } from '@desktop-agents/kit';
 
-/** cupsd did not answer (down, or too slow): the routes answer 503 with this message. */
-export class CupsUnreachable extends HttpError {
-  constructor(message: string) {
-    super(503, message, 'CUPS_UNREACHABLE');
-    this.name = 'CupsUnreachable';
-  }
-}
-
-/** cupsd answered with a failure status for an operation. */
-export class IppFailure extends HttpError {
-  constructor(message: string) {
-    super(502, message, 'IPP_FAILURE');
-    this.name = 'IppFailure';
-  }
-}
+/** The printerfile's own errors (the file routes' are the kit's). */
+export const ERRORS = errorTable({
+  /** cupsd did not answer (down, or too slow). */
+  CUPS_UNREACHABLE: { status: 503, text: (why: string) => why },
+  /** cupsd answered an operation with a failure status. */
+  IPP_FAILURE: { status: 502, text: (why: string) => why },
+});

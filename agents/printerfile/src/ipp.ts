@@ -1,5 +1,5 @@
 import ipp from 'ipp';
-import { CupsUnreachable, IppFailure } from './errors.js';
+import { ERRORS } from './errors.js';
 
 /** The typed face of the untyped-in-practice `ipp` package: the three operations this agent uses. */
 export interface PrinterStatus {
@@ -88,11 +88,11 @@ export class CupsClient {
     const printer = new ipp.Printer(this.printerUri);
     const execute = printer.execute.bind(printer) as unknown as (op: string, msg: object, cb: (err: Error | null, res: Response) => void) => void;
     return new Promise<Response>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new CupsUnreachable(`cupsd did not answer ${operation} within ${this.timeoutMs} ms`)), this.timeoutMs);
+      const timer = setTimeout(() => reject(ERRORS.CUPS_UNREACHABLE(`cupsd did not answer ${operation} within ${this.timeoutMs} ms`)), this.timeoutMs);
       execute(operation, message, (err, res) => {
         clearTimeout(timer);
-        if (err) return reject(new CupsUnreachable(`cupsd is not reachable: ${err.message}`));
-        if (!res.statusCode.startsWith('successful')) return reject(new IppFailure(`${operation}: ${res.statusCode}`));
+        if (err) return reject(ERRORS.CUPS_UNREACHABLE(`cupsd is not reachable: ${err.message}`));
+        if (!res.statusCode.startsWith('successful')) return reject(ERRORS.IPP_FAILURE(`${operation}: ${res.statusCode}`));
         resolve(res);
       });
     });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startAgent, startCups, waitFor, type CupsServer, type RunningAgent } from '@desktop-agents/test/harness';
+import { startAgent, startCups, waitFor, type CupsServer, type RunningAgent } from '@desktop-agents/tools/harness';
 
 const TOKEN = 'printerfile-test-token-9';
 const COOKIE = 'printer-cookie';

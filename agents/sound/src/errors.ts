@@ -1,9 +1,7 @@
-import { HttpError } from '@desktop-agents/kit';
+import { errorTable } from '@desktop-agents/kit';
 
-/** The PulseAudio daemon is not reachable now: the routes answer 503 with this message. */
-export class PulseDown extends HttpError {
-  constructor(message: string) {
-    super(503, message, 'PULSE_DOWN');
-    this.name = 'PulseDown';
-  }
-}
+export const ERRORS = errorTable({
+  /** The PulseAudio daemon is not reachable now. */
+  PULSE_DOWN: { status: 503, text: 'PulseAudio is not reachable' },
+  UNKNOWN_SINK: { status: 404, text: (name: string) => `Unknown sink ${name}` },
+});

@@ -1,7 +1,8 @@
+import { Backoff } from '@desktop-agents/kit';
 import { EventEmitter } from 'node:events';
 import { PulseAudio, PA_SAMPLE_FORMAT, type RecordStream } from 'pulseaudio.js';
 import type { Logger } from '@desktop-agents/kit';
-import { PulseDown } from './errors.js';
+import { ERRORS } from './errors.js';
 
 export interface SinkInfo {
   name: string;
@@ -49,7 +50,7 @@ export class Pulse extends EventEmitter<PulseEvents> {
   #client: PulseAudio | undefined;
   #capture: RecordStream | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #attempt = 0;
+  readonly #backoff = new Backoff(100, 5000, false);
   #closed = false;
 
   constructor(
@@ -80,7 +81,7 @@ export class Pulse extends EventEmitter<PulseEvents> {
       await this.#ensureSink(client);
       await this.#ensureRtp(client);
       this.#client = client;
-      this.#attempt = 0;
+      this.#backoff.reset();
       await this.#startCapture(client);
       this.log.info({ sink: this.settings.sink }, 'pulse connected');
       this.emit('up');
@@ -106,7 +107,7 @@ export class Pulse extends EventEmitter<PulseEvents> {
 
   #retry(): void {
     if (this.#closed) return;
-    const delay = Math.min(5000, 100 * 2 ** this.#attempt++);
+    const delay = this.#backoff.next();
     this.#timer = setTimeout(() => void this.#connect(), delay);
   }
 
@@ -146,7 +147,7 @@ export class Pulse extends EventEmitter<PulseEvents> {
   }
 
   #connected(): PulseAudio {
-    if (!this.#client) throw new PulseDown('PulseAudio is not reachable');
+    if (!this.#client) throw ERRORS.PULSE_DOWN();
     return this.#client;
   }
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { createLogger } from '@desktop-agents/kit';
-import { rawWebSocketClient, waitFor } from '@desktop-agents/test/harness';
+import { rawWebSocketClient, waitFor } from '@desktop-agents/tools/harness';
 import { AudioListeners } from '../src/listeners.js';
 
 // Real sockets, audio pushed faster than real time: a stalled listener only shows once the kernel's ~4 MB of

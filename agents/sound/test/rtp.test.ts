@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startAgent, startPulse, waitFor, type PulseServer } from '@desktop-agents/test/harness';
+import { freePort, startAgent, startPulse, waitFor, type PulseServer } from '@desktop-agents/tools/harness';
 
 const TOKEN = 'sound-rtp-token-00000';
 let pulse: PulseServer;

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startAgent, startPulse, waitFor, type PulseServer, type RunningAgent } from '@desktop-agents/test/harness';
+import { startAgent, startPulse, waitFor, type PulseServer, type RunningAgent } from '@desktop-agents/tools/harness';
 
 const TOKEN = 'sound-test-token-0000';
 const COOKIE = 'sound-cookie';

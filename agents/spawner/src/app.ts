@@ -1,7 +1,6 @@
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import swagger from '@fastify/swagger';
-import { BusClient, busUrl, createServer, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
+import { type AgentConfig, type AgentContext, connectBus, createServer } from '@desktop-agents/kit';
 import { handledCommands, type SpawnerEnv } from './config.js';
 import { DisplayLink } from './display.js';
 import { Launcher } from './launcher.js';
@@ -35,14 +34,22 @@ async function settingsList(pulseServer: string, cupsSocket: string): Promise<st
 export async function buildSpawner({ config, logger, authenticator }: AgentContext<SpawnerConfig>) {
   const display = new DisplayLink(config.DISPLAY, logger.child({ component: 'x11' }));
   await display.start();
-  const bus = new BusClient({ url: busUrl(config), logger: logger.child({ component: 'bus' }), cookie: config.BROADCAST_COOKIE, token: config.AUTH_TOKEN }).connect();
+  const bus = connectBus(config, logger);
   const publisher = new WindowListPublisher(display, bus, logger.child({ component: 'window-list' }));
   const store = new SettingsStore(join(config.HOME, '.store'));
 
-  const app = await createServer({ logger, authenticator, security: config, readiness: () => display.desktop.ping() });
+  const app = await createServer({ name: 'spawner', logger, authenticator, security: config, readiness: () => display.desktop.ping() });
   const launcher = new Launcher(app.children, handledCommands(config.SPAWNER_COMMANDS, config.TARGET_MODE), { home: config.HOME, display: config.DISPLAY, env: process.env }, bus, logger.child({ component: 'launcher' }));
 
-  await app.register(swagger, { openapi: { info: { title: 'spawner', version: '1.0.0', description: 'abcdesktop-compatible spawner API' } } });
+  app.metrics.define({ name: 'spawner_windows', help: 'windows on the desktop (_NET_CLIENT_LIST)', type: 'gauge', read: async () => {
+      try {
+        return (await display.desktop.clientList()).length;
+      } catch {
+        return 0;
+      }
+    },
+  });
+  app.metrics.define({ name: 'spawner_processes', help: 'programs launched and still running', type: 'gauge', read: () => app.children.pids.length });
   await app.register(
     async (spawner) => {
       await spawner.register(windowRoutes(display, publisher));

@@ -1,16 +1,11 @@
+import type { BusWindow } from '@desktop-agents/kit';
 import x11 from 'x11';
 import type { XDisplay, XProperty } from 'x11';
 import type { Logger } from '@desktop-agents/kit';
 
 /** A top-level window as abcdesktop's web UI knows it. */
-export interface WindowInfo {
-  id: number;
-  pid: number | null;
-  /** "instance.Class", from WM_CLASS */
-  wm_class: string;
-  title: string;
-  machine_name: string;
-}
+/** A window as the bus and getwindowslist carry it (wm_class is "instance.Class", from WM_CLASS). */
+export type WindowInfo = BusWindow;
 
 const ATOMS = ['_NET_CLIENT_LIST', '_NET_ACTIVE_WINDOW', '_NET_CLOSE_WINDOW', '_NET_WM_NAME', '_NET_WM_PID', 'UTF8_STRING', 'WM_CLASS', 'WM_NAME', 'WM_CLIENT_MACHINE', 'WINDOW', 'CARDINAL', 'STRING'] as const;
 type Atom = (typeof ATOMS)[number];

@@ -1,6 +1,7 @@
+import { Backoff } from '@desktop-agents/kit';
 import type { Logger } from '@desktop-agents/kit';
 import { Desktop } from './desktop.js';
-import { DisplayUnavailable } from './errors.js';
+import { ERRORS } from './errors.js';
 
 /**
  * The connection to the X display, kept up: the spawner starts even when X is not there yet (a pod's containers
@@ -9,7 +10,7 @@ import { DisplayUnavailable } from './errors.js';
 export class DisplayLink {
   #desktop: Desktop | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #attempt = 0;
+  readonly #backoff = new Backoff(200, 5000, false);
   #closed = false;
   readonly #listeners = new Set<(desktop: Desktop) => void>();
 
@@ -24,7 +25,7 @@ export class DisplayLink {
   }
 
   get desktop(): Desktop {
-    if (!this.#desktop?.connected) throw new DisplayUnavailable(`X display ${this.display} is not available`);
+    if (!this.#desktop?.connected) throw ERRORS.DISPLAY_UNAVAILABLE(this.display);
     return this.#desktop;
   }
 
@@ -45,7 +46,7 @@ export class DisplayLink {
     try {
       const desktop = await Desktop.connect(this.display, this.log);
       this.#desktop = desktop;
-      this.#attempt = 0;
+      this.#backoff.reset();
       desktop.onDisconnect(() => {
         if (this.#desktop === desktop) this.#desktop = undefined;
         this.#retry();
@@ -61,7 +62,7 @@ export class DisplayLink {
   #retry(): void {
     if (this.#closed) return;
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.#connect(), Math.min(5000, 200 * 2 ** this.#attempt++));
+    this.#timer = setTimeout(() => void this.#connect(), this.#backoff.next());
     this.#timer.unref();
   }
 }

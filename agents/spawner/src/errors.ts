@@ -1,25 +1,21 @@
-import { HttpError } from '@desktop-agents/kit';
+import { errorTable } from '@desktop-agents/kit';
 
-/** The X display does not answer (not started yet, or gone): the routes answer 503 until it is back. */
-export class DisplayUnavailable extends HttpError {
-  constructor(message: string) {
-    super(503, message, 'DISPLAY_UNAVAILABLE');
-    this.name = 'DisplayUnavailable';
-  }
-}
-
-/** The command's policy does not allow these arguments (none, or files inside home only). */
-export class ArgumentsRefused extends HttpError {
-  constructor(message: string) {
-    super(403, message, 'ARGUMENTS_REFUSED');
-    this.name = 'ArgumentsRefused';
-  }
-}
-
-/** The handled command's program does not start (missing from this image, not executable). */
-export class LaunchFailed extends HttpError {
-  constructor(message: string) {
-    super(500, message, 'LAUNCH_FAILED');
-    this.name = 'LaunchFailed';
-  }
-}
+/** Every error the spawner answers besides validation, with the spec's texts. */
+export const ERRORS = errorTable({
+  /** The X display does not answer (not started yet, or gone): the routes answer 503 until it is back. */
+  DISPLAY_UNAVAILABLE: { status: 503, text: (display: string) => `X display ${display} is not available` },
+  /** The command's policy does not allow these arguments (none, or files inside home only). */
+  ARGUMENTS_REFUSED: { status: 403, text: (why: string) => why },
+  /** The handled command's program does not start (missing from this image, not executable). */
+  LAUNCH_FAILED: { status: 500, text: (command: string, why: string) => `${command} cannot be started: ${why}` },
+  UNKNOWN_PID: { status: 404, text: 'Unknown pid: not started by this spawner' },
+  UNKNOWN_IMAGE: { status: 404, text: (name: string) => `Unknow image ${name}` },
+  IMAGE_FILE_NOT_FOUND: { status: 404, text: 'file not found' },
+  UNSUPPORTED_IMAGE: { status: 415, text: (why: string) => `Unsupported image: ${why}` },
+  NOT_FOUND: { status: 404, text: 'Not found' },
+  NO_VERSION_FILE: { status: 404, text: 'Can not found version file' },
+  PULSE_UNREACHABLE: { status: 503, text: 'PulseAudio is not reachable' },
+  UNKNOWN_SINK: { status: 404, text: (name: string) => `Unknown sink ${name}` },
+  NO_RTP_DESTINATION: { status: 403, text: 'No RTP destination is configured for this desktop' },
+  RTP_DESTINATION_REFUSED: { status: 403, text: 'RTP destination not allowed' },
+});

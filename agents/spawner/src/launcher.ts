@@ -2,7 +2,7 @@ import type { BusClient, ChildProcesses, Logger } from '@desktop-agents/kit';
 import { ValidationError } from '@desktop-agents/kit';
 import { FileRoot, PathNotFound, PathOutsideRoot } from '@desktop-agents/kit/files';
 import type { HandledCommand } from './config.js';
-import { ArgumentsRefused, LaunchFailed } from './errors.js';
+import { ERRORS } from './errors.js';
 
 export interface Started {
   pid: number;
@@ -37,9 +37,9 @@ export class Launcher {
    */
   async #allowedArgs(entry: HandledCommand, args: string[]): Promise<string[]> {
     if (args.length === 0) return [];
-    if (entry.args === 'none') throw new ArgumentsRefused('This command takes no arguments');
+    if (entry.args === 'none') throw ERRORS.ARGUMENTS_REFUSED('This command takes no arguments');
     const option = args.find((arg) => arg.startsWith('-'));
-    if (option !== undefined) throw new ArgumentsRefused(`Argument ${JSON.stringify(option)} is an option: not allowed`);
+    if (option !== undefined) throw ERRORS.ARGUMENTS_REFUSED(`Argument ${JSON.stringify(option)} is an option: not allowed`);
     if (entry.args === 'text') return args;
     const root = await FileRoot.open(this.settings.home);
     return Promise.all(
@@ -47,7 +47,7 @@ export class Launcher {
         try {
           return await root.existing(arg);
         } catch (err) {
-          if (err instanceof PathOutsideRoot || err instanceof PathNotFound) throw new ArgumentsRefused(`Argument ${JSON.stringify(arg)} is not a file inside home`);
+          if (err instanceof PathOutsideRoot || err instanceof PathNotFound) throw ERRORS.ARGUMENTS_REFUSED(`Argument ${JSON.stringify(arg)} is not a file inside home`);
           throw err;
         }
       }),
@@ -65,7 +65,7 @@ export class Launcher {
     try {
       await started;
     } catch (err) {
-      throw new LaunchFailed(`${command} cannot be started: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw ERRORS.LAUNCH_FAILED(command, (err as NodeJS.ErrnoException).code ?? (err as Error).message);
     }
     const pid = child.pid ?? -1;
     void exited.then(({ code, signal }) => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import x11 from 'x11';
 import type { XDisplay } from 'x11';
-import { startAgent, startPulse, startXvfb, waitFor, type PulseServer, type RunningAgent, type XServer } from '@desktop-agents/test/harness';
+import { startAgent, startPulse, startXvfb, waitFor, type PulseServer, type RunningAgent, type XServer } from '@desktop-agents/tools/harness';
 
 const TOKEN = 'spawner-extras-token-1';
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { processAlive as alive, startAgent, startPulse, startXvfb, waitFor, type PulseServer, type RunningAgent, type XServer } from '@desktop-agents/test/harness';
+import { processAlive as alive, startAgent, startPulse, startXvfb, waitFor, type PulseServer, type RunningAgent, type XServer } from '@desktop-agents/tools/harness';
 
 const TOKEN = 'spawner-test-token-123';
 const COOKIE = 'spawner-cookie';

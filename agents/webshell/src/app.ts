@@ -25,14 +25,20 @@ export async function buildWebshell({ config, logger, authenticator }: AgentCont
     logger.child({ component: 'terminals' }),
   );
   const app = await createServer({
+    name: 'webshell',
     security: config,
     logger,
     authenticator,
     // a shell can start when its working folder is there and usable
     readiness: async () => access(config.HOME, constants.R_OK | constants.X_OK),
   });
-  serveWebSockets(app, { maxPayload: config.WEBSHELL_MAX_FRAME_BYTES, onConnection: attachHandler(terminals, logger.child({ component: 'attach' }), config.WEBSHELL_MAX_PENDING_INPUT_BYTES) });
+  serveWebSockets(app, {
+    maxPayload: config.WEBSHELL_MAX_FRAME_BYTES,
+    heartbeatMs: config.WS_HEARTBEAT_MS,
+    onConnection: attachHandler(terminals, logger.child({ component: 'attach' }), config.WEBSHELL_MAX_PENDING_INPUT_BYTES),
+  });
   await app.register(terminalRoutes(terminals));
+  app.metrics.define({ name: 'webshell_terminals', help: 'terminals running', type: 'gauge', read: () => terminals.size });
   await app.register(pageRoutes(fileURLToPath(new URL('../public/', import.meta.url))));
   app.addHook('onClose', async () => terminals.killAll());
   return app;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent, waitFor, type RunningAgent } from '@desktop-agents/test/harness';
+import { startAgent, waitFor, type RunningAgent } from '@desktop-agents/tools/harness';
 import { alive, attachTerminal, auth, createTerminal, TOKEN } from './helpers.js';
 
 let agent: RunningAgent;

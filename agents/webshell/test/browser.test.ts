@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, startAgent, type RunningAgent } from '@desktop-agents/test/harness';
+import { launchChromium, startAgent, type RunningAgent } from '@desktop-agents/tools/harness';
 import type { Browser, Page } from 'playwright-core';
 import { TOKEN } from './helpers.js';
 

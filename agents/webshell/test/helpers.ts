@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import type { RunningAgent } from '@desktop-agents/test/harness';
+import type { RunningAgent } from '@desktop-agents/tools/harness';
 
 export const TOKEN = 'webshell-test-token-77';
 export const auth = { authorization: `Bearer ${TOKEN}` };
@@ -59,4 +59,4 @@ export async function attachTerminal(agent: RunningAgent, pid: number | string, 
   };
 }
 
-export { processAlive as alive, rssMiB } from '@desktop-agents/test/harness';
+export { processAlive as alive, rssMiB } from '@desktop-agents/tools/harness';

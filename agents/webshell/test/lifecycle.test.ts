@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { rawWebSocketClient, startAgent, waitFor, type RunningAgent } from '@desktop-agents/test/harness';
+import { rawWebSocketClient, startAgent, waitFor, type RunningAgent } from '@desktop-agents/tools/harness';
 import { alive, attachTerminal, createTerminal, rssMiB, TOKEN } from './helpers.js';
 
 const home = mkdtempSync(join(tmpdir(), 'webshell-home-'));

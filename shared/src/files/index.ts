@@ -6,3 +6,4 @@ export { sendFile, sendFolderZip } from './download.js';
 export { receiveUpload, type UploadResult } from './upload.js';
 export { createResumableUploads, ensurePrivateFolder, type ResumableOptions, type ResumableUploads } from './resumable.js';
 export { fileNotFoundMessage, fileRoutes, type FileRoutesOptions } from './routes.js';
+export { FILE_ERRORS, fileErrorToHttp } from './errors.js';

@@ -4,8 +4,9 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ResumableUploads } from './resumable.js';
 import { HttpError } from '../errors.js';
+import { FILE_ERRORS, fileErrorToHttp } from './errors.js';
 import { sendFile, sendFolderZip } from './download.js';
-import { ConfinedFolder, NotRegularFile, PathNotFound, PathOutsideRoot, withFolder, type FileRoot } from './paths.js';
+import { ConfinedFolder, NotRegularFile, withFolder, type FileRoot } from './paths.js';
 import type { FileSwitches } from './switches.js';
 import { receiveUpload } from './upload.js';
 import type { PartialUploads } from './store.js';
@@ -20,6 +21,26 @@ export interface FileRoutesOptions {
   prefixes?: string[];
   /** Records temp files so a restart after a crash removes them. */
   partials?: PartialUploads;
+  /** Prefix of the metrics these routes report (`filer` → filer_uploads_total...). */
+  metricsPrefix: string;
+}
+
+/** What the routes have moved since start, for /metrics. */
+class FileStats {
+  bytesReceived = 0;
+  downloads = 0;
+  readonly uploads = new Map<string, number>();
+
+  upload(result: string, bytes = 0): void {
+    this.uploads.set(result, (this.uploads.get(result) ?? 0) + 1);
+    this.bytesReceived += bytes;
+  }
+}
+
+/** An upload's outcome as a metric label, from what the route answered. */
+function resultOf(err: unknown): string {
+  const status = err instanceof HttpError ? err.statusCode : (err as { statusCode?: number }).statusCode;
+  return status === 413 ? 'too_large' : status === 507 ? 'no_space' : status === 403 ? 'refused' : status === 422 ? 'invalid' : 'failed';
 }
 
 const pathField = (name: 'file' | 'directory') =>
@@ -37,17 +58,12 @@ const deleteBody = {
   properties: { file: pathField('file'), recursive: { type: 'boolean', messages: { type: 'recursive must be a boolean' } } },
 } as const;
 
-function forbidden(): HttpError {
-  return new HttpError(403, 'Forbidden');
-}
+const forbidden = FILE_ERRORS.SWITCHED_OFF;
 
-/** The kit's path errors as the spec's statuses: outside the root 400 `Path Server Error`, missing 404. */
+/** The kit's path errors as the spec's statuses (fileErrorToHttp) for a read, list or delete. */
 function pathErrors(notFound = 'Not found') {
   return (err: unknown): never => {
-    if (err instanceof PathOutsideRoot) throw new HttpError(400, 'Path Server Error');
-    if (err instanceof PathNotFound) throw new HttpError(404, notFound);
-    if (err instanceof NotRegularFile) throw new HttpError(400, 'Not a regular file');
-    throw err;
+    throw fileErrorToHttp(err, 'read', notFound);
   };
 }
 
@@ -66,13 +82,14 @@ async function listByAge(folder: ConfinedFolder): Promise<string[]> {
   return dated.filter((d): d is { name: string; mtime: number } => d !== undefined).sort((a, b) => a.mtime - b.mtime || a.name.localeCompare(b.name)).map((d) => d.name);
 }
 
-function routesAt(prefix: string, options: FileRoutesOptions, resumable: ResumableUploads | undefined): FastifyPluginAsync {
+function routesAt(prefix: string, options: FileRoutesOptions, resumable: ResumableUploads | undefined, stats: FileStats): FastifyPluginAsync {
   const { root, switches } = options;
   return async (app) => {
     app.get<{ Querystring: { file: string } }>(prefix, { schema: { querystring: fileQuery } }, async (request, reply) => {
       if (!switches.download) throw forbidden();
       // opened first, then checked on the descriptor: what is served is what was checked (FIFOs refused unopened)
       const opened = await root.openExisting(request.query.file).catch(pathErrors());
+      stats.downloads += 1;
       if (opened.stat.isFile()) return sendFile(request, reply, opened);
       await opened.handle.close();
       return sendFolderZip(reply, root.real, opened.real);
@@ -83,7 +100,7 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
         if (!switches.list) throw forbidden();
         const real = await root.existing(request.query.directory).catch(pathErrors());
         const folder = await ConfinedFolder.open(root.real, real).catch((err: unknown) => {
-          if ((err as NodeJS.ErrnoException).code === 'ENOTDIR' || err instanceof NotRegularFile) throw new HttpError(404, 'not a directory');
+          if ((err as NodeJS.ErrnoException).code === 'ENOTDIR' || err instanceof NotRegularFile) throw FILE_ERRORS.NOT_A_DIRECTORY();
           return pathErrors()(err);
         });
         try {
@@ -96,7 +113,11 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
 
     app.post(prefix, async (request, reply) => {
       if (!switches.upload) throw forbidden();
-      const result = await receiveUpload(request, root, options.partials);
+      const result = await receiveUpload(request, root, options.partials).catch((err: unknown) => {
+        stats.upload(resultOf(err));
+        throw err;
+      });
+      stats.upload('ok', result.bytes);
       request.log.info({ path: result.path, bytes: result.bytes }, 'file uploaded');
       // the body is exactly the original's; the name the file got (after a collision) is in Location
       reply.header('location', `${prefix}?file=${encodeURIComponent(`~/${result.path}`)}`);
@@ -109,7 +130,7 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
       const { folder, name } = await root.entry(request.body.file).catch(pathErrors('Not Found'));
       await withFolder(root.real, folder, async (dir) => {
         const isFolder = (await lstat(dir.at(name))).isDirectory();
-        if (isFolder && request.body.recursive !== true) throw new HttpError(409, 'Is a folder: send "recursive": true to delete it');
+        if (isFolder && request.body.recursive !== true) throw FILE_ERRORS.IS_A_FOLDER();
         await rm(dir.at(name), { recursive: isFolder, force: false });
       }).catch((err: unknown) => (err instanceof HttpError ? Promise.reject(err) : pathErrors('Not Found')(err)));
       request.log.info({ path: root.relative(join(folder, name)) }, 'deleted');
@@ -143,7 +164,18 @@ export function fileRoutes(options: FileRoutesOptions): FastifyPluginAsync {
     app.addContentTypeParser('application/offset+octet-stream', (_request, _payload, done) => done(null));
     app.addContentTypeParser('*', (_request, _payload, done) => done(null));
     const prefixes = options.prefixes ?? ['/filer', '/printerfiler'];
-    for (const [i, prefix] of prefixes.entries()) await app.register(routesAt(prefix, options, i === 0 ? options.resumable : undefined));
+    const stats = new FileStats();
+    for (const [i, prefix] of prefixes.entries()) await app.register(routesAt(prefix, options, i === 0 ? options.resumable : undefined, stats));
+    const name = options.metricsPrefix;
+    app.metrics.define({ name: `${name}_bytes_received_total`, help: 'bytes of completed multipart uploads', type: 'counter', read: () => stats.bytesReceived });
+    app.metrics.define({ name: `${name}_downloads_total`, help: 'downloads (files and folder zips) started', type: 'counter', read: () => stats.downloads });
+    app.metrics.define({
+      name: `${name}_uploads_total`,
+      help: 'multipart uploads by result',
+      type: 'counter',
+      labelNames: ['result'],
+      read: () => [...stats.uploads].map(([result, value]) => ({ labels: { result }, value })),
+    });
   };
 }
 

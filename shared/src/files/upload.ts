@@ -4,9 +4,10 @@ import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
 import type { MultipartFile } from '@fastify/multipart';
-import { HttpError, ValidationError } from '../errors.js';
-import { commitFile, InsufficientStorage, assertRoomFor, tempName, type PartialUploads } from './store.js';
-import { PathOutsideRoot, type ConfinedFolder, type FileRoot } from './paths.js';
+import { ValidationError } from '../errors.js';
+import { fileErrorToHttp } from './errors.js';
+import { commitFile, assertRoomFor, tempName, type PartialUploads } from './store.js';
+import type { ConfinedFolder, FileRoot } from './paths.js';
 
 export interface UploadResult {
   path: string;
@@ -16,14 +17,6 @@ export interface UploadResult {
 /** The spec's answer to a request without its file part, multipart or not. */
 function noFile(): ValidationError {
   return new ValidationError([{ location: 'request', msg: 'No file provided' }]);
-}
-
-function isTooLarge(err: unknown): boolean {
-  return (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE';
-}
-
-function isNoSpace(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException).code === 'ENOSPC' || (err as NodeJS.ErrnoException).code === 'EDQUOT' || err instanceof InsufficientStorage;
 }
 
 /** Streams one part to a temp file (never holding it in memory); the caller fsyncs and renames or removes it. */
@@ -41,17 +34,13 @@ async function receive(file: MultipartFile, temp: string): Promise<number> {
 export async function receiveUpload(request: FastifyRequest, root: FileRoot, partials?: PartialUploads): Promise<UploadResult> {
   const length = Number(request.headers['content-length'] ?? 0);
   if (length > 0) {
-    try {
-      await assertRoomFor(root.real, length);
-    } catch (err) {
-      if (err instanceof InsufficientStorage) throw new HttpError(507, 'Insufficient storage: the file does not fit on the disk');
-      throw err;
-    }
+    await assertRoomFor(root.real, length).catch((err: unknown) => {
+      throw fileErrorToHttp(err, 'upload');
+    });
   }
   const fields: Record<string, string> = {};
   const badPath = (err: unknown): never => {
-    if (err instanceof PathOutsideRoot) throw new HttpError(403, 'Forbidden bad path');
-    throw err;
+    throw fileErrorToHttp(err, 'upload');
   };
   const target = (name: string) => root.forWrite(name).catch(badPath);
   const openFolder = (folder: string) => root.makeFolder(folder).catch(badPath);
@@ -88,9 +77,7 @@ export async function receiveUpload(request: FastifyRequest, root: FileRoot, par
     return { path: root.relative(final), bytes: received.bytes };
   } catch (err) {
     if ((err as { code?: string }).code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') throw noFile();
-    if (isTooLarge(err)) throw new HttpError(413, 'File too large: over the upload size limit');
-    if (isNoSpace(err)) throw new HttpError(507, 'Insufficient storage: the disk is full');
-    throw err;
+    throw fileErrorToHttp(err, 'upload');
   } finally {
     if (pending) {
       await rm(pending.folder.at(pending.temp), { force: true });

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { HttpError } from '@desktop-agents/kit';
 import type { Pulse } from '../pulse.js';
 import type { AudioListeners } from '../listeners.js';
+import { ERRORS } from '../errors.js';
 
 const sinkParams = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 256 } } } as const;
 const volumeBody = {
@@ -22,7 +22,7 @@ export function controlRoutes(pulse: Pulse, listeners: AudioListeners): FastifyP
     app.get('/sound/sources', async () => ({ code: 200, data: await pulse.sources() }));
 
     const known = async (name: string) => {
-      if (!(await pulse.sinks()).some((s) => s.name === name)) throw new HttpError(404, `Unknown sink ${name}`);
+      if (!(await pulse.sinks()).some((s) => s.name === name)) throw ERRORS.UNKNOWN_SINK(name);
     };
     app.put<{ Params: { name: string }; Body: { volume: number } }>('/sound/sinks/:name/volume', { schema: { params: sinkParams, body: volumeBody } }, async (request) => {
       await known(request.params.name);

@@ -3,7 +3,8 @@ import { access, lstat, mkdir, readdir, readFile, rm, symlink, writeFile } from 
 import { join } from 'node:path';
 import send from '@fastify/send';
 import type { FastifyPluginAsync } from 'fastify';
-import { HttpError, ValidationError } from '@desktop-agents/kit';
+import { ValidationError } from '@desktop-agents/kit';
+import { ERRORS } from '../errors.js';
 
 const NAME = '^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$';
 const LINE = '^[^\\n\\r\\u0000]{0,1024}$';
@@ -125,7 +126,7 @@ export function appRoutes(settings: { home: string; ocrun: string }): FastifyPlu
 
     app.get<{ Querystring: { filename: string } }>('/getappforfile', { schema: { querystring: filenameQuery('filename must be a string') } }, async (request) => {
       const words = await appFor(applications, mimeOf(request.query.filename));
-      if (!words || words.length === 0) throw new HttpError(404, 'Not found');
+      if (!words || words.length === 0) throw ERRORS.NOT_FOUND();
       return { code: 200, data: { command: words[0], args: [...words.slice(1), request.query.filename] } };
     });
 

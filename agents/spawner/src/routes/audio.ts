@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import type { FastifyPluginAsync } from 'fastify';
-import { childEnv, HttpError, type BusClient } from '@desktop-agents/kit';
+import { childEnv, type BusClient } from '@desktop-agents/kit';
+import { ERRORS } from '../errors.js';
 
 /** pactl with an argument array against the pod's PulseAudio. */
 function pactl(server: string, args: string[]): Promise<string> {
@@ -35,17 +36,17 @@ export function audioRoutes(settings: { pulseServer: string; rtpDestination: str
     app.post<{ Body: { sink: string } }>('/setAudioQuality', { schema: { body: sinkBody } }, async (request) => {
       const args = ['set-default-sink', request.body.sink];
       const sinks = await pactl(server, ['list', 'short', 'sinks']).catch(() => {
-        throw new HttpError(503, 'PulseAudio is not reachable');
+        throw ERRORS.PULSE_UNREACHABLE();
       });
-      if (!sinks.split('\n').some((line) => line.split('\t')[1] === request.body.sink)) throw new HttpError(404, `Unknown sink ${request.body.sink}`);
+      if (!sinks.split('\n').some((line) => line.split('\t')[1] === request.body.sink)) throw ERRORS.UNKNOWN_SINK(request.body.sink);
       await pactl(server, args);
       return { code: 200, data: { command: 'pactl', args } };
     });
 
     app.put<{ Body: { destinationIp: string; port: number } }>('/configurePulse', { schema: { body: rtpBody } }, async (request) => {
       const wanted = `${request.body.destinationIp}:${request.body.port}`;
-      if (!settings.rtpDestination) throw new HttpError(403, 'No RTP destination is configured for this desktop');
-      if (wanted !== settings.rtpDestination) throw new HttpError(403, 'RTP destination not allowed');
+      if (!settings.rtpDestination) throw ERRORS.NO_RTP_DESTINATION();
+      if (wanted !== settings.rtpDestination) throw ERRORS.RTP_DESTINATION_REFUSED();
       const modules = await pactl(server, ['list', 'short', 'modules']);
       for (const line of modules.split('\n')) {
         const [index, name] = line.split('\t');
@@ -66,7 +67,7 @@ export function audioRoutes(settings: { pulseServer: string; rtpDestination: str
 
     app.get('/getPulseInfo', async () => {
       const info = await pactl(server, ['info']).catch(() => {
-        throw new HttpError(503, 'PulseAudio is not reachable');
+        throw ERRORS.PULSE_UNREACHABLE();
       });
       const field = (name: string) => new RegExp(`^${name}: (.*)$`, 'm').exec(info)?.[1] ?? '';
       return { code: 200, data: { serverName: field('Server Name'), serverVersion: field('Server Version'), defaultSink: field('Default Sink'), defaultSource: field('Default Source') } };

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { arch, hostname, networkInterfaces, platform, release, cpus } from 'node:os';
 import type { FastifyPluginAsync } from 'fastify';
-import { HttpError, type BusClient } from '@desktop-agents/kit';
+import type { BusClient } from '@desktop-agents/kit';
 import type { DisplayLink } from '../display.js';
 import { KEY_PATTERN, type SettingsStore } from '../store.js';
+import { ERRORS } from '../errors.js';
 
 const ok = { code: 200, data: 'ok' } as const;
 
@@ -54,13 +55,13 @@ export function desktopRoutes(display: DisplayLink, store: SettingsStore, bus: P
     });
 
     app.post<{ Body: { key: string; value: string } }>('/setDesktop', { schema: { body: setDesktopBody } }, async (request) => {
-      if (!(await store.set(request.body.key, request.body.value))) throw new HttpError(404, 'Not found');
+      if (!(await store.set(request.body.key, request.body.value))) throw ERRORS.NOT_FOUND();
       return ok;
     });
 
     app.get<{ Querystring: { key: string } }>('/getDesktop', { schema: { querystring: getDesktopQuery } }, async (request) => {
       const value = await store.get(request.query.key);
-      if (value === undefined) throw new HttpError(404, 'Not found');
+      if (value === undefined) throw ERRORS.NOT_FOUND();
       return { code: 200, data: value };
     });
 
@@ -71,7 +72,7 @@ export function desktopRoutes(display: DisplayLink, store: SettingsStore, bus: P
         const v = JSON.parse(await readFile(info.versionFile, 'utf8')) as { date?: string; commit?: string; version?: string };
         return { code: 200, data: { date: v.date ?? '', commit: v.commit ?? '', version: v.version ?? '', target: 'spawner' } };
       } catch {
-        throw new HttpError(404, 'Can not found version file');
+        throw ERRORS.NO_VERSION_FILE();
       }
     });
 

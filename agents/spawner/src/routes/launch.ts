@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { HttpError, type BusClient } from '@desktop-agents/kit';
+import type { BusClient } from '@desktop-agents/kit';
 import type { Launcher } from '../launcher.js';
+import { ERRORS } from '../errors.js';
 
 const launchBody = {
   type: 'object',
@@ -28,7 +29,7 @@ export function launchRoutes(launcher: Launcher, bus: Pick<BusClient, 'publish'>
     });
 
     app.post<{ Body: { pid: number } }>('/kill', { schema: { body: killBody } }, async (request) => {
-      if (!(await launcher.kill(request.body.pid))) throw new HttpError(404, 'Unknown pid: not started by this spawner');
+      if (!(await launcher.kill(request.body.pid))) throw ERRORS.UNKNOWN_PID();
       return { code: 200, data: 'ok' };
     });
   };

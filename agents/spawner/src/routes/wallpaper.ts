@@ -5,6 +5,7 @@ import { HttpError, type BusClient } from '@desktop-agents/kit';
 import type { DisplayLink } from '../display.js';
 import type { SettingsStore } from '../store.js';
 import { decodeImage, dominantColor, toBgrx, UnsupportedImage, type DecodeLimits } from '../wallpaper.js';
+import { ERRORS } from '../errors.js';
 
 const imgBody = {
   type: 'object',
@@ -14,13 +15,13 @@ const imgBody = {
 
 /** Root-window images: ~/.wallpapers/NAME (a bare name, never a path) or the configured default image. */
 export function wallpaperRoutes(display: DisplayLink, store: SettingsStore, bus: Pick<BusClient, 'publish'>, settings: { home: string; defaultImage: string | undefined; limits: Omit<DecodeLimits, 'root'> }): FastifyPluginAsync {
-  const show = async (path: string, missing: string, root: string) => {
+  const show = async (path: string, missing: () => HttpError, root: string) => {
     let image;
     try {
       image = await decodeImage(path, { ...settings.limits, root });
     } catch (err) {
-      if (err instanceof UnsupportedImage) throw new HttpError(415, `Unsupported image: ${err.message}`);
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EISDIR') throw new HttpError(404, missing);
+      if (err instanceof UnsupportedImage) throw ERRORS.UNSUPPORTED_IMAGE(err.message);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EISDIR') throw missing();
       throw err;
     }
     const { width, height } = display.desktop.size;
@@ -36,9 +37,9 @@ export function wallpaperRoutes(display: DisplayLink, store: SettingsStore, bus:
     app.post<{ Body: { imgName: string } }>('/setBackgroundImage', { schema: { body: imgBody } }, async (request) => {
       const name = request.body.imgName;
       // a name only: `../x`, `a/b` or `.` never reach the filesystem
-      if (name !== basename(name) || name === '.' || name === '..') throw new HttpError(404, `Unknow image ${name}`);
+      if (name !== basename(name) || name === '.' || name === '..') throw ERRORS.UNKNOWN_IMAGE(name);
       const path = join(settings.home, '.wallpapers', name);
-      const shown = await show(path, `Unknow image ${name}`, await realpath(settings.home));
+      const shown = await show(path, () => ERRORS.UNKNOWN_IMAGE(name), await realpath(settings.home));
       // kept for setDefaultImage, as the original keeps ~/.config/current_wallpaper
       await mkdir(join(settings.home, '.config'), { recursive: true });
       const temp = join(settings.home, '.config', '.current_wallpaper.tmp');
@@ -49,10 +50,10 @@ export function wallpaperRoutes(display: DisplayLink, store: SettingsStore, bus:
     // the last image set again; else the operator's default image, wherever it is configured
     app.post('/setDefaultImage', async () => {
       try {
-        return await show(current, 'file not found', await realpath(settings.home));
+        return await show(current, ERRORS.IMAGE_FILE_NOT_FOUND, await realpath(settings.home));
       } catch (err) {
-        if (!(err instanceof HttpError && err.statusCode === 404) || !settings.defaultImage) throw err;
-        return show(settings.defaultImage, 'file not found', '/');
+        if (!(err instanceof HttpError && err.code === 'IMAGE_FILE_NOT_FOUND') || !settings.defaultImage) throw err;
+        return show(settings.defaultImage, ERRORS.IMAGE_FILE_NOT_FOUND, '/');
       }
     });
   };

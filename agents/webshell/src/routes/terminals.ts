@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { HttpError, type AgentServer } from '@desktop-agents/kit';
+import type { AgentServer } from '@desktop-agents/kit';
 import { MAX_COLS, MAX_ROWS } from '../config.js';
 import { TooManyTerminals, type Terminals } from '../terminals.js';
+import { ERRORS } from '../errors.js';
 
 const size = {
   type: 'object',
@@ -32,7 +33,7 @@ export function terminalRoutes(terminals: Terminals): FastifyPluginAsync {
         const terminal = terminals.create(request.query.cols, request.query.rows);
         return reply.type('application/json').send(JSON.stringify(terminal.pid));
       } catch (err) {
-        if (err instanceof TooManyTerminals) throw new HttpError(429, 'Too many terminals');
+        if (err instanceof TooManyTerminals) throw ERRORS.TOO_MANY_TERMINALS();
         throw err;
       }
     });
@@ -44,12 +45,12 @@ export function terminalRoutes(terminals: Terminals): FastifyPluginAsync {
         // the spec's order: a numeric pid that is no terminal is a 404 before its query is looked at
         preValidation: async (request) => {
           const raw = String((request.params as unknown as { pid?: string }).pid ?? '');
-          if (/^\d+$/.test(raw) && !terminals.get(Number(raw))) throw new HttpError(404, 'Pid not found');
+          if (/^\d+$/.test(raw) && !terminals.get(Number(raw))) throw ERRORS.PID_NOT_FOUND();
         },
       },
       async (request) => {
         const terminal = terminals.get(request.params.pid);
-        if (!terminal) throw new HttpError(404, 'Pid not found');
+        if (!terminal) throw ERRORS.PID_NOT_FOUND();
         terminal.resize(request.query.cols, request.query.rows);
         return { code: 200, data: 'ok' };
       },

@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
-import { startAgent, startPulse, type PulseServer } from '@desktop-agents/test/harness';
-import { percentile, type BenchResult, type BenchSuite } from '@desktop-agents/test/bench';
+import { startAgent, startPulse, type PulseServer } from '../../../harness/index.js';
+import { percentile, type BenchResult, type BenchSuite } from '../../types.js';
 
 const TOKEN = 'bench-token-0123456789';
 const RATE = 24000;

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { startAgent, startXvfb, waitFor } from '@desktop-agents/test/harness';
-import { percentile, type BenchResult, type BenchSuite } from '@desktop-agents/test/bench';
+import { startAgent, startXvfb, waitFor } from '../../../harness/index.js';
+import { percentile, type BenchResult, type BenchSuite } from '../../types.js';
 
 const TOKEN = 'bench-token-0123456789';
 const run = promisify(execFile);

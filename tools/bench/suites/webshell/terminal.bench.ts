@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pty from 'node-pty';
 import WebSocket from 'ws';
-import { startAgent } from '@desktop-agents/test/harness';
-import { percentile, type BenchResult, type BenchSuite } from '@desktop-agents/test/bench';
+import { startAgent } from '../../../harness/index.js';
+import { percentile, type BenchResult, type BenchSuite } from '../../types.js';
 
 const TOKEN = 'bench-token-0123456789';
 const SIZE = 256 * 1024 * 1024;

@@ -7,9 +7,9 @@ import { repoRoot } from '../harness/agent.js';
 import { meetsTarget, type BenchResult, type BenchSuite } from './types.js';
 
 function suiteFiles(root: string): string[] {
-  const dirs = [join(root, 'test', 'dist', 'bench', 'suites')];
-  const agents = join(root, 'agents');
-  if (existsSync(agents)) for (const name of readdirSync(agents)) dirs.push(join(agents, name, 'dist', 'bench'));
+  // the kit's and the pod's suites, and one folder of suites per agent
+  const suites = join(root, 'tools', 'dist', 'bench', 'suites');
+  const dirs = [suites, ...(existsSync(suites) ? readdirSync(suites, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(suites, d.name)) : [])];
   return dirs.filter(existsSync).flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.bench.js')).map((f) => join(dir, f)));
 }
 

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { rssMiB, startAgent, startProcess, waitFor } from '@desktop-agents/test/harness';
-import { percentile, type BenchResult, type BenchSuite } from '@desktop-agents/test/bench';
+import { rssMiB, startAgent, startProcess, waitFor } from '../../../harness/index.js';
+import { percentile, type BenchResult, type BenchSuite } from '../../types.js';
 
 const SUBSCRIBERS = 200;
 const RATE = 1000;

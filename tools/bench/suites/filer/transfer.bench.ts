@@ -5,8 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { rssMiB, startAgent, startNginx } from '@desktop-agents/test/harness';
-import type { BenchResult, BenchSuite } from '@desktop-agents/test/bench';
+import { rssMiB, startAgent, startNginx } from '../../../harness/index.js';
+import type { BenchResult, BenchSuite } from '../../types.js';
 
 const TOKEN = 'bench-token-0123456789';
 const SIZE = 1024 * 1024 * 1024;

@@ -1,0 +1,44 @@
+/**
+ * The desktop bus's methods, in one place for the bus's router and for every publisher: a publisher naming a method
+ * that is not here, or sending the wrong data for it, does not compile.
+ */
+
+/** A window as `window.list` and getwindowslist carry it. */
+export interface BusWindow {
+  id: number;
+  pid: number | null;
+  wm_class: string;
+  title: string;
+  machine_name: string;
+}
+
+/** What local services publish, relayed to every client; browsers may not send these. */
+export interface AgentEvents {
+  'proc.started': { pid: number; command: string };
+  'proc.killed': { pid: number; code: number | null; signal: string | null };
+  'window.list': BusWindow[];
+  'printer.new': { newfile: true; date: string; path: string };
+  'display.setBackgroundBorderColor': string;
+  'speaker.available': boolean;
+  'printer.available': boolean;
+}
+
+export type AgentEventMethod = keyof AgentEvents;
+
+export const AGENT_EVENT_METHODS: readonly AgentEventMethod[] = [
+  'proc.started',
+  'proc.killed',
+  'window.list',
+  'printer.new',
+  'display.setBackgroundBorderColor',
+  'speaker.available',
+  'printer.available',
+];
+
+/** Relayed to every client whoever sends them (abcdesktop 4.x adds `snapshot`). */
+export const SHARED_METHODS = ['hello', 'snapshot'] as const;
+
+/** Delivered to exactly one browser (abcdesktop 4.x adds `disconnect`). */
+export const UNICAST_METHODS = ['ocrun', 'logout', 'container', 'download', 'disconnect'] as const;
+
+export const COUNTER_METHOD = 'connect.counter';

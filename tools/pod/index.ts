@@ -1,0 +1,2 @@
+export * from './pod.js';
+export * from './status.js';
