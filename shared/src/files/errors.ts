@@ -1,6 +1,7 @@
-import { errorTable, HttpError } from '../errors.js';
+import { errorTable, HttpError, ValidationError } from '../errors.js';
 import { NotRegularFile, PathNotFound, PathOutsideRoot } from './paths.js';
 import { InsufficientStorage } from './store.js';
+import { NoFilePart } from './upload.js';
 
 /** The file service's answers, with abcdesktop's texts (../shared/spec/filer.md). */
 export const FILE_ERRORS = errorTable({
@@ -27,6 +28,8 @@ export function fileErrorToHttp(err: unknown, operation: 'read' | 'upload', notF
   if (err instanceof NotRegularFile) return FILE_ERRORS.NOT_REGULAR_FILE();
   if (err instanceof InsufficientStorage) return FILE_ERRORS.DOES_NOT_FIT();
   const code = (err as NodeJS.ErrnoException).code;
+  // the spec's answer to a request without its file part, multipart or not
+  if (err instanceof NoFilePart || code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') return new ValidationError([{ location: 'request', msg: 'No file provided' }]);
   if (code === 'FST_REQ_FILE_TOO_LARGE') return FILE_ERRORS.TOO_LARGE();
   if (code === 'ENOSPC' || code === 'EDQUOT') return FILE_ERRORS.DISK_FULL();
   return err;

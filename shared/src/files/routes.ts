@@ -113,9 +113,11 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
 
     app.post(prefix, async (request, reply) => {
       if (!switches.upload) throw forbidden();
-      const result = await receiveUpload(request, root, options.partials).catch((err: unknown) => {
-        stats.upload(resultOf(err));
-        throw err;
+      const input = { parts: request.parts(), declaredBytes: Number(request.headers['content-length'] ?? 0), overwrite: (request.query as Record<string, unknown>)['overwrite'] === 'true' };
+      const result = await receiveUpload(input, root, options.partials).catch((err: unknown) => {
+        const mapped = fileErrorToHttp(err, 'upload');
+        stats.upload(resultOf(mapped));
+        throw mapped;
       });
       stats.upload('ok', result.bytes);
       request.log.info({ path: result.path, bytes: result.bytes }, 'file uploaded');

@@ -2,10 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { FastifyRequest } from 'fastify';
-import type { MultipartFile } from '@fastify/multipart';
-import { ValidationError } from '../errors.js';
-import { fileErrorToHttp } from './errors.js';
+import type { Multipart, MultipartFile } from '@fastify/multipart';
 import { commitFile, assertRoomFor, tempName, type PartialUploads } from './store.js';
 import type { ConfinedFolder, FileRoot } from './paths.js';
 
@@ -14,9 +11,17 @@ export interface UploadResult {
   bytes: number;
 }
 
-/** The spec's answer to a request without its file part, multipart or not. */
-function noFile(): ValidationError {
-  return new ValidationError([{ location: 'request', msg: 'No file provided' }]);
+/** What an upload is made of, whatever carries it: the multipart parts, the size announced, the overwrite flag. */
+export interface UploadInput {
+  parts: AsyncIterable<Multipart>;
+  /** Bytes the sender announced (0 = unknown): refused at once when they do not fit. */
+  declaredBytes: number;
+  overwrite: boolean;
+}
+
+/** The upload has no part named `file`. */
+export class NoFilePart extends Error {
+  override name = 'NoFilePart';
 }
 
 /** Streams one part to a temp file (never holding it in memory); the caller fsyncs and renames or removes it. */
@@ -31,24 +36,16 @@ async function receive(file: MultipartFile, temp: string): Promise<number> {
  * `fullPath` comes after the file), is fsynced and renamed; a cut or an error leaves nothing behind. Folders are
  * opened and checked on their descriptors, and every write goes through them (see ConfinedFolder).
  */
-export async function receiveUpload(request: FastifyRequest, root: FileRoot, partials?: PartialUploads): Promise<UploadResult> {
-  const length = Number(request.headers['content-length'] ?? 0);
-  if (length > 0) {
-    await assertRoomFor(root.real, length).catch((err: unknown) => {
-      throw fileErrorToHttp(err, 'upload');
-    });
-  }
+export async function receiveUpload(upload: UploadInput, root: FileRoot, partials?: PartialUploads): Promise<UploadResult> {
+  if (upload.declaredBytes > 0) await assertRoomFor(root.real, upload.declaredBytes);
   const fields: Record<string, string> = {};
-  const badPath = (err: unknown): never => {
-    throw fileErrorToHttp(err, 'upload');
-  };
-  const target = (name: string) => root.forWrite(name).catch(badPath);
-  const openFolder = (folder: string) => root.makeFolder(folder).catch(badPath);
+  const target = (name: string) => root.forWrite(name);
+  const openFolder = (folder: string) => root.makeFolder(folder);
   const folders: ConfinedFolder[] = [];
   let received: { folder: ConfinedFolder; temp: string; bytes: number; filename: string; target: string | undefined } | undefined;
   let pending: { folder: ConfinedFolder; temp: string } | undefined;
   try {
-    for await (const part of request.parts()) {
+    for await (const part of upload.parts) {
       if (part.type === 'field') {
         if (typeof part.value === 'string') fields[part.fieldname] = part.value;
         continue;
@@ -66,18 +63,15 @@ export async function receiveUpload(request: FastifyRequest, root: FileRoot, par
       const bytes = await receive(part, folder.at(temp));
       received = { folder, temp, bytes, filename: part.filename, target: early };
     }
-    if (!received) throw noFile();
+    if (!received) throw new NoFilePart('no part named file');
     const destination = received.target ?? (await target(fields['fullPath'] || received.filename));
     const folder = dirname(destination) === received.folder.real ? received.folder : await openFolder(dirname(destination));
     if (folder !== received.folder) folders.push(folder);
-    const overwrite = fields['overwrite'] === 'true' || (request.query as Record<string, unknown>)['overwrite'] === 'true';
+    const overwrite = fields['overwrite'] === 'true' || upload.overwrite;
     const final = await commitFile(received.folder.at(received.temp), folder, basename(destination), overwrite);
     await partials?.end(join(received.folder.real, received.temp));
     pending = undefined;
     return { path: root.relative(final), bytes: received.bytes };
-  } catch (err) {
-    if ((err as { code?: string }).code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') throw noFile();
-    throw fileErrorToHttp(err, 'upload');
   } finally {
     if (pending) {
       await rm(pending.folder.at(pending.temp), { force: true });
