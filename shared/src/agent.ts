@@ -1,11 +1,12 @@
 import closeWithGrace from 'close-with-grace';
-import type { AgentServer } from './server.js';
+import type { AgentServer, ServerOptions } from './server.js';
 
 import { createAuthenticator, type Authenticator } from './auth.js';
-import { agentPort, ConfigError, loadConfig, type AgentConfig, type AgentName, type EnvSettings } from './config.js';
+import { agentPort, ConfigError, loadConfig, type AgentConfig, type AgentName, type CommonConfig, type EnvSettings } from './config.js';
 import { createLogger, routeConsoleToLogger, type Logger } from './logger.js';
 
 export interface AgentContext<C> {
+  name: AgentName;
   config: C;
   logger: Logger;
   authenticator: Authenticator;
@@ -17,6 +18,11 @@ export interface AgentDefinition<P extends EnvSettings> {
   env: P;
   /** Builds the server with its real dependencies; never listens. */
   build(context: AgentContext<AgentConfig<P>>): Promise<AgentServer>;
+}
+
+/** The server options every agent passes on from its context: its name, logger, authenticator and settings. */
+export function serverOptionsOf(context: AgentContext<CommonConfig>): Pick<ServerOptions, 'name' | 'logger' | 'authenticator' | 'security'> {
+  return { name: context.name, logger: context.logger, authenticator: context.authenticator, security: context.config };
 }
 
 /**
@@ -42,7 +48,7 @@ export async function runAgent<P extends EnvSettings>(definition: AgentDefinitio
   process.on('SIGUSR1', () => logger.debug('SIGUSR1 received; the inspector stays closed'));
   let app: AgentServer;
   try {
-    app = await definition.build({ config, logger, authenticator: createAuthenticator(config) });
+    app = await definition.build({ name: definition.name, config, logger, authenticator: createAuthenticator(config) });
   } catch (err) {
     // a dependency that cannot be set up (display, folder, bad setting): say why, as JSON, and exit 1
     logger.fatal({ err }, 'cannot start');

@@ -105,7 +105,14 @@ export function algorithmsFor(key: KeyObject): string[] {
       return ['PS256', 'PS384', 'PS512'];
     case 'ec': {
       const curve = key.asymmetricKeyDetails?.namedCurve;
-      const alg = curve === 'prime256v1' || curve === 'P-256' ? 'ES256' : curve === 'secp384r1' || curve === 'P-384' ? 'ES384' : curve === 'secp521r1' || curve === 'P-521' ? 'ES512' : undefined;
+      const alg =
+        curve === 'prime256v1' || curve === 'P-256'
+          ? 'ES256'
+          : curve === 'secp384r1' || curve === 'P-384'
+            ? 'ES384'
+            : curve === 'secp521r1' || curve === 'P-521'
+              ? 'ES512'
+              : undefined;
       if (!alg) throw new Error(`JWT_PUBLIC_KEY: unsupported EC curve ${curve ?? '?'}`);
       return [alg];
     }
@@ -169,13 +176,13 @@ export function tokenAuthenticator(config: TokenConfig): Authenticator {
 
 /**
  * abcdesktop's rule, for a drop-in swap behind its router: local callers (exactly the pod's own address, or the
- * broadcast cookie; never the whole loopback range, where a proxy or a browser on the same host also sits) pass; others pass only from the router's address when NGINX_SERVICE_HOST/HTTP_ROUTER_SERVICE_HOST
- * is set, and everyone passes when neither is set or DISABLE_REMOTEIP_FILTERING=enabled. Tokens are not checked.
+ * broadcast cookie; never the whole loopback range, where a proxy or a browser on the same host also sits) pass;
+ * others pass only from the router's address when NGINX_SERVICE_HOST/HTTP_ROUTER_SERVICE_HOST is set, and everyone
+ * passes when neither is set or DISABLE_REMOTEIP_FILTERING=enabled. Tokens are not checked.
  */
 export function abcdesktopAuthenticator(
   config: Pick<CommonConfig, 'CONTAINER_IP_ADDR' | 'BROADCAST_COOKIE' | 'NGINX_SERVICE_HOST' | 'HTTP_ROUTER_SERVICE_HOST' | 'DISABLE_REMOTEIP_FILTERING'>,
-  resolve: (host: string) => Promise<string[]> = async (host) =>
-    isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address),
+  resolve: (host: string) => Promise<string[]> = async (host) => (isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address)),
 ): Authenticator {
   const routerHost = config.NGINX_SERVICE_HOST || config.HTTP_ROUTER_SERVICE_HOST;
   return {
@@ -190,9 +197,7 @@ export function abcdesktopAuthenticator(
       } catch {
         return { ok: false, reason: 'router host does not resolve' };
       }
-      return allowed.map(normalizeAddress).includes(address)
-        ? { ok: true, principal: { kind: 'remote' } }
-        : { ok: false, reason: 'address not allowed' };
+      return allowed.map(normalizeAddress).includes(address) ? { ok: true, principal: { kind: 'remote' } } : { ok: false, reason: 'address not allowed' };
     },
   };
 }

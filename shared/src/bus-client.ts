@@ -153,5 +153,10 @@ export class BusClient extends EventEmitter<BusEvents> {
 
 /** The agent's connection to the pod's bus, as every publishing agent makes it: its cookie and its token. */
 export function connectBus(config: CommonConfig, logger: Logger): BusClient {
-  return new BusClient({ url: busUrl(config), logger: logger.child({ component: 'bus' }), cookie: config.BROADCAST_COOKIE, token: config.AUTH_TOKEN }).connect();
+  return new BusClient({
+    url: busUrl(config),
+    logger: logger.child({ component: 'bus' }),
+    cookie: config.BROADCAST_COOKIE,
+    token: config.AUTH_TOKEN,
+  }).connect();
 }

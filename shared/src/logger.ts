@@ -54,7 +54,10 @@ export function createLogger({ name, level = 'info', destination }: LoggerSettin
  */
 export function routeConsoleToLogger(logger: Logger): void {
   const log = logger.child({ component: 'console' });
-  const line = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => log[level]({ text: format(...args) }, 'library console output');
+  const line =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...args: unknown[]) =>
+      log[level]({ text: format(...args) }, 'library console output');
   /* eslint-disable no-console -- replacing the console is the point here */
   console.log = line('info');
   console.info = line('info');

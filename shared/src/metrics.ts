@@ -46,12 +46,10 @@ export class Metrics {
         const read = await d.read();
         return typeof read === 'number' ? [{ value: read }] : read;
       };
+      const common = { name: d.name, help: d.help, labelNames: d.labelNames ?? [], registers: [registry] };
       if (d.type === 'gauge') {
         new prom.Gauge({
-          name: d.name,
-          help: d.help,
-          labelNames: d.labelNames ?? [],
-          registers: [registry],
+          ...common,
           async collect() {
             this.reset();
             for (const s of await samples()) this.set(s.labels ?? {}, s.value);
@@ -59,10 +57,7 @@ export class Metrics {
         });
       } else {
         new prom.Counter({
-          name: d.name,
-          help: d.help,
-          labelNames: d.labelNames ?? [],
-          registers: [registry],
+          ...common,
           async collect() {
             this.reset();
             for (const s of await samples()) this.inc(s.labels ?? {}, s.value);

@@ -97,7 +97,14 @@ function errorHandler(error: FastifyError | Error, request: FastifyRequest, repl
     const context = error.validationContext;
     const part = context === 'querystring' ? 'querystring' : context === 'params' ? 'params' : context === 'headers' ? 'headers' : 'body';
     const received = receivedInput.get(request);
-    const data = part === 'querystring' ? (received?.query ?? request.query) : part === 'params' ? (received?.params ?? request.params) : part === 'headers' ? request.headers : request.body;
+    const data =
+      part === 'querystring'
+        ? (received?.query ?? request.query)
+        : part === 'params'
+          ? (received?.params ?? request.params)
+          : part === 'headers'
+            ? request.headers
+            : request.body;
     const schema = request.routeOptions.schema?.[part];
     return reply.code(422).send({ errors: toValidationIssues(error.validation, context, data, schema) });
   }
@@ -142,7 +149,9 @@ export async function createServer(options: ServerOptions) {
   const notFoundMessage = options.notFoundMessage ?? (() => 'Not found');
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, notFoundMessage(request.method, request.url.split('?')[0] ?? '')));
   // first, so that it sees every route registered after it: GET /openapi.json describes them all
-  await app.register(swagger, { openapi: { info: { title: options.name ?? 'agent', version: '1.0.0', description: `${options.name ?? 'agent'} API (abcdesktop-compatible)` } } });
+  await app.register(swagger, {
+    openapi: { info: { title: options.name ?? 'agent', version: '1.0.0', description: `${options.name ?? 'agent'} API (abcdesktop-compatible)` } },
+  });
   app.get('/openapi.json', async () => app.swagger());
   await app.register(healthPlugin, { readiness: options.readiness, timeoutMs: options.readinessTimeoutMs ?? 2000 });
   await app.register(metricsPlugin, { public: security.METRICS_PUBLIC });

@@ -85,7 +85,8 @@ export function toValidationIssues(errors: FastifySchemaValidationError[], conte
     const value = field === undefined ? raw : received[field];
     const msg = messageFor(error, schema, field, value) ?? error.message ?? 'Invalid value';
     issues.set(param, value === undefined ? { location, param, msg } : { location, param, value, msg });
-    const also = error.keyword === 'required' && field ? (schema as SchemaNode | undefined)?.properties?.[field]?.[MESSAGES_KEYWORD]?.['missingToo'] : undefined;
+    const also =
+      error.keyword === 'required' && field ? (schema as SchemaNode | undefined)?.properties?.[field]?.[MESSAGES_KEYWORD]?.['missingToo'] : undefined;
     if (also) issues.set(`${param}\0missingToo`, { location, param, msg: also });
   }
   const declared = Object.keys((schema as SchemaNode | undefined)?.properties ?? {});

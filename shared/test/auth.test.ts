@@ -42,7 +42,10 @@ describe('token mode', () => {
     const auth = tokenAuthenticator({ JWT_PUBLIC_KEY: pem.replace(/\n/g, '\\n') });
     const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject('alice').setExpirationTime('1h').sign(privateKey);
     const forged = await new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject('alice').sign(other.privateKey);
-    const expired = await new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setExpirationTime(Math.floor(Date.now() / 1000) - 60).sign(privateKey);
+    const expired = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256' })
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign(privateKey);
     const ws = (query: string) => caller({ query, upgrade: true });
     expect(await auth.authenticate(ws(`jwt_token=${jwt}`))).toEqual({ ok: true, principal: { kind: 'jwt', subject: 'alice' } });
     expect((await auth.authenticate(ws(jwt))).ok).toBe(true);
@@ -66,7 +69,10 @@ describe('token mode', () => {
     expect((await auth.authenticate(bearer(await sign({ aud: 'pod-b', sub: 'alice' }, '30m')))).ok).toBe(false);
     expect((await auth.authenticate(bearer(await sign({ aud: 'pod-a', sub: 'bob' }, '30m')))).ok).toBe(false);
     // an HMAC token "signed" with the public key as its secret (alg confusion) is refused
-    const hmac = await new SignJWT({ aud: 'pod-a', sub: 'alice' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('30m').sign(new TextEncoder().encode(pem));
+    const hmac = await new SignJWT({ aud: 'pod-a', sub: 'alice' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('30m')
+      .sign(new TextEncoder().encode(pem));
     expect((await auth.authenticate(bearer(hmac))).ok).toBe(false);
   });
 

@@ -8,7 +8,9 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
 
-async function startServer(port = 0): Promise<{ wss: WebSocketServer; port: number; received: string[]; headers: Record<string, unknown>[]; sockets: WebSocket[] }> {
+async function startServer(
+  port = 0,
+): Promise<{ wss: WebSocketServer; port: number; received: string[]; headers: Record<string, unknown>[]; sockets: WebSocket[] }> {
   const wss = new WebSocketServer({ port, host: '127.0.0.1' });
   await new Promise((resolve) => wss.once('listening', resolve));
   const received: string[] = [];

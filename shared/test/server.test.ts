@@ -25,7 +25,12 @@ afterEach(async () => {
 
 async function build(readiness: () => Promise<void> = async () => {}) {
   const sink = logSink();
-  app = await createServer({ logger: createLogger({ name: 't', destination: sink.stream }), authenticator: tokenAuthenticator({ AUTH_TOKEN: TOKEN }), readiness, readinessTimeoutMs: 200 });
+  app = await createServer({
+    logger: createLogger({ name: 't', destination: sink.stream }),
+    authenticator: tokenAuthenticator({ AUTH_TOKEN: TOKEN }),
+    readiness,
+    readinessTimeoutMs: 200,
+  });
   return { app, sink };
 }
 
@@ -57,14 +62,18 @@ describe('createServer', () => {
 
   it('maps schema errors to the abcdesktop 422 shape, one entry per param, with the spec texts', async () => {
     const { app } = await build();
-    app.post('/spawn', {
-      schema: {
-        body: Type.Object({
-          command: Type.String({ messages: { required: 'No command provided', type: 'Command must be a string' } }),
-          windowsid: Type.Optional(Type.Array(Type.Integer({ messages: { type: 'All windowsid must be number' } }), { minItems: 1 })),
-        }),
+    app.post(
+      '/spawn',
+      {
+        schema: {
+          body: Type.Object({
+            command: Type.String({ messages: { required: 'No command provided', type: 'Command must be a string' } }),
+            windowsid: Type.Optional(Type.Array(Type.Integer({ messages: { type: 'All windowsid must be number' } }), { minItems: 1 })),
+          }),
+        },
       },
-    }, async () => ({ code: 200, data: 'ok' }));
+      async () => ({ code: 200, data: 'ok' }),
+    );
     const missing = await app.inject({ method: 'POST', url: '/spawn', headers: auth, payload: {} });
     expect(missing.statusCode).toBe(422);
     expect(missing.json()).toEqual({ errors: [{ location: 'body', param: 'command', msg: 'No command provided' }] });
@@ -78,36 +87,59 @@ describe('createServer', () => {
     });
   });
 
-  it("follows express-validator: declaration order, first failing rule, values as received, null as not provided", async () => {
+  it('follows express-validator: declaration order, first failing rule, values as received, null as not provided', async () => {
     const { app } = await build();
-    app.post('/rules', {
-      schema: {
-        querystring: {
-          type: 'object',
-          required: ['cols', 'rows'],
-          properties: {
-            cols: { type: 'integer', minimum: 1, messages: { required: 'No cols provided', type: 'Cols must be a number', minimum: 'Cols too small' } },
-            rows: { type: 'integer', messages: { required: 'No rows provided', type: 'Rows must be a number' } },
+    app.post(
+      '/rules',
+      {
+        schema: {
+          querystring: {
+            type: 'object',
+            required: ['cols', 'rows'],
+            properties: {
+              cols: { type: 'integer', minimum: 1, messages: { required: 'No cols provided', type: 'Cols must be a number', minimum: 'Cols too small' } },
+              rows: { type: 'integer', messages: { required: 'No rows provided', type: 'Rows must be a number' } },
+            },
           },
         },
       },
-    }, async () => ({ ok: true }));
-    app.post('/body', {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['file', 'list'],
-          properties: {
-            file: { type: 'string', minLength: 1, messages: { required: 'No file provided', type: 'file must be a string' } },
-            list: { type: 'array', minItems: 1, messages: { required: 'No list provided', missingToo: 'List must be a non-empty array', default: 'List must be a non-empty array' } },
-            color: { type: 'string', allOf: [{ pattern: '^#?[0-9a-f]{3,8}$', messages: { pattern: 'not hexa' } }, { pattern: '^#[0-9a-f]{6}$', messages: { pattern: 'bad pattern' } }] },
+      async () => ({ ok: true }),
+    );
+    app.post(
+      '/body',
+      {
+        schema: {
+          body: {
+            type: 'object',
+            required: ['file', 'list'],
+            properties: {
+              file: { type: 'string', minLength: 1, messages: { required: 'No file provided', type: 'file must be a string' } },
+              list: {
+                type: 'array',
+                minItems: 1,
+                messages: { required: 'No list provided', missingToo: 'List must be a non-empty array', default: 'List must be a non-empty array' },
+              },
+              color: {
+                type: 'string',
+                allOf: [
+                  { pattern: '^#?[0-9a-f]{3,8}$', messages: { pattern: 'not hexa' } },
+                  { pattern: '^#[0-9a-f]{6}$', messages: { pattern: 'bad pattern' } },
+                ],
+              },
+            },
           },
         },
       },
-    }, async () => ({ ok: true }));
+      async () => ({ ok: true }),
+    );
     const q = async (query: string) => (await app.inject({ method: 'POST', url: `/rules?${query}`, headers: auth })).json();
     // rows is missing (a `required` error, which ajv reports first), yet cols comes first: declaration order
-    expect(await q('cols=0')).toEqual({ errors: [{ location: 'query', param: 'cols', value: '0', msg: 'Cols too small' }, { location: 'query', param: 'rows', msg: 'No rows provided' }] });
+    expect(await q('cols=0')).toEqual({
+      errors: [
+        { location: 'query', param: 'cols', value: '0', msg: 'Cols too small' },
+        { location: 'query', param: 'rows', msg: 'No rows provided' },
+      ],
+    });
     const b = async (payload: object) => (await app.inject({ method: 'POST', url: '/body', headers: auth, payload })).json();
     expect(await b({ file: null, list: [1] })).toEqual({ errors: [{ location: 'body', param: 'file', value: null, msg: 'No file provided' }] });
     expect(await b({ file: 'f' })).toEqual({
@@ -122,8 +154,11 @@ describe('createServer', () => {
 
   it('coerces query strings but not bodies', async () => {
     const { app } = await build();
-    app.post('/size', { schema: { querystring: Type.Object({ cols: Type.Integer({ messages: { required: 'No cols provided', type: 'Cols must be a number' } }) }) } },
-      async (request) => ({ cols: request.query.cols }));
+    app.post(
+      '/size',
+      { schema: { querystring: Type.Object({ cols: Type.Integer({ messages: { required: 'No cols provided', type: 'Cols must be a number' } }) }) } },
+      async (request) => ({ cols: request.query.cols }),
+    );
     expect((await app.inject({ method: 'POST', url: '/size?cols=80', headers: auth })).json()).toEqual({ cols: 80 });
     expect((await app.inject({ method: 'POST', url: '/size?cols=eighty', headers: auth })).json()).toEqual({
       errors: [{ location: 'query', param: 'cols', value: 'eighty', msg: 'Cols must be a number' }],
@@ -160,7 +195,9 @@ describe('createServer', () => {
     expect((await app.inject({ url: '/private', headers: { ...auth, origin: 'null' } })).statusCode).toBe(403);
     expect((await app.inject({ url: '/private', headers: { ...auth, 'sec-fetch-site': 'cross-site' } })).statusCode).toBe(403);
     expect((await app.inject({ url: '/private', headers: { ...auth, origin: 'http://desktop:1', host: 'desktop:1' } })).statusCode).toBe(200);
-    expect((await app.inject({ url: '/private', headers: { ...auth, origin: 'https://ui.example', host: 'x', 'x-forwarded-host': 'ui.example' } })).statusCode).toBe(200);
+    expect(
+      (await app.inject({ url: '/private', headers: { ...auth, origin: 'https://ui.example', host: 'x', 'x-forwarded-host': 'ui.example' } })).statusCode,
+    ).toBe(200);
   });
 
   it('keeps probes open, requires credentials elsewhere, and never logs them', async () => {

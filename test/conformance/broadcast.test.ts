@@ -50,7 +50,15 @@ describe.each(MODES)('broadcast in $name mode', (mode) => {
   it('relays the broadcast methods to every client, the sender included, with extra fields kept', async () => {
     const [a, b] = [await browser(), await browser()];
     const agent = await local();
-    for (const method of ['proc.killed', 'proc.started', 'window.list', 'printer.new', 'display.setBackgroundBorderColor', 'speaker.available', 'printer.available']) {
+    for (const method of [
+      'proc.killed',
+      'proc.started',
+      'window.list',
+      'printer.new',
+      'display.setBackgroundBorderColor',
+      'speaker.available',
+      'printer.available',
+    ]) {
       agent.ws.send(JSON.stringify({ method, data: { x: 1 }, extra: 'kept' }));
       for (const c of [a, b, agent]) expect(await c.next(method)).toEqual({ method, data: { x: 1 }, extra: 'kept' });
     }
@@ -80,7 +88,8 @@ describe.each(MODES)('broadcast in $name mode', (mode) => {
   it('counts browsers (a browser behind a proxy on this host too), not local services', async () => {
     const watcher = await browser();
     // the counter as last announced to the watcher (clients of earlier tests may still be leaving)
-    const counted = (n: number) => waitFor(`connect.counter ${n}`, async () => watcher.frames.filter((f) => f['method'] === 'connect.counter').at(-1)?.['data'] === n);
+    const counted = (n: number) =>
+      waitFor(`connect.counter ${n}`, async () => watcher.frames.filter((f) => f['method'] === 'connect.counter').at(-1)?.['data'] === n);
     await counted(1);
     const agent = await local();
     const before = watcher.count('connect.counter');

@@ -44,7 +44,11 @@ describe.each(MODES)('filer in $name mode', (mode) => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/zip');
     expect(res.headers.get('content-disposition')).toContain('docs.zip');
-    expect(Buffer.from(await res.arrayBuffer()).subarray(0, 2).toString()).toBe('PK');
+    expect(
+      Buffer.from(await res.arrayBuffer())
+        .subarray(0, 2)
+        .toString(),
+    ).toBe('PK');
   });
 
   it('lists names oldest first, with the trailing slash the UI uses; not a folder is 404', async () => {
@@ -57,7 +61,9 @@ describe.each(MODES)('filer in $name mode', (mode) => {
     expect((await get('/filer')).body).toEqual({ errors: [{ location: 'query', param: 'file', msg: 'No file provided' }] });
     expect((await get('/filer?file=')).body).toEqual({ errors: [{ location: 'query', param: 'file', value: '', msg: 'file must not be empty' }] });
     expect((await get('/filer/directory/list')).body).toEqual({ errors: [{ location: 'query', param: 'directory', msg: 'No directory provided' }] });
-    expect((await get('/filer/directory/list?directory=')).body).toEqual({ errors: [{ location: 'query', param: 'directory', value: '', msg: 'directory must not be empty' }] });
+    expect((await get('/filer/directory/list?directory=')).body).toEqual({
+      errors: [{ location: 'query', param: 'directory', value: '', msg: 'directory must not be empty' }],
+    });
   });
 
   it('answers 400 outside home, 404 for a missing file', async () => {
@@ -67,13 +73,22 @@ describe.each(MODES)('filer in $name mode', (mode) => {
   });
 
   it('uploads: exactly { code: 200, data: "ok" }, relative fullPath in home, folders created, the final name in Location', async () => {
-    const first = await upload([['fullPath', 'dropped/folder/x.txt'], ['file', new File(['one'], 'x.txt')]]);
+    const first = await upload([
+      ['fullPath', 'dropped/folder/x.txt'],
+      ['file', new File(['one'], 'x.txt')],
+    ]);
     expect(first).toMatchObject({ status: 200, body: { code: 200, data: 'ok' } });
     expect(await readFile(join(home, 'dropped', 'folder', 'x.txt'), 'utf8')).toBe('one');
-    const second = await upload([['fullPath', 'dropped/folder/x.txt'], ['file', new File(['two'], 'x.txt')]]);
+    const second = await upload([
+      ['fullPath', 'dropped/folder/x.txt'],
+      ['file', new File(['two'], 'x.txt')],
+    ]);
     expect(second.body).toEqual({ code: 200, data: 'ok' });
     expect(decodeURIComponent(second.headers.get('location') ?? '')).toBe('/filer?file=~/dropped/folder/x (1).txt');
-    const plain = await upload([['file', new File(['wall'], 'w.png')], ['fullPath', '~/.wallpapers/w.png']]);
+    const plain = await upload([
+      ['file', new File(['wall'], 'w.png')],
+      ['fullPath', '~/.wallpapers/w.png'],
+    ]);
     expect(plain.body).toEqual({ code: 200, data: 'ok' });
     expect(await readFile(join(home, '.wallpapers', 'w.png'), 'utf8')).toBe('wall');
   });
@@ -86,7 +101,12 @@ describe.each(MODES)('filer in $name mode', (mode) => {
   });
 
   it('refuses an upload outside home with 403 Forbidden bad path', async () => {
-    expect(await upload([['fullPath', '../escape.txt'], ['file', new File(['x'], 'x.txt')]])).toMatchObject({ status: 403, body: { code: 403, data: 'Forbidden bad path' } });
+    expect(
+      await upload([
+        ['fullPath', '../escape.txt'],
+        ['file', new File(['x'], 'x.txt')],
+      ]),
+    ).toMatchObject({ status: 403, body: { code: 403, data: 'Forbidden bad path' } });
   });
 
   it('deletes with the spec answers and validation texts', async () => {
@@ -115,7 +135,9 @@ describe('filer switches', () => {
   beforeAll(async () => {
     run = await makeRunDir('conformance-filer-switches');
     await writeFile(join(run.dir, 'f.txt'), 'f');
-    agent = await startAgent('filer', { env: { AUTH_MODE: 'abcdesktop', HOME: run.dir, SENDFILE: 'disabled', ACCEPTFILE: 'false', ACCEPTLISTFILE: '0', ACCEPTDELETEFILE: 'disable' } });
+    agent = await startAgent('filer', {
+      env: { AUTH_MODE: 'abcdesktop', HOME: run.dir, SENDFILE: 'disabled', ACCEPTFILE: 'false', ACCEPTLISTFILE: '0', ACCEPTDELETEFILE: 'disable' },
+    });
   });
   afterAll(async () => {
     await agent?.stop();

@@ -27,7 +27,15 @@ describe.each(MODES)('printerfile in $name mode', (mode) => {
     await new Promise((resolve) => listener.once('open', resolve));
     printer = await startAgent('printerfile', {
       awaitReady: false,
-      env: { ...mode.env, HOME: run.dir, WATCHDIR: spool, BROADCAST_COOKIE: COOKIE, BROADCAST_SERVICE_TCP_PORT: String(bus.port), PRINTERFILE_SETTLE_MS: '200', CUPS_SERVER: '127.0.0.1:9' },
+      env: {
+        ...mode.env,
+        HOME: run.dir,
+        WATCHDIR: spool,
+        BROADCAST_COOKIE: COOKIE,
+        BROADCAST_SERVICE_TCP_PORT: String(bus.port),
+        PRINTERFILE_SETTLE_MS: '200',
+        CUPS_SERVER: '127.0.0.1:9',
+      },
     });
   });
   afterAll(async () => {
@@ -64,6 +72,9 @@ describe.each(MODES)('printerfile in $name mode', (mode) => {
     const form = new FormData();
     form.append('file', new File(['x'], 'x.pdf'));
     expect(await call(printer.url, 'POST', '/printerfiler', { headers: mode.headers, body: form })).toMatchObject(forbidden);
-    expect(await call(printer.url, 'DELETE', '/printerfiler', { headers: mode.headers, json: { file: '~/job-7.pdf' } })).toMatchObject({ status: 200, body: { code: 200, data: 'ok' } });
+    expect(await call(printer.url, 'DELETE', '/printerfiler', { headers: mode.headers, json: { file: '~/job-7.pdf' } })).toMatchObject({
+      status: 200,
+      body: { code: 200, data: 'ok' },
+    });
   });
 });

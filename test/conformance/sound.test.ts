@@ -31,7 +31,12 @@ describe.each(MODES)('sound in $name mode', (mode) => {
     while (frames.filter((f) => f.binary).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     ws.close();
     expect(frames[0]?.binary).toBe(false);
-    expect(JSON.parse(frames[0]?.data.toString() ?? '{}')).toMatchObject({ type: 'format', format: 's16le', rate: expect.any(Number), channels: expect.any(Number) });
+    expect(JSON.parse(frames[0]?.data.toString() ?? '{}')).toMatchObject({
+      type: 'format',
+      format: 's16le',
+      rate: expect.any(Number),
+      channels: expect.any(Number),
+    });
     expect(frames.filter((f) => f.binary).length).toBeGreaterThanOrEqual(3);
   });
 

@@ -17,7 +17,15 @@ async function spawnerWith(env: Record<string, string>): Promise<{ agent: Runnin
   const home = join(run.dir, 'home');
   await mkdir(home, { recursive: true });
   const agent = await startAgent('spawner', {
-    env: { DISPLAY: x.display, HOME: home, SPAWNER_PID_FILE: join(run.dir, 'pid'), BROADCAST_SERVICE_URL: 'ws://127.0.0.1:9/', PULSE_SERVER: `unix:${join(run.dir, 'no-pulse')}`, SPAWNER_VERSION_FILE: join(run.dir, 'version.json'), ...env },
+    env: {
+      DISPLAY: x.display,
+      HOME: home,
+      SPAWNER_PID_FILE: join(run.dir, 'pid'),
+      BROADCAST_SERVICE_URL: 'ws://127.0.0.1:9/',
+      PULSE_SERVER: `unix:${join(run.dir, 'no-pulse')}`,
+      SPAWNER_VERSION_FILE: join(run.dir, 'version.json'),
+      ...env,
+    },
   });
   return {
     agent,
@@ -45,10 +53,14 @@ describe.each(MODES)('spawner in $name mode', (mode) => {
   it('validates launch with the spec texts, command before args', async () => {
     expect(await errors('launch', {})).toEqual([{ location: 'body', param: 'command', msg: 'No command provided' }]);
     expect(await errors('launch', { command: 26 })).toEqual([{ location: 'body', param: 'command', value: 26, msg: 'Command must be a string' }]);
-    expect(await errors('launch', { command: 'nope.Nope' })).toEqual([{ location: 'body', param: 'command', value: 'nope.Nope', msg: 'Command must be a valid handled command' }]);
+    expect(await errors('launch', { command: 'nope.Nope' })).toEqual([
+      { location: 'body', param: 'command', value: 'nope.Nope', msg: 'Command must be a valid handled command' },
+    ]);
     expect(await errors('launch', { command: 'xeyes.XEyes', args: null })).toEqual([{ location: 'body', param: 'args', value: null, msg: 'No args provided' }]);
     for (const args of ['x', [], [1], ['a', 2], {}]) {
-      expect(await errors('launch', { command: 'xeyes.XEyes', args })).toEqual([{ location: 'body', param: 'args', value: args, msg: 'Args must be an array of string not empty' }]);
+      expect(await errors('launch', { command: 'xeyes.XEyes', args })).toEqual([
+        { location: 'body', param: 'args', value: args, msg: 'Args must be an array of string not empty' },
+      ]);
     }
     expect(await errors('launch', { args: 'x', command: 26 })).toEqual([
       { location: 'body', param: 'command', value: 26, msg: 'Command must be a string' },
@@ -66,17 +78,27 @@ describe.each(MODES)('spawner in $name mode', (mode) => {
 
   it('validates windowsid on the array', async () => {
     expect(await errors('activatewindows', {})).toEqual([{ location: 'body', param: 'windowsid', msg: 'No windowsid provided' }]);
-    expect(await errors('closewindows', { windowsid: [] })).toEqual([{ location: 'body', param: 'windowsid', value: [], msg: 'Windowsid must be an array of windowid not empty' }]);
-    expect(await errors('activatewindows', { windowsid: [1, 'x'] })).toEqual([{ location: 'body', param: 'windowsid', value: [1, 'x'], msg: 'All windowsid must be number' }]);
-    expect(await errors('activatewindows', { windowsid: [12345] })).toEqual([{ location: 'body', param: 'windowsid', value: [12345], msg: 'Unknow window_id [12345]' }]);
+    expect(await errors('closewindows', { windowsid: [] })).toEqual([
+      { location: 'body', param: 'windowsid', value: [], msg: 'Windowsid must be an array of windowid not empty' },
+    ]);
+    expect(await errors('activatewindows', { windowsid: [1, 'x'] })).toEqual([
+      { location: 'body', param: 'windowsid', value: [1, 'x'], msg: 'All windowsid must be number' },
+    ]);
+    expect(await errors('activatewindows', { windowsid: [12345] })).toEqual([
+      { location: 'body', param: 'windowsid', value: [12345], msg: 'Unknow window_id [12345]' },
+    ]);
     expect(await get('getwindowslist')).toMatchObject({ status: 200, body: { code: 200, data: expect.any(Array) } });
   });
 
   it('validates colors as the original: hexa first, then the # + 6 or 8 digits pattern', async () => {
     expect(await errors('setBackgroundColor', {})).toEqual([{ location: 'body', param: 'color', msg: 'No color provided' }]);
     expect(await errors('setBackgroundColor', { color: 12 })).toEqual([{ location: 'body', param: 'color', value: 12, msg: 'Color must be a string' }]);
-    expect(await errors('setBackgroundColor', { color: 'blue' })).toEqual([{ location: 'body', param: 'color', value: 'blue', msg: 'Color must be a string hexa' }]);
-    expect(await errors('setBackgroundColor', { color: '000000' })).toEqual([{ location: 'body', param: 'color', value: '000000', msg: 'Bad color hexa pattern' }]);
+    expect(await errors('setBackgroundColor', { color: 'blue' })).toEqual([
+      { location: 'body', param: 'color', value: 'blue', msg: 'Color must be a string hexa' },
+    ]);
+    expect(await errors('setBackgroundColor', { color: '000000' })).toEqual([
+      { location: 'body', param: 'color', value: '000000', msg: 'Bad color hexa pattern' },
+    ]);
     expect(await errors('setBackgroundColor', { color: '#abc' })).toEqual([{ location: 'body', param: 'color', value: '#abc', msg: 'Bad color hexa pattern' }]);
     expect(await post('setBackgroundColor', { color: '#336699' })).toMatchObject({ status: 200, body: { code: 200, data: 'ok' } });
   });
@@ -95,7 +117,9 @@ describe.each(MODES)('spawner in $name mode', (mode) => {
     expect(await get('getDesktop?key=missingKey')).toMatchObject({ status: 404, body: { code: 404, data: 'Not found' } });
     expect(await get('getDesktop?key=..%2F.bashrc')).toMatchObject({ status: 404, body: { code: 404, data: 'Not found' } });
     expect(await post('setDesktop', { key: '../.store2/x', value: 'v' })).toMatchObject({ status: 404, body: { code: 404, data: 'Not found' } });
-    expect(((await get('getDesktop?key=')).body as { errors: unknown }).errors).toEqual([{ location: 'query', param: 'key', value: '', msg: 'Key must not be empty' }]);
+    expect(((await get('getDesktop?key=')).body as { errors: unknown }).errors).toEqual([
+      { location: 'query', param: 'key', value: '', msg: 'Key must not be empty' },
+    ]);
     expect(((await get('getDesktop')).body as { errors: unknown }).errors).toEqual([{ location: 'query', param: 'key', msg: 'No key provided' }]);
   });
 
@@ -122,7 +146,9 @@ describe.each(MODES)('spawner in $name mode', (mode) => {
     expect(found.find((f) => f.file.endsWith('report.pdf'))?.mime).toBe('application/pdf');
     expect(found.find((f) => f.file.endsWith('report.zzqq'))?.mime).toBe(false);
     expect(((await get('filesearch')).body as { errors: unknown }).errors).toEqual([{ location: 'query', param: 'keywords', msg: 'No keywords provided' }]);
-    expect(((await get('filesearch?keywords=a&maxfile=0')).body as { errors: unknown }).errors).toEqual([{ location: 'query', param: 'maxfile', value: '0', msg: 'Maxfile must be a strictly positive number' }]);
+    expect(((await get('filesearch?keywords=a&maxfile=0')).body as { errors: unknown }).errors).toEqual([
+      { location: 'query', param: 'maxfile', value: '0', msg: 'Maxfile must be a strictly positive number' },
+    ]);
   });
 
   it('validates the other bodies with the spec texts', async () => {
@@ -136,7 +162,8 @@ describe.each(MODES)('spawner in $name mode', (mode) => {
     ]);
     expect(await errors('setAudioQuality', {})).toEqual([{ location: 'body', param: 'sink', msg: 'No sink provided' }]);
     expect(await errors('setAudioQuality', { sink: 1 })).toEqual([{ location: 'body', param: 'sink', value: 1, msg: 'Sink must be a string' }]);
-    const put = async (json: unknown) => ((await call(agent.url, 'PUT', '/spawner/configurePulse', { headers: mode.headers, json })).body as { errors: unknown }).errors;
+    const put = async (json: unknown) =>
+      ((await call(agent.url, 'PUT', '/spawner/configurePulse', { headers: mode.headers, json })).body as { errors: unknown }).errors;
     expect(await put({})).toEqual([
       { location: 'body', param: 'destinationIp', msg: 'No destinationIp provided' },
       { location: 'body', param: 'port', msg: 'No port provided' },

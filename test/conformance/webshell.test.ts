@@ -23,13 +23,24 @@ describe.each(MODES)('webshell in $name mode', (mode) => {
   it('answers one error per field, cols before rows, values as received', async () => {
     expect(await post('/terminals')).toMatchObject({
       status: 422,
-      body: { errors: [{ location: 'query', param: 'cols', msg: 'No cols provided' }, { location: 'query', param: 'rows', msg: 'No rows provided' }] },
+      body: {
+        errors: [
+          { location: 'query', param: 'cols', msg: 'No cols provided' },
+          { location: 'query', param: 'rows', msg: 'No rows provided' },
+        ],
+      },
     });
     expect((await post('/terminals?cols=test')).body).toEqual({
-      errors: [{ location: 'query', param: 'cols', value: 'test', msg: 'Cols must be a number' }, { location: 'query', param: 'rows', msg: 'No rows provided' }],
+      errors: [
+        { location: 'query', param: 'cols', value: 'test', msg: 'Cols must be a number' },
+        { location: 'query', param: 'rows', msg: 'No rows provided' },
+      ],
     });
     expect((await post('/terminals?rows=x&cols=y')).body).toEqual({
-      errors: [{ location: 'query', param: 'cols', value: 'y', msg: 'Cols must be a number' }, { location: 'query', param: 'rows', value: 'x', msg: 'Rows must be a number' }],
+      errors: [
+        { location: 'query', param: 'cols', value: 'y', msg: 'Cols must be a number' },
+        { location: 'query', param: 'rows', value: 'x', msg: 'Rows must be a number' },
+      ],
     });
   });
 
@@ -73,7 +84,6 @@ describe.each(MODES)('webshell in $name mode', (mode) => {
     const res = await call(agent.url, 'GET', '/nothing-here', { headers: mode.headers });
     expect(res).toMatchObject({ status: 404, body: { code: 404 } });
   });
-
 });
 
 describe('webshell: token mode needs the token', () => {

@@ -40,11 +40,23 @@ describe('broadcast: what a browser may publish', () => {
     const watcher = await busClient(bus.port);
     const forger = await busClient(bus.port);
     const agent = await busClient(bus.port, { broadcast_cookie: COOKIE });
-    for (const method of ['printer.new', 'window.list', 'proc.killed', 'proc.started', 'speaker.available', 'printer.available', 'display.setBackgroundBorderColor']) {
+    for (const method of [
+      'printer.new',
+      'window.list',
+      'proc.killed',
+      'proc.started',
+      'speaker.available',
+      'printer.available',
+      'display.setBackgroundBorderColor',
+    ]) {
       forger.ws.send(JSON.stringify({ method, data: { path: 'evil.pdf' } }));
     }
     await waitFor('seven refusals', async () => forger.frames.filter((f) => f.method === 'error').length === 7);
-    expect(forger.frames.find((f) => f.method === 'error')?.data).toEqual({ code: 'FORBIDDEN_METHOD', method: 'printer.new', message: 'only a local service of the pod may send this event' });
+    expect(forger.frames.find((f) => f.method === 'error')?.data).toEqual({
+      code: 'FORBIDDEN_METHOD',
+      method: 'printer.new',
+      message: 'only a local service of the pod may send this event',
+    });
     agent.ws.send(JSON.stringify({ method: 'printer.new', data: { path: 'real.pdf' } }));
     await waitFor('the real event', async () => watcher.frames.some((f) => f.method === 'printer.new'));
     expect(watcher.frames.filter((f) => f.method === 'printer.new').map((f) => f.data)).toEqual([{ path: 'real.pdf' }]);
@@ -123,7 +135,15 @@ describe('printerfile with WATCHDIR unset (home)', () => {
     listener = await busClient(bus.port);
     printer = await startAgent('printerfile', {
       awaitReady: false,
-      env: { ...tokenEnv, HOME: home, BROADCAST_COOKIE: COOKIE, BROADCAST_SERVICE_TCP_PORT: String(bus.port), PRINTERFILE_PURGE_INTERVAL_MS: '200', PRINTERFILE_SETTLE_MS: '100', CUPS_SERVER: '127.0.0.1:9' },
+      env: {
+        ...tokenEnv,
+        HOME: home,
+        BROADCAST_COOKIE: COOKIE,
+        BROADCAST_SERVICE_TCP_PORT: String(bus.port),
+        PRINTERFILE_PURGE_INTERVAL_MS: '200',
+        PRINTERFILE_SETTLE_MS: '100',
+        CUPS_SERVER: '127.0.0.1:9',
+      },
     });
   });
   afterAll(async () => {

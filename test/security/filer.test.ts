@@ -49,7 +49,14 @@ describe('special files', () => {
     await mkdir(folder, { recursive: true });
     for (let i = 0; i < 40; i++) await writeFile(join(folder, `f${i}.bin`), Buffer.alloc(256 * 1024, i));
     // a writer in another process appends to and deletes files while the zips stream
-    const churn = spawn('sh', ['-c', `for i in $(seq 1 400); do for f in ${folder}/f*.bin; do head -c 65536 /dev/zero >> "$f" 2>/dev/null; done; rm -f ${folder}/f$((i % 40)).bin; done`], { stdio: 'ignore' });
+    const churn = spawn(
+      'sh',
+      [
+        '-c',
+        `for i in $(seq 1 400); do for f in ${folder}/f*.bin; do head -c 65536 /dev/zero >> "$f" 2>/dev/null; done; rm -f ${folder}/f$((i % 40)).bin; done`,
+      ],
+      { stdio: 'ignore' },
+    );
     const zips = await Promise.all(
       Array.from({ length: 6 }, async () => {
         const res = await fetch(fileUrl('~/churn'), { headers: auth });
@@ -72,7 +79,9 @@ describe('symlinks', () => {
     await mkdir(join(home, 'swap-real'), { recursive: true });
     await writeFile(join(home, 'swap-real', 'secret.txt'), 'inside');
     // the racer flips home/swap between a real folder and a link to the outside folder, as fast as it can
-    const racer = spawn('sh', ['-c', `cd ${home} && while true; do mv swap swap-dir && ln -s ${outside} swap && rm swap && mv swap-dir swap; done`], { stdio: 'ignore' });
+    const racer = spawn('sh', ['-c', `cd ${home} && while true; do mv swap swap-dir && ln -s ${outside} swap && rm swap && mv swap-dir swap; done`], {
+      stdio: 'ignore',
+    });
     const bodies: string[] = [];
     try {
       for (let round = 0; round < 37; round++) {
@@ -99,7 +108,11 @@ describe('symlinks', () => {
     await mkdir(join(home, 'inner'), { recursive: true });
     await writeFile(join(home, 'inner', 'a.txt'), 'a');
     await symlink(join(home, 'inner'), join(home, 'link-in'));
-    const res = await fetch(`${filer.url}/filer`, { method: 'DELETE', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ file: '~/link-in', recursive: true }) });
+    const res = await fetch(`${filer.url}/filer`, {
+      method: 'DELETE',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ file: '~/link-in', recursive: true }),
+    });
     expect(res.status).toBe(200);
     expect(existsSync(join(home, 'link-in'))).toBe(false);
     expect(readFileSync(join(home, 'inner', 'a.txt'), 'utf8')).toBe('a');
@@ -139,12 +152,20 @@ describe("the agent's own bookkeeping", () => {
     const agent = await startAgent('filer', { env: { ...tokenEnv, HOME: home, FILER_STAGING_DIR: staging, FILER_UPLOAD_TTL_MS: '1000' } });
     try {
       const metadata = `fullPath ${Buffer.from('ttl.bin').toString('base64')}`;
-      const created = await fetch(`${agent.url}/filer/uploads`, { method: 'POST', headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-length': '100', 'upload-metadata': metadata } });
+      const created = await fetch(`${agent.url}/filer/uploads`, {
+        method: 'POST',
+        headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-length': '100', 'upload-metadata': metadata },
+      });
       expect(created.status).toBe(201);
       const location = new URL(created.headers.get('location') ?? '', agent.url).pathname;
-      await fetch(`${agent.url}${location}`, { method: 'PATCH', headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body: Buffer.alloc(10) });
+      await fetch(`${agent.url}${location}`, {
+        method: 'PATCH',
+        headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+        body: Buffer.alloc(10),
+      });
       // old enough to expire: the sweep runs every TTL
-      for (const name of await readdir(staging)) await utimes(join(staging, name), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000)).catch(() => {});
+      for (const name of await readdir(staging))
+        await utimes(join(staging, name), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000)).catch(() => {});
       await sleep(1500);
       const head = await fetch(`${agent.url}${location}`, { method: 'HEAD', headers: { ...auth, 'tus-resumable': '1.0.0' } });
       expect([404, 410]).toContain(head.status);

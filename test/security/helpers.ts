@@ -33,7 +33,9 @@ export function untilClosed(socket: Socket, timeoutMs: number): Promise<{ data: 
 
 /** A raw WebSocket upgrade request for path, with extra header lines. */
 export function upgradeRequest(port: number, path: string, headers: Record<string, string> = {}): string {
-  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  const extra = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
   return `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`;
 }
 

@@ -134,6 +134,10 @@ describe('cross-site requests (abcdesktop mode, loopback = the pod)', () => {
     const own = await fetch(`${abc.url}/terminals?cols=80&rows=24`, { method: 'POST', headers: { origin: abc.url } });
     expect(own.status).toBe(200);
     const pid = (await own.json()) as number;
-    expect(await closeOf(`ws://127.0.0.1:${abc.port}/terminals/${pid}`, { origin: 'http://evil.example' })).toEqual({ code: 1008, reason: 'origin not allowed', opened: true });
+    expect(await closeOf(`ws://127.0.0.1:${abc.port}/terminals/${pid}`, { origin: 'http://evil.example' })).toEqual({
+      code: 1008,
+      reason: 'origin not allowed',
+      opened: true,
+    });
   });
 });

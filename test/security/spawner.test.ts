@@ -14,7 +14,11 @@ let home: string;
 let spawner: RunningAgent;
 
 const post = async (route: string, body: unknown) => {
-  const res = await fetch(`${spawner.url}/spawner/${route}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${spawner.url}/spawner/${route}`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as unknown };
 };
 
@@ -30,7 +34,12 @@ function pngDeclaring(width: number, height: number, bodyBytes: number): Buffer 
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8;
   ihdr[9] = 6;
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(bodyBytes))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc(bodyBytes))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** Pids of the processes whose command is `name` and whose env names this display. */
@@ -124,13 +133,21 @@ describe('launch', () => {
 describe('clipboard', () => {
   it('leaves no clipboard owner behind after shutdown', async () => {
     const { execFileSync } = await import('node:child_process');
-    execFileSync('sh', ['-c', 'printf primary-text | xclip -i -selection primary'], { env: { ...process.env, DISPLAY: x.display }, stdio: ['ignore', 'ignore', 'ignore'], timeout: 5000 });
+    execFileSync('sh', ['-c', 'printf primary-text | xclip -i -selection primary'], {
+      env: { ...process.env, DISPLAY: x.display },
+      stdio: ['ignore', 'ignore', 'ignore'],
+      timeout: 5000,
+    });
     expect((await post('clipboardsync', {})).status).toBe(200);
     await waitFor('xclip owners started by the spawner', async () => processesOn('xclip', x.display).length >= 2, 5000);
     const exit = await spawner.stop();
     expect(exit.code).toBe(0);
     // the primary owner we started ourselves above is ours to kill; none started by the spawner may remain
-    execFileSync('sh', ['-c', 'printf other | xclip -i -selection primary'], { env: { ...process.env, DISPLAY: x.display }, stdio: ['ignore', 'ignore', 'ignore'], timeout: 5000 });
+    execFileSync('sh', ['-c', 'printf other | xclip -i -selection primary'], {
+      env: { ...process.env, DISPLAY: x.display },
+      stdio: ['ignore', 'ignore', 'ignore'],
+      timeout: 5000,
+    });
     await waitFor('no xclip left', async () => processesOn('xclip', x.display).length <= 1, 5000);
     for (const pid of processesOn('xclip', x.display)) process.kill(pid);
   });

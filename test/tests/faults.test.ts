@@ -24,7 +24,12 @@ const agent = (name: string) => {
   if (!running) throw new Error(`${name} is not running`);
   return running;
 };
-const ready = async (name: string) => (await agent(name).get('/readyz').catch(() => ({ status: 0 }))).status === 200;
+const ready = async (name: string) =>
+  (
+    await agent(name)
+      .get('/readyz')
+      .catch(() => ({ status: 0 }))
+  ).status === 200;
 const othersReady = async (except: string) => {
   for (const a of pod.agents) if (a.name !== except && !(await ready(a.name))) return false;
   return true;
@@ -139,10 +144,15 @@ describe('agents going away under load', () => {
         probe.on('message', (raw) => JSON.parse(raw.toString()).method === 'window.list' && lists.push(raw));
         await new Promise((resolve) => probe.once('open', resolve));
         clearInterval(publishTimer);
-        await waitFor('spawner reaches the new bus', async () => {
-          await fetch(`${agent('spawner').url}/spawner/broadcastwindowslist`, { method: 'POST', headers: { authorization: `Bearer ${pod.token}` } });
-          return lists.length > 0;
-        }, 15_000, 500);
+        await waitFor(
+          'spawner reaches the new bus',
+          async () => {
+            await fetch(`${agent('spawner').url}/spawner/broadcastwindowslist`, { method: 'POST', headers: { authorization: `Bearer ${pod.token}` } });
+            return lists.length > 0;
+          },
+          15_000,
+          500,
+        );
         probe.terminate();
       }
     });

@@ -15,7 +15,8 @@ const conf = join(work, 'containers.conf');
 writeFileSync(conf, '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[engine]\nruntime = "runc"\n');
 const env = { ...process.env, CONTAINERS_CONF: conf };
 // the store images/build-images uses under IMAGES_WORKDIR
-const podman = (...args: string[]) => run('podman', ['--storage-driver', 'overlay', '--root', join(work, 'build', 'storage'), ...args], { env, maxBuffer: 16 * 1024 * 1024, timeout: 120_000 });
+const podman = (...args: string[]) =>
+  run('podman', ['--storage-driver', 'overlay', '--root', join(work, 'build', 'storage'), ...args], { env, maxBuffer: 16 * 1024 * 1024, timeout: 120_000 });
 
 afterAll(async () => {
   // the store's layers may still be mounted: let podman undo its own work before the folder goes
@@ -28,31 +29,83 @@ describe.skipIf(!hasPodman)('images built with podman from a local Debian base (
   const agents = Object.keys(AGENT_PORTS) as AgentName[];
 
   it('builds every agent image and the printer, graphical and pulseaudio images', async () => {
-    await run('bash', [join(root, 'images', 'build-images')], { env: { ...process.env, IMAGES_WORKDIR: join(work, 'build') }, maxBuffer: 64 * 1024 * 1024, timeout: 1_500_000 });
+    await run('bash', [join(root, 'images', 'build-images')], {
+      env: { ...process.env, IMAGES_WORKDIR: join(work, 'build') },
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 1_500_000,
+    });
     const { stdout } = await podman('images', '--format', '{{.Repository}}');
     for (const name of [...agents, 'printer', 'graphical', 'pulseaudio', 'all-in-one']) expect(stdout).toContain(`localhost/desktop-agents/${name}`);
   }, 1_600_000);
 
-  it.each(agents)('%s: runs as 4096:4096, declares its port and health check, and answers /healthz in a podman run', async (agent) => {
-    const image = `localhost/desktop-agents/${agent}`;
-    const { stdout } = await podman('image', 'inspect', image, '--format', '{{.Config.User}} {{json .Config.ExposedPorts}} {{json .Config.Healthcheck.Test}}');
-    expect(stdout).toContain('4096:4096');
-    expect(stdout).toContain(`${AGENT_PORTS[agent].port}/tcp`);
-    expect(stdout).toContain('/healthz');
-    const port = await freePort();
-    const name = `t-${agent}-${port}`;
-    await podman('run', '-d', '--rm', '--name', name, '--network', 'host', '-e', 'AUTH_TOKEN=images-test-token-0001', '-e', 'CONTAINER_IP_ADDR=127.0.0.1', '-e', `${AGENT_PORTS[agent].env}=${port}`, '-e', 'HOME=/tmp', '-e', 'WATCHDIR=/tmp', '-e', 'SPAWNER_PID_FILE=/tmp/spawner.pid', image);
-    try {
-      await waitFor(`${agent} /healthz`, async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200, 30_000, 250);
-    } finally {
-      await podman('stop', '-t', '10', name).catch(() => undefined);
-    }
-  }, 120_000);
+  it.each(agents)(
+    '%s: runs as 4096:4096, declares its port and health check, and answers /healthz in a podman run',
+    async (agent) => {
+      const image = `localhost/desktop-agents/${agent}`;
+      const { stdout } = await podman(
+        'image',
+        'inspect',
+        image,
+        '--format',
+        '{{.Config.User}} {{json .Config.ExposedPorts}} {{json .Config.Healthcheck.Test}}',
+      );
+      expect(stdout).toContain('4096:4096');
+      expect(stdout).toContain(`${AGENT_PORTS[agent].port}/tcp`);
+      expect(stdout).toContain('/healthz');
+      const port = await freePort();
+      const name = `t-${agent}-${port}`;
+      await podman(
+        'run',
+        '-d',
+        '--rm',
+        '--name',
+        name,
+        '--network',
+        'host',
+        '-e',
+        'AUTH_TOKEN=images-test-token-0001',
+        '-e',
+        'CONTAINER_IP_ADDR=127.0.0.1',
+        '-e',
+        `${AGENT_PORTS[agent].env}=${port}`,
+        '-e',
+        'HOME=/tmp',
+        '-e',
+        'WATCHDIR=/tmp',
+        '-e',
+        'SPAWNER_PID_FILE=/tmp/spawner.pid',
+        image,
+      );
+      try {
+        await waitFor(`${agent} /healthz`, async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200, 30_000, 250);
+      } finally {
+        await podman('stop', '-t', '10', name).catch(() => undefined);
+      }
+    },
+    120_000,
+  );
 
   it('runs an init as PID 1 that reaps orphans (a background job of a shell leaves no zombie)', async () => {
     const port = await freePort();
     const name = `t-init-${port}`;
-    await podman('run', '-d', '--rm', '--name', name, '--network', 'host', '-e', 'AUTH_TOKEN=images-test-token-0001', '-e', 'CONTAINER_IP_ADDR=127.0.0.1', '-e', `PORT=${port}`, '-e', 'HOME=/tmp', 'localhost/desktop-agents/webshell');
+    await podman(
+      'run',
+      '-d',
+      '--rm',
+      '--name',
+      name,
+      '--network',
+      'host',
+      '-e',
+      'AUTH_TOKEN=images-test-token-0001',
+      '-e',
+      'CONTAINER_IP_ADDR=127.0.0.1',
+      '-e',
+      `PORT=${port}`,
+      '-e',
+      'HOME=/tmp',
+      'localhost/desktop-agents/webshell',
+    );
     try {
       await waitFor('webshell /healthz', async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200, 30_000, 250);
       const { stdout: init } = await podman('exec', name, 'cat', '/proc/1/comm');
@@ -71,7 +124,28 @@ describe.skipIf(!hasPodman)('the all-in-one image (every agent on the graphical 
     const ports = Object.fromEntries(await Promise.all(Object.entries(AGENT_PORTS).map(async ([name]) => [name, await freePort()] as const)));
     const portEnv = Object.entries(AGENT_PORTS).flatMap(([name, p]) => ['-e', `${'override' in p ? p.override : p.env}=${ports[name]}`]);
     const name = `t-all-${ports['broadcast']}`;
-    await podman('run', '-d', '--rm', '--name', name, '--network', 'host', '-e', 'AUTH_TOKEN=images-test-token-0001', '-e', 'CONTAINER_IP_ADDR=127.0.0.1', '-e', 'HOME=/tmp', '-e', 'WATCHDIR=/tmp', '-e', 'SPAWNER_PID_FILE=/tmp/spawner.pid', ...portEnv, 'localhost/desktop-agents/all-in-one', '/opt/desktop-agents/start-agents');
+    await podman(
+      'run',
+      '-d',
+      '--rm',
+      '--name',
+      name,
+      '--network',
+      'host',
+      '-e',
+      'AUTH_TOKEN=images-test-token-0001',
+      '-e',
+      'CONTAINER_IP_ADDR=127.0.0.1',
+      '-e',
+      'HOME=/tmp',
+      '-e',
+      'WATCHDIR=/tmp',
+      '-e',
+      'SPAWNER_PID_FILE=/tmp/spawner.pid',
+      ...portEnv,
+      'localhost/desktop-agents/all-in-one',
+      '/opt/desktop-agents/start-agents',
+    );
     try {
       for (const agent of Object.keys(AGENT_PORTS)) {
         await waitFor(`${agent} /healthz`, async () => (await fetch(`http://127.0.0.1:${ports[agent]}/healthz`)).status === 200, 30_000, 250);

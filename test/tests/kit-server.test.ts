@@ -30,12 +30,20 @@ describe('a server built with the kit, run as a process', () => {
     const missing = await fetch(`${agent.url}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"a"}' });
     expect(missing.status).toBe(401);
     expect(await missing.json()).toEqual({ code: 401, data: 'Unauthorized' });
-    const wrong = await fetch(`${agent.url}/echo`, { method: 'POST', headers: { authorization: 'Bearer nope-nope-nope-nope', 'content-type': 'application/json' }, body: '{"name":"a"}' });
+    const wrong = await fetch(`${agent.url}/echo`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer nope-nope-nope-nope', 'content-type': 'application/json' },
+      body: '{"name":"a"}',
+    });
     expect(wrong.status).toBe(401);
   });
 
   it('accepts the token as the web UI sends it (ABCAuthorization header)', async () => {
-    const res = await fetch(`${agent.url}/echo`, { method: 'POST', headers: { abcauthorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{"name":"a"}' });
+    const res = await fetch(`${agent.url}/echo`, {
+      method: 'POST',
+      headers: { abcauthorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: '{"name":"a"}',
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ code: 200, data: 'a' });
   });

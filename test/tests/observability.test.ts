@@ -11,7 +11,10 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 const expected: Record<string, { metrics: string[]; paths: string[] }> = {
   broadcast: { metrics: ['broadcast_clients{kind="browser"}', 'broadcast_frames_shed_total', 'broadcast_clients_dropped_total'], paths: ['/stats'] },
   webshell: { metrics: ['webshell_terminals'], paths: ['/terminals', '/terminals/{pid}/size'] },
-  filer: { metrics: ['filer_bytes_received_total', 'filer_downloads_total', 'filer_uploads_total'], paths: ['/filer', '/filer/directory/list', '/printerfiler'] },
+  filer: {
+    metrics: ['filer_bytes_received_total', 'filer_downloads_total', 'filer_uploads_total'],
+    paths: ['/filer', '/filer/directory/list', '/printerfiler'],
+  },
   printerfile: { metrics: ['printerfile_jobs_announced_total', 'printerfile_uploads_total'], paths: ['/printerfiler', '/printer/status', '/printer/jobs'] },
   sound: { metrics: ['sound_listeners', 'sound_audio_dropped_bytes_total'], paths: ['/sound/sinks', '/sound/status'] },
   spawner: { metrics: ['spawner_windows', 'spawner_processes'], paths: ['/spawner/launch', '/spawner/getwindowslist', '/spawner/setBackgroundColor'] },

@@ -9,8 +9,19 @@ import { meetsTarget, type BenchResult, type BenchSuite } from './types.js';
 function suiteFiles(root: string): string[] {
   // the kit's and the pod's suites, and one folder of suites per agent
   const suites = join(root, 'tools', 'dist', 'bench', 'suites');
-  const dirs = [suites, ...(existsSync(suites) ? readdirSync(suites, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(suites, d.name)) : [])];
-  return dirs.filter(existsSync).flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.bench.js')).map((f) => join(dir, f)));
+  const dirs = [
+    suites,
+    ...(existsSync(suites)
+      ? readdirSync(suites, { withFileTypes: true })
+          .filter((d) => d.isDirectory())
+          .map((d) => join(suites, d.name))
+      : []),
+  ];
+  return dirs.filter(existsSync).flatMap((dir) =>
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.bench.js'))
+      .map((f) => join(dir, f)),
+  );
 }
 
 const fmt = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(3));
@@ -43,7 +54,16 @@ for (const file of suiteFiles(repoRoot())) {
   for (const r of await suite.run()) {
     const met = meetsTarget(r);
     if (met === false) missed += 1;
-    rows.push([suite.name, r.measure, `${fmt(r.value)} ${r.unit}`, r.reference.name, `${fmt(r.reference.value)} ${r.unit}`, fmt(r.value / r.reference.value), describeTarget(r), met === undefined ? '-' : met ? 'yes' : 'NO']);
+    rows.push([
+      suite.name,
+      r.measure,
+      `${fmt(r.value)} ${r.unit}`,
+      r.reference.name,
+      `${fmt(r.reference.value)} ${r.unit}`,
+      fmt(r.value / r.reference.value),
+      describeTarget(r),
+      met === undefined ? '-' : met ? 'yes' : 'NO',
+    ]);
   }
 }
 printTable(rows);

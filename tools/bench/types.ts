@@ -19,7 +19,8 @@ export interface BenchSuite {
 export function meetsTarget(result: BenchResult): boolean | undefined {
   const { target } = result;
   if (!target) return undefined;
-  const within = (x: number, bound?: { min?: number; max?: number }) => !bound || ((bound.min === undefined || x >= bound.min) && (bound.max === undefined || x <= bound.max));
+  const within = (x: number, bound?: { min?: number; max?: number }) =>
+    !bound || ((bound.min === undefined || x >= bound.min) && (bound.max === undefined || x <= bound.max));
   return within(result.value / result.reference.value, target.ratio) && within(result.value, target.value);
 }
 

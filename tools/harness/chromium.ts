@@ -5,6 +5,15 @@ import { requireCommand } from './components.js';
 export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: requireCommand('chromium', 'chromium'),
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
 }

@@ -44,19 +44,53 @@ export async function startCups(printer = 'PDF'): Promise<CupsServer> {
   await chmod(join(dir, 'spool/tmp'), 0o1777);
   await chmod(dir, 0o755);
   const conf = join(dir, 'conf');
-  await writeFile(join(conf, 'cups-files.conf'), [
-    `ServerRoot ${conf}`, `RequestRoot ${join(dir, 'spool')}`, `TempDir ${join(dir, 'spool/tmp')}`,
-    `CacheDir ${join(dir, 'cache')}`, `StateDir ${join(dir, 'state')}`,
-    `ErrorLog ${join(dir, 'log/error_log')}`, `AccessLog ${join(dir, 'log/access_log')}`, `PageLog ${join(dir, 'log/page_log')}`,
-    'SystemGroup root lpadmin', 'User lp', 'Group lp', 'FileDevice No', 'Sandboxing Relaxed', '',
-  ].join('\n'));
-  await writeFile(join(conf, 'cupsd.conf'), [
-    `Listen 127.0.0.1:${port}`, `Listen ${join(dir, 'cups.sock')}`, 'Browsing No', 'WebInterface No',
-    'DefaultAuthType None', 'LogLevel warn', 'MaxJobs 100', 'PreserveJobHistory Yes',
-    '<Location />', '  Order allow,deny', '  Allow 127.0.0.1', '  Allow @LOCAL', '</Location>',
-    '<Location /admin>', '  Order allow,deny', '  Allow 127.0.0.1', '</Location>',
-    '<Policy default>', '  <Limit All>', '    Order deny,allow', '  </Limit>', '</Policy>', '',
-  ].join('\n'));
+  await writeFile(
+    join(conf, 'cups-files.conf'),
+    [
+      `ServerRoot ${conf}`,
+      `RequestRoot ${join(dir, 'spool')}`,
+      `TempDir ${join(dir, 'spool/tmp')}`,
+      `CacheDir ${join(dir, 'cache')}`,
+      `StateDir ${join(dir, 'state')}`,
+      `ErrorLog ${join(dir, 'log/error_log')}`,
+      `AccessLog ${join(dir, 'log/access_log')}`,
+      `PageLog ${join(dir, 'log/page_log')}`,
+      'SystemGroup root lpadmin',
+      'User lp',
+      'Group lp',
+      'FileDevice No',
+      'Sandboxing Relaxed',
+      '',
+    ].join('\n'),
+  );
+  await writeFile(
+    join(conf, 'cupsd.conf'),
+    [
+      `Listen 127.0.0.1:${port}`,
+      `Listen ${join(dir, 'cups.sock')}`,
+      'Browsing No',
+      'WebInterface No',
+      'DefaultAuthType None',
+      'LogLevel warn',
+      'MaxJobs 100',
+      'PreserveJobHistory Yes',
+      '<Location />',
+      '  Order allow,deny',
+      '  Allow 127.0.0.1',
+      '  Allow @LOCAL',
+      '</Location>',
+      '<Location /admin>',
+      '  Order allow,deny',
+      '  Allow 127.0.0.1',
+      '</Location>',
+      '<Policy default>',
+      '  <Limit All>',
+      '    Order deny,allow',
+      '  </Limit>',
+      '</Policy>',
+      '',
+    ].join('\n'),
+  );
   await writeFile(pdfConf, [`Out ${outDir}`, `AnonDirName ${outDir}`, `Log ${join(dir, 'log')}`, 'LogType 3', 'UserUMask 0022', 'Grp root', ''].join('\n'));
   const server = `127.0.0.1:${port}`;
   const env = { ...process.env, CUPS_SERVER: server };

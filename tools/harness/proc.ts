@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 
 /** Resident memory of a live process in MiB, from /proc; throws when the process is gone. */
 export function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
   return Number(line?.replace(/\D/g, '') ?? 0) / 1024;
 }
 

@@ -36,13 +36,25 @@ export async function startPulse(sink = 'desktop'): Promise<PulseServer> {
   const pactl = (...args: string[]) => run(pactlPath, args, { env }, 5000);
 
   const launch = async (): Promise<ManagedProcess> => {
-    const daemon = startProcess('pulseaudio', pulseaudio, [
-      '-n', '--daemonize=no', '--exit-idle-time=-1', '--use-pid-file=no', '--system=no',
-      `--log-target=file:${join(dir, 'pulse.log')}`,
-      '-L', `module-native-protocol-unix socket=${socket} auth-anonymous=1`,
-      '-L', `module-null-sink sink_name=${sink} sink_properties=device.description=Desktop`,
-      '-L', 'module-always-sink',
-    ], { env });
+    const daemon = startProcess(
+      'pulseaudio',
+      pulseaudio,
+      [
+        '-n',
+        '--daemonize=no',
+        '--exit-idle-time=-1',
+        '--use-pid-file=no',
+        '--system=no',
+        `--log-target=file:${join(dir, 'pulse.log')}`,
+        '-L',
+        `module-native-protocol-unix socket=${socket} auth-anonymous=1`,
+        '-L',
+        `module-null-sink sink_name=${sink} sink_properties=device.description=Desktop`,
+        '-L',
+        'module-always-sink',
+      ],
+      { env },
+    );
     try {
       await daemon.aliveWhile(waitFor('PulseAudio', async () => (await pactl('info')).includes('Server Name')));
     } catch (err) {

@@ -13,7 +13,9 @@ export async function rawWebSocketClient(port: number, path: string): Promise<{ 
   });
   socket.on('error', () => {});
   const key = randomBytes(16).toString('base64');
-  socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  socket.write(
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
   await new Promise<void>((resolve, reject) => {
     let head = '';
     const onData = (chunk: Buffer) => {

@@ -41,9 +41,14 @@ export async function startXvfb(options: XvfbOptions = {}): Promise<XServer> {
     const candidate = options.displayNumber ?? 100 + Math.floor(Math.random() * 3900);
     if (options.displayNumber === undefined && (existsSync(`/tmp/.X${candidate}-lock`) || existsSync(`/tmp/.X11-unix/X${candidate}`))) continue;
     // -noreset: by default Xvfb resets when its last client leaves, and a client connecting during that reset fails
-    const started = startProcess('Xvfb', xvfbPath, [`:${candidate}`, '-displayfd', '3', '-screen', '0', options.screen ?? '1280x800x24', '-nolisten', 'tcp', '-noreset'], {
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-    });
+    const started = startProcess(
+      'Xvfb',
+      xvfbPath,
+      [`:${candidate}`, '-displayfd', '3', '-screen', '0', options.screen ?? '1280x800x24', '-nolisten', 'tcp', '-noreset'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      },
+    );
     const fd3 = started.child.stdio[3];
     try {
       number = await started.aliveWhile(
@@ -72,7 +77,9 @@ export async function startXvfb(options: XvfbOptions = {}): Promise<XServer> {
     windowManager = startProcess('openbox', requireCommand('openbox', 'openbox'), ['--sm-disable'], { env: { ...process.env, DISPLAY: display } });
     // openbox is up when it has set _NET_SUPPORTING_WM_CHECK on the root window
     await windowManager.aliveWhile(
-      waitFor('openbox', async () => (await run(requireCommand('xprop', 'x11-utils'), ['-display', display, '-root', '_NET_SUPPORTING_WM_CHECK'])).includes('window id')),
+      waitFor('openbox', async () =>
+        (await run(requireCommand('xprop', 'x11-utils'), ['-display', display, '-root', '_NET_SUPPORTING_WM_CHECK'])).includes('window id'),
+      ),
     );
   }
   const server: XServer = {

@@ -20,7 +20,10 @@ console.log(`X display\t${x?.display ?? 'not running'}`);
 console.log(`PulseAudio\t${pulse?.server ?? 'not running'}`);
 console.log(`cupsd\t${cups ? `${cups.server} (queue ${cups.printer}, PDFs in ${cups.outDir})` : 'not running'}`);
 console.log('');
-const table = [['agent', 'port', 'url', 'ready'], ...statuses.map((s, i) => [s.name, String(pod.agents[i]?.port ?? ''), s.url || '-', s.ready ? 'ready' : `not ready: ${s.reason ?? ''}`])];
+const table = [
+  ['agent', 'port', 'url', 'ready'],
+  ...statuses.map((s, i) => [s.name, String(pod.agents[i]?.port ?? ''), s.url || '-', s.ready ? 'ready' : `not ready: ${s.reason ?? ''}`]),
+];
 const widths = [0, 1, 2, 3].map((i) => Math.max(...table.map((r) => (r[i] ?? '').length)));
 for (const row of table) console.log(row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '));
 if (statuses.length === 0) console.log('(no agents in agents/ yet)');

@@ -15,7 +15,10 @@ export async function podStatus(pod: Pod): Promise<AgentStatus[]> {
   return Promise.all(
     pod.agents.map(async (agent): Promise<AgentStatus> => {
       if (!agent.running) return { name: agent.name, url: '', ready: false, reason: agent.failure, lastError: agent.failure };
-      const lastErrorLine = agent.running.logLines().filter((l) => Number(l['level']) >= 50).at(-1);
+      const lastErrorLine = agent.running
+        .logLines()
+        .filter((l) => Number(l['level']) >= 50)
+        .at(-1);
       const err = lastErrorLine?.['err'] as { message?: string } | undefined;
       const lastError = lastErrorLine ? `${String(lastErrorLine['msg'] ?? '')}${err?.message ? `: ${err.message}` : ''}` : undefined;
       let ready = false;
@@ -36,7 +39,10 @@ const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)}
 
 function page(statuses: AgentStatus[]): string {
   const rows = statuses
-    .map((s) => `<tr class="${s.ready ? 'ok' : 'bad'}"><td>${escape(s.name)}</td><td>${escape(s.url)}</td><td>${s.ready ? 'ready' : `not ready: ${escape(s.reason ?? '')}`}</td><td>${escape(s.lastError ?? '')}</td></tr>`)
+    .map(
+      (s) =>
+        `<tr class="${s.ready ? 'ok' : 'bad'}"><td>${escape(s.name)}</td><td>${escape(s.url)}</td><td>${s.ready ? 'ready' : `not ready: ${escape(s.reason ?? '')}`}</td><td>${escape(s.lastError ?? '')}</td></tr>`,
+    )
     .join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Desktop pod</title><meta http-equiv="refresh" content="5">
 <style>body{font-family:sans-serif}td,th{padding:.3em .8em;text-align:left}.ok td:nth-child(3){color:green}.bad td:nth-child(3){color:#b00}</style></head>

@@ -1,10 +1,11 @@
-import { createServer, serveWebSockets, type AgentContext, type AgentConfig } from '@desktop-agents/kit';
+import { createServer, serverOptionsOf, serveWebSockets, type AgentContext, type AgentConfig } from '@desktop-agents/kit';
 import { Bus } from './bus.js';
 import type { BroadcastEnv } from './config.js';
 
 export type BroadcastConfig = AgentConfig<typeof BroadcastEnv>;
 
-export async function buildBroadcast({ config, logger, authenticator }: AgentContext<BroadcastConfig>) {
+export async function buildBroadcast(context: AgentContext<BroadcastConfig>) {
+  const { config, logger } = context;
   const bus = new Bus(
     {
       keepaliveMs: config.BROADCAST_KEEPALIVE_MS,
@@ -15,10 +16,7 @@ export async function buildBroadcast({ config, logger, authenticator }: AgentCon
     logger.child({ component: 'bus' }),
   );
   const app = await createServer({
-    name: 'broadcast',
-    security: config,
-    logger,
-    authenticator,
+    ...serverOptionsOf(context),
     readiness: async () => {
       if (!bus.accepting || !app.server.listening) throw new Error('bus is not accepting clients');
     },
@@ -39,10 +37,23 @@ export async function buildBroadcast({ config, logger, authenticator }: AgentCon
     labelNames: ['kind'],
     read: () => {
       const { browsers, locals } = bus.stats();
-      return [{ labels: { kind: 'browser' }, value: browsers }, { labels: { kind: 'local' }, value: locals }];
+      return [
+        { labels: { kind: 'browser' }, value: browsers },
+        { labels: { kind: 'local' }, value: locals },
+      ];
     },
   });
-  app.metrics.define({ name: 'broadcast_frames_shed_total', help: 'frames not sent to a client over its send bound', type: 'counter', read: () => bus.stats().shed });
-  app.metrics.define({ name: 'broadcast_clients_dropped_total', help: 'clients disconnected for staying over the send bound', type: 'counter', read: () => bus.stats().dropped });
+  app.metrics.define({
+    name: 'broadcast_frames_shed_total',
+    help: 'frames not sent to a client over its send bound',
+    type: 'counter',
+    read: () => bus.stats().shed,
+  });
+  app.metrics.define({
+    name: 'broadcast_clients_dropped_total',
+    help: 'clients disconnected for staying over the send bound',
+    type: 'counter',
+    read: () => bus.stats().dropped,
+  });
   return app;
 }

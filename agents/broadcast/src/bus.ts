@@ -1,6 +1,15 @@
 import WebSocket from 'ws';
 import type { Logger } from '@desktop-agents/kit';
-import { counterFrame, forbiddenMethodFrame, keepaliveFrame, LOCAL_ONLY_METHODS, noRecipientFrame, parseFrame, routeOf, withoutCredentials } from './messages.js';
+import {
+  counterFrame,
+  forbiddenMethodFrame,
+  keepaliveFrame,
+  LOCAL_ONLY_METHODS,
+  noRecipientFrame,
+  parseFrame,
+  routeOf,
+  withoutCredentials,
+} from './messages.js';
 
 export interface BusSettings {
   keepaliveMs: number;

@@ -91,7 +91,10 @@ describe('relaying', () => {
   it('tells the sender when a unicast frame has no browser to go to', async () => {
     const agent = await local();
     agent.ws.send(JSON.stringify({ method: 'logout' }));
-    expect(await agent.next('error')).toEqual({ method: 'error', data: { code: 'NO_RECIPIENT', method: 'logout', message: 'no browser connected to receive it' } });
+    expect(await agent.next('error')).toEqual({
+      method: 'error',
+      data: { code: 'NO_RECIPIENT', method: 'logout', message: 'no browser connected to receive it' },
+    });
   });
 });
 

@@ -41,4 +41,3 @@ export async function connectClient(url: string, headers: Record<string, string>
     });
   return { ws, messages, closed, next, count: (method) => messages.filter((m) => m.method === method).length };
 }
-

@@ -3,8 +3,16 @@ import { createHash } from 'node:crypto';
 import { access, constants, realpath } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { createServer, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
-import { createResumableUploads, fileNotFoundMessage, ensurePrivateFolder, FileRoot, fileRoutes, PartialUploads, readSwitches } from '@desktop-agents/kit/files';
+import { createServer, serverOptionsOf, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
+import {
+  createResumableUploads,
+  fileNotFoundMessage,
+  ensurePrivateFolder,
+  FileRoot,
+  fileRoutes,
+  PartialUploads,
+  readSwitches,
+} from '@desktop-agents/kit/files';
 import type { FilerEnv } from './config.js';
 
 export type FilerConfig = AgentConfig<typeof FilerEnv>;
@@ -15,16 +23,14 @@ function defaultStagingDir(home: string): string {
   return join('/var/tmp', `desktop-filer-${uid}`, createHash('sha256').update(home).digest('hex').slice(0, 16));
 }
 
-export async function buildFiler({ config, logger, authenticator }: AgentContext<FilerConfig>) {
+export async function buildFiler(context: AgentContext<FilerConfig>) {
+  const { config, logger } = context;
   const home = await realpath(config.HOME);
   const staging = config.FILER_STAGING_DIR ?? defaultStagingDir(home);
   // the agent's own state is never reachable through the file routes, even when configured inside home
   const root = await FileRoot.open(home, [staging]);
   const app = await createServer({
-    name: 'filer',
-    security: config,
-    logger,
-    authenticator,
+    ...serverOptionsOf(context),
     readiness: async () => access(root.real, constants.W_OK | constants.X_OK),
     notFoundMessage: fileNotFoundMessage(['/filer', '/printerfiler']),
   });
@@ -46,7 +52,15 @@ export async function buildFiler({ config, logger, authenticator }: AgentContext
   const panel = fileURLToPath(new URL('../public/upload.html', import.meta.url));
   app.get('/filer/panel', { config: { public: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(createReadStream(panel)));
   await app.register(
-    fileRoutes({ metricsPrefix: 'filer', root, switches: readSwitches(process.env), maxUploadBytes: config.FILER_MAX_UPLOAD_BYTES, resumable, partials, prefixes: ['/filer', '/printerfiler'] }),
+    fileRoutes({
+      metricsPrefix: 'filer',
+      root,
+      switches: readSwitches(config),
+      maxUploadBytes: config.FILER_MAX_UPLOAD_BYTES,
+      resumable,
+      partials,
+      prefixes: ['/filer', '/printerfiler'],
+    }),
   );
   return app;
 }

@@ -1,6 +1,8 @@
 import type { EnvSettings } from '@desktop-agents/kit';
+import { FileSwitchesEnv } from '@desktop-agents/kit/files';
 
 export const FilerEnv = {
+  ...FileSwitchesEnv,
   /** Largest upload accepted (multipart or resumable); 10 GiB. */
   FILER_MAX_UPLOAD_BYTES: { type: 'integer', minimum: 1, default: 10 * 1024 * 1024 * 1024 },
   /**

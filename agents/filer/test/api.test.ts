@@ -124,7 +124,8 @@ describe('upload', () => {
 describe('delete', () => {
   it('deletes a file, refuses a folder unless recursive, 404 for a missing one', async () => {
     writeFileSync(join(home, 'gone.txt'), 'x');
-    const del = (body: unknown) => fetch(`${agent.url}/filer`, { method: 'DELETE', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const del = (body: unknown) =>
+      fetch(`${agent.url}/filer`, { method: 'DELETE', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect(await (await del({ file: '~/gone.txt' })).json()).toEqual({ code: 200, data: 'ok' });
     expect(existsSync(join(home, 'gone.txt'))).toBe(false);
     const again = await del({ file: '~/gone.txt' });
@@ -141,7 +142,9 @@ describe('delete', () => {
 
 describe('switches', () => {
   it('answers 403 Forbidden for each operation turned off by env, before reading an upload', async () => {
-    const off = await startAgent('filer', { env: { AUTH_TOKEN: TOKEN, HOME: home, SENDFILE: 'disabled', ACCEPTFILE: '0', ACCEPTLISTFILE: 'false', ACCEPTDELETEFILE: 'disable' } });
+    const off = await startAgent('filer', {
+      env: { AUTH_TOKEN: TOKEN, HOME: home, SENDFILE: 'disabled', ACCEPTFILE: '0', ACCEPTLISTFILE: 'false', ACCEPTDELETEFILE: 'disable' },
+    });
     try {
       const forbidden = { code: 403, data: 'Forbidden' };
       const get = await fetch(url(off, '/filer', { file: '~/hello.txt' }), { headers: auth });
@@ -151,7 +154,11 @@ describe('switches', () => {
       const up = await upload(off, { fullPath: 'blocked.txt', file: file('x', 'x.txt') });
       expect([up.status, await up.json()]).toEqual([403, forbidden]);
       expect(existsSync(join(home, 'blocked.txt'))).toBe(false);
-      const del = await fetch(`${off.url}/filer`, { method: 'DELETE', headers: { ...auth, 'content-type': 'application/json' }, body: '{"file":"~/hello.txt"}' });
+      const del = await fetch(`${off.url}/filer`, {
+        method: 'DELETE',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: '{"file":"~/hello.txt"}',
+      });
       expect([del.status, await del.json()]).toEqual([403, forbidden]);
     } finally {
       await off.stop();

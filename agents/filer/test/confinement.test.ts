@@ -38,17 +38,58 @@ afterAll(async () => {
 /** ≥ 200 crafted paths: every trick × every way of writing a path. */
 function corpus(): string[] {
   const targets = [
-    '..', '../..', '../outside/secret.txt', '../user2/secret.txt', '../../../../../../etc/passwd', '/etc/passwd', '/etc/shadow',
-    `${outside}/secret.txt`, `${sibling}/secret.txt`, `${home}/../outside/secret.txt`, `${home}2/secret.txt`,
-    'docs/../../outside/secret.txt', 'docs/../../../etc/passwd', './../outside/secret.txt', 'docs/./../../user2/secret.txt',
-    'link-to-secret', 'link-to-outside/secret.txt', 'link-to-outside', 'docs/relative-link/secret.txt', 'docs/relative-link',
-    'link-to-root/etc/passwd', 'link-to-root', 'link-to-outside/../outside/secret.txt',
-    '~root', '~root/.bashrc', '~nobody', '~nobody/secret.txt', '~/../outside/secret.txt', '~/../user2/secret.txt', '~/link-to-secret',
-    '~/link-to-outside/secret.txt', '~/docs/relative-link/secret.txt', '~/..', '~//..//outside/secret.txt',
-    'docs/inside.txt\0../../outside/secret.txt', '\0', 'secret.txt\0', '..\\outside\\secret.txt', '%2e%2e/outside/secret.txt',
-    '..%2foutside%2fsecret.txt', '%252e%252e/outside/secret.txt', '....//outside/secret.txt', '..;/outside/secret.txt',
-    '/proc/self/environ', '/proc/self/cwd/secret.txt', `${home}/link-to-root/etc/passwd`, `${home}/link-to-outside/secret.txt`,
-    '//etc/passwd', '///etc//passwd', `${base}/outside/secret.txt`, 'docs/../link-to-secret', 'docs/../../user/link-to-secret',
+    '..',
+    '../..',
+    '../outside/secret.txt',
+    '../user2/secret.txt',
+    '../../../../../../etc/passwd',
+    '/etc/passwd',
+    '/etc/shadow',
+    `${outside}/secret.txt`,
+    `${sibling}/secret.txt`,
+    `${home}/../outside/secret.txt`,
+    `${home}2/secret.txt`,
+    'docs/../../outside/secret.txt',
+    'docs/../../../etc/passwd',
+    './../outside/secret.txt',
+    'docs/./../../user2/secret.txt',
+    'link-to-secret',
+    'link-to-outside/secret.txt',
+    'link-to-outside',
+    'docs/relative-link/secret.txt',
+    'docs/relative-link',
+    'link-to-root/etc/passwd',
+    'link-to-root',
+    'link-to-outside/../outside/secret.txt',
+    '~root',
+    '~root/.bashrc',
+    '~nobody',
+    '~nobody/secret.txt',
+    '~/../outside/secret.txt',
+    '~/../user2/secret.txt',
+    '~/link-to-secret',
+    '~/link-to-outside/secret.txt',
+    '~/docs/relative-link/secret.txt',
+    '~/..',
+    '~//..//outside/secret.txt',
+    'docs/inside.txt\0../../outside/secret.txt',
+    '\0',
+    'secret.txt\0',
+    '..\\outside\\secret.txt',
+    '%2e%2e/outside/secret.txt',
+    '..%2foutside%2fsecret.txt',
+    '%252e%252e/outside/secret.txt',
+    '....//outside/secret.txt',
+    '..;/outside/secret.txt',
+    '/proc/self/environ',
+    '/proc/self/cwd/secret.txt',
+    `${home}/link-to-root/etc/passwd`,
+    `${home}/link-to-outside/secret.txt`,
+    '//etc/passwd',
+    '///etc//passwd',
+    `${base}/outside/secret.txt`,
+    'docs/../link-to-secret',
+    'docs/../../user/link-to-secret',
   ];
   const variants = (p: string) => [p, `./${p}`, `docs/../${p}`, `${p}/`, `${p}/.`];
   return [...new Set(targets.flatMap(variants))];
@@ -59,7 +100,7 @@ function corpus(): string[] {
  * bug must fail the test, never delete system files on the machine running it.
  */
 function safeToDelete(path: string): boolean {
-  if (path.includes('\0') || path.includes('link-to-root') || path.startsWith('~') && !path.startsWith('~/')) return false;
+  if (path.includes('\0') || path.includes('link-to-root') || (path.startsWith('~') && !path.startsWith('~/'))) return false;
   const p = path.startsWith('~/') ? path.slice(2) : path;
   const naive = isAbsolute(p) ? resolve(p) : resolve(home, p);
   return naive.startsWith(`${base}/`);
@@ -83,15 +124,27 @@ describe('confinement to home', () => {
       if (list.status === 200) {
         const names = (await list.json()) as string[];
         // markers only the outside folders hold (uploads may plant `etc`, `user2`... inside home, legitimately)
-        const isOutsideListing = names.includes(OUTSIDE_MARKER) || names.includes(SIBLING_MARKER) || names.includes('os-release') || (names.includes('boot') && names.includes('dev') && names.includes('usr'));
+        const isOutsideListing =
+          names.includes(OUTSIDE_MARKER) ||
+          names.includes(SIBLING_MARKER) ||
+          names.includes('os-release') ||
+          (names.includes('boot') && names.includes('dev') && names.includes('usr'));
         if (isOutsideListing) escapes.push(`LIST ${path}`);
       }
-      const up = await upload(agent, { fullPath: path.endsWith('/') || path.endsWith('.') ? `${path}/planted.txt` : `${path}-planted`, file: file('planted', 'p.txt') });
+      const up = await upload(agent, {
+        fullPath: path.endsWith('/') || path.endsWith('.') ? `${path}/planted.txt` : `${path}-planted`,
+        file: file('planted', 'p.txt'),
+      });
       if (up.status === 200) {
         const written = uploadedPath(up) ?? '';
         if (written.split('/')[0] === '..' || isAbsolute(written)) escapes.push(`UPLOAD ${path} → ${written}`);
       }
-      if (safeToDelete(path)) await fetch(`${agent.url}/filer`, { method: 'DELETE', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ file: path, recursive: true }) });
+      if (safeToDelete(path))
+        await fetch(`${agent.url}/filer`, {
+          method: 'DELETE',
+          headers: { ...auth, 'content-type': 'application/json' },
+          body: JSON.stringify({ file: path, recursive: true }),
+        });
     }
     expect(escapes).toEqual([]);
     // nothing outside home changed: the secrets are there, nothing was planted next to them

@@ -58,7 +58,9 @@ async function cutUpload(port: number, fullPath: string, total: number, sendByte
   const socket = connect(port, '127.0.0.1');
   await new Promise((resolve) => socket.once('connect', resolve));
   socket.on('error', () => {});
-  socket.write(`POST /filer HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${head.length + total + tail.length}\r\n\r\n${head}`);
+  socket.write(
+    `POST /filer HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${head.length + total + tail.length}\r\n\r\n${head}`,
+  );
   const chunk = Buffer.alloc(64 * 1024, 7);
   for (let sent = 0; sent < sendBytes; sent += chunk.length) {
     if (!socket.write(chunk)) await new Promise((resolve) => socket.once('drain', resolve));
@@ -126,14 +128,19 @@ describe('resumable upload (tus)', () => {
     execFileSync('sh', ['-c', `head -c ${size} /dev/urandom > "$0"`, source]);
     const data = readFileSync(source);
     const meta = `fullPath ${Buffer.from('resumed/file.bin').toString('base64')}`;
-    const create = await fetch(`${agent.url}/filer/uploads`, { method: 'POST', headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-length': String(size), 'upload-metadata': meta } });
+    const create = await fetch(`${agent.url}/filer/uploads`, {
+      method: 'POST',
+      headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-length': String(size), 'upload-metadata': meta },
+    });
     expect(create.status).toBe(201);
     const location = new URL(create.headers.get('location') ?? '', agent.url).pathname;
     // first PATCH: the whole body is announced, 24 MiB go through, then the connection is cut
     const socket = connect(agent.port, '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
     socket.on('error', () => {});
-    socket.write(`PATCH ${location} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: ${size}\r\n\r\n`);
+    socket.write(
+      `PATCH ${location} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: ${size}\r\n\r\n`,
+    );
     const cutAt = 24 * 1024 * 1024;
     for (let sent = 0; sent < cutAt; sent += 1024 * 1024) {
       if (!socket.write(data.subarray(sent, sent + 1024 * 1024))) await new Promise((resolve) => socket.once('drain', resolve));
@@ -159,7 +166,10 @@ describe('resumable upload (tus)', () => {
 
   it('refuses a resumable upload aimed outside home before storing anything', async () => {
     const meta = `fullPath ${Buffer.from('../../escape.bin').toString('base64')}`;
-    const res = await fetch(`${agent.url}/filer/uploads`, { method: 'POST', headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-length': '10', 'upload-metadata': meta } });
+    const res = await fetch(`${agent.url}/filer/uploads`, {
+      method: 'POST',
+      headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-length': '10', 'upload-metadata': meta },
+    });
     expect(res.status).toBe(403);
   });
 });
@@ -171,7 +181,7 @@ describe('zip of a folder', () => {
     const expected = new Map<string, string>();
     for (let i = 0; i < 1000; i++) {
       const name = i % 10 === 0 ? `sub/file-${i}.txt` : `file-${i}.txt`;
-      const content = `content of ${i} `.repeat(i % 50 + 1);
+      const content = `content of ${i} `.repeat((i % 50) + 1);
       writeFileSync(join(folder, name), content);
       expected.set(name, content);
     }

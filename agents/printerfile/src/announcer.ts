@@ -37,7 +37,10 @@ export class PrintAnnouncer {
       // cups-pdf writes the PDF progressively; hidden names are temp files (ours, or an editor's)
       awaitWriteFinish: { stabilityThreshold: this.settleMs, pollInterval: Math.min(100, this.settleMs / 2) },
       ignored: (path: string, stats?: { isFile(): boolean }) =>
-        relative(this.folder, path).split('/').some((part) => part.startsWith('.')) || (stats?.isFile() === true && !isPrintedFile(path)),
+        relative(this.folder, path)
+          .split('/')
+          .some((part) => part.startsWith('.')) ||
+        (stats?.isFile() === true && !isPrintedFile(path)),
       // never out of the folder through a link, and not deep: cups-pdf writes one or two levels at most
       followSymlinks: false,
       depth: 4,

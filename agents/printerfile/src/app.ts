@@ -1,5 +1,5 @@
 import { access, constants, realpath } from 'node:fs/promises';
-import { type AgentConfig, type AgentContext, connectBus, createServer } from '@desktop-agents/kit';
+import { connectBus, createServer, serverOptionsOf, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
 import { FileRoot, fileNotFoundMessage, fileRoutes, readSwitches } from '@desktop-agents/kit/files';
 import { PrintAnnouncer } from './announcer.js';
 import { PrinterAvailability } from './availability.js';
@@ -13,7 +13,8 @@ export type PrinterfileConfig = AgentConfig<typeof PrinterfileEnv>;
 /** abcdesktop's printer file service: download and delete only. */
 const SWITCH_DEFAULTS = { download: true, upload: false, list: false, remove: true };
 
-export async function buildPrinterfile({ config, logger, authenticator }: AgentContext<PrinterfileConfig>) {
+export async function buildPrinterfile(context: AgentContext<PrinterfileConfig>) {
+  const { config, logger } = context;
   const folder = config.WATCHDIR ?? config.HOME;
   const root = await FileRoot.open(folder);
   const cups = new CupsClient(config.CUPS_SERVER, config.PRINTER_NAME, config.PRINTERFILE_IPP_TIMEOUT_MS);
@@ -22,26 +23,36 @@ export async function buildPrinterfile({ config, logger, authenticator }: AgentC
   const availability = new PrinterAvailability(cups, bus, config.PRINTERFILE_POLL_MS, logger.child({ component: 'availability' }));
 
   const app = await createServer({
-    name: 'printerfile',
-    security: config,
-    logger,
-    authenticator,
+    ...serverOptionsOf(context),
     readiness: async () => {
       await access(root.real, constants.R_OK | constants.W_OK);
       await cups.status();
     },
     notFoundMessage: fileNotFoundMessage(['/printerfiler', '/filer']),
   });
-  await app.register(fileRoutes({ metricsPrefix: 'printerfile', root, switches: readSwitches(process.env, SWITCH_DEFAULTS), maxUploadBytes: 1, prefixes: ['/printerfiler', '/filer'] }));
+  await app.register(
+    fileRoutes({
+      metricsPrefix: 'printerfile',
+      root,
+      switches: readSwitches(config, SWITCH_DEFAULTS),
+      maxUploadBytes: 1,
+      prefixes: ['/printerfiler', '/filer'],
+    }),
+  );
   await app.register(printerRoutes(cups));
-  app.metrics.define({ name: 'printerfile_jobs_announced_total', help: 'printer.new events published since start', type: 'counter', read: () => announcer.announcedCount });
+  app.metrics.define({
+    name: 'printerfile_jobs_announced_total',
+    help: 'printer.new events published since start',
+    type: 'counter',
+    read: () => announcer.announcedCount,
+  });
 
   await announcer.start();
   availability.start();
   let purgeTimer: NodeJS.Timeout | undefined;
   // the spec keeps HOME as WATCHDIR's default; home is never purged (it holds the user's own files, PDFs too)
   const purgeable = config.WATCHDIR !== undefined && root.real !== (await realpath(config.HOME).catch(() => config.HOME));
-  if (!purgeable) logger.warn({ folder: root.real }, 'WATCHDIR is unset or is HOME: old PDFs are not purged (set WATCHDIR to the printer\'s spool folder)');
+  if (!purgeable) logger.warn({ folder: root.real }, "WATCHDIR is unset or is HOME: old PDFs are not purged (set WATCHDIR to the printer's spool folder)");
   if (config.PRINTERFILE_PURGE_AGE_MS > 0 && purgeable) {
     const purge = () => void purgeOlderThan(root.real, config.PRINTERFILE_PURGE_AGE_MS, logger.child({ component: 'purge' }));
     purge();

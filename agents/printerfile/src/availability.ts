@@ -25,7 +25,10 @@ export class PrinterAvailability {
       if (this.#available !== undefined) this.bus.publish('printer.available', this.#available);
     });
     const poll = async () => {
-      const now = await this.cups.status().then((s) => s.accepting, () => false);
+      const now = await this.cups.status().then(
+        (s) => s.accepting,
+        () => false,
+      );
       if (now !== this.#available) {
         this.#available = now;
         this.log.info({ available: now }, 'printer availability changed');

@@ -19,7 +19,6 @@ export interface PrintJob {
   completedAt: number | undefined;
 }
 
-
 type Attributes = Record<string, unknown>;
 interface Response {
   statusCode: string;

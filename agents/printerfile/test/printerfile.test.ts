@@ -72,7 +72,11 @@ describe('printing through the real cupsd', () => {
     const pdf = await fetch(`${agent.url}/printerfiler?file=${encodeURIComponent(`~/${news?.path}`)}`, { headers: auth });
     expect(pdf.status).toBe(200);
     expect(pdf.headers.get('content-type')).toBe('application/pdf');
-    expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
+    expect(
+      Buffer.from(await pdf.arrayBuffer())
+        .subarray(0, 5)
+        .toString(),
+    ).toBe('%PDF-');
 
     const jobState = async () => {
       const jobs = (await (await fetch(`${agent.url}/printer/jobs`, { headers: auth })).json()) as { data: Array<{ id: number; state: string }> };
@@ -113,7 +117,11 @@ describe('printing through the real cupsd', () => {
     const outside = await fetch(`${agent.url}/printerfiler?file=/etc/hostname`, { headers: auth });
     expect(outside.status).toBe(400);
     writeFileSync(join(cups.outDir, 'remove-me.pdf'), '%PDF-');
-    const del = await fetch(`${agent.url}/printerfiler`, { method: 'DELETE', headers: { ...auth, 'content-type': 'application/json' }, body: '{"file":"~/remove-me.pdf"}' });
+    const del = await fetch(`${agent.url}/printerfiler`, {
+      method: 'DELETE',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: '{"file":"~/remove-me.pdf"}',
+    });
     expect(await del.json()).toEqual({ code: 200, data: 'ok' });
     expect(existsSync(join(cups.outDir, 'remove-me.pdf'))).toBe(false);
   });
@@ -135,7 +143,11 @@ describe('printing through the real cupsd', () => {
     const status = await fetch(`${agent.url}/printer/status`, { headers: auth });
     expect(status.status).toBe(503);
     expect(((await status.json()) as { data: string }).data).toMatch(/^cupsd is not reachable/);
-    await waitFor('printer.available false', async () => events.at(-1)?.method === 'printer.available' && events.some((e) => e.method === 'printer.available' && e.data === false), 5000);
+    await waitFor(
+      'printer.available false',
+      async () => events.at(-1)?.method === 'printer.available' && events.some((e) => e.method === 'printer.available' && e.data === false),
+      5000,
+    );
     await cups.restart();
     await waitFor('ready again', async () => (await agent.get('/readyz')).status === 200, 10_000);
   });
@@ -149,7 +161,9 @@ describe('printing through the real cupsd', () => {
 
   it('exits 0 on SIGTERM', async () => {
     expect(await agent.stop()).toEqual({ code: 0, signal: null });
-    agent = await startAgent('printerfile', { env: { AUTH_TOKEN: TOKEN, WATCHDIR: cups.outDir, CUPS_SERVER: cups.server, PRINTER_NAME: cups.printer, BROADCAST_SERVICE_TCP_PORT: String(bus.port) } });
+    agent = await startAgent('printerfile', {
+      env: { AUTH_TOKEN: TOKEN, WATCHDIR: cups.outDir, CUPS_SERVER: cups.server, PRINTER_NAME: cups.printer, BROADCAST_SERVICE_TCP_PORT: String(bus.port) },
+    });
   });
 });
 

@@ -32,7 +32,10 @@ describe('RTP to a WebRTC gateway', () => {
       expect(senders[0]).toContain(`port=${port}`);
       const tone = Buffer.alloc(48000);
       for (let i = 0; i < tone.length / 2; i++) tone.writeInt16LE(Math.round(10000 * Math.sin(i / 3)), i * 2);
-      const pacat = spawn('pacat', ['--playback', `--device=${pulse.sink}`, '--format=s16le', '--rate=24000', '--channels=1', '--raw'], { env: { ...process.env, ...pulse.env }, stdio: ['pipe', 'ignore', 'ignore'] });
+      const pacat = spawn('pacat', ['--playback', `--device=${pulse.sink}`, '--format=s16le', '--rate=24000', '--channels=1', '--raw'], {
+        env: { ...process.env, ...pulse.env },
+        stdio: ['pipe', 'ignore', 'ignore'],
+      });
       pacat.stdin.end(tone);
       await waitFor('RTP packets', async () => packets.length > 10, 5000);
       // RTP version 2 in the first two bits
@@ -44,6 +47,8 @@ describe('RTP to a WebRTC gateway', () => {
   });
 
   it('refuses a malformed gateway address at start', async () => {
-    await expect(startAgent('sound', { env: { AUTH_TOKEN: TOKEN, PULSE_SERVER: pulse.server, SOUND_RTP_DESTINATION: 'gateway:port' }, timeoutMs: 5000 })).rejects.toThrow(/SOUND_RTP_DESTINATION/);
+    await expect(
+      startAgent('sound', { env: { AUTH_TOKEN: TOKEN, PULSE_SERVER: pulse.server, SOUND_RTP_DESTINATION: 'gateway:port' }, timeoutMs: 5000 }),
+    ).rejects.toThrow(/SOUND_RTP_DESTINATION/);
   });
 });

@@ -23,7 +23,10 @@ function tone(hz: number, seconds: number): Buffer {
 
 /** Plays raw PCM into the desktop sink with pacat (a separate client, as an app would). */
 async function play(pcm: Buffer): Promise<void> {
-  const pacat = spawn('pacat', ['--playback', `--device=${pulse.sink}`, '--format=s16le', `--rate=${RATE}`, '--channels=1', '--raw'], { env: { ...process.env, ...pulse.env }, stdio: ['pipe', 'ignore', 'inherit'] });
+  const pacat = spawn('pacat', ['--playback', `--device=${pulse.sink}`, '--format=s16le', `--rate=${RATE}`, '--channels=1', '--raw'], {
+    env: { ...process.env, ...pulse.env },
+    stdio: ['pipe', 'ignore', 'inherit'],
+  });
   pacat.stdin.end(pcm);
   await new Promise((resolve) => pacat.once('exit', resolve));
 }
@@ -68,7 +71,9 @@ beforeAll(async () => {
   busListener = new WebSocket(`ws://127.0.0.1:${bus.port}/broadcast?jwt_token=${TOKEN}`);
   busListener.on('message', (raw) => events.push(JSON.parse(raw.toString()) as { method: string; data?: unknown }));
   await new Promise((resolve) => busListener.once('open', resolve));
-  sound = await startAgent('sound', { env: { AUTH_TOKEN: TOKEN, BROADCAST_COOKIE: COOKIE, BROADCAST_SERVICE_TCP_PORT: String(bus.port), PULSE_SERVER: pulse.server, SOUND_RATE: String(RATE) } });
+  sound = await startAgent('sound', {
+    env: { AUTH_TOKEN: TOKEN, BROADCAST_COOKIE: COOKIE, BROADCAST_SERVICE_TCP_PORT: String(bus.port), PULSE_SERVER: pulse.server, SOUND_RATE: String(RATE) },
+  });
 });
 afterAll(async () => {
   busListener?.terminate();
@@ -99,7 +104,10 @@ describe('control against a real PulseAudio', () => {
     await put('/sound/sinks/desktop/volume', { volume: 100 });
     expect((await put('/sound/sinks/nope/volume', { volume: 10 })).status).toBe(404);
     const bad = await put('/sound/sinks/desktop/volume', { volume: 'loud' });
-    expect([bad.status, await bad.json()]).toEqual([422, { errors: [{ location: 'body', param: 'volume', value: 'loud', msg: 'Volume must be a number from 0 to 150 (percent)' }] }]);
+    expect([bad.status, await bad.json()]).toEqual([
+      422,
+      { errors: [{ location: 'body', param: 'volume', value: 'loud', msg: 'Volume must be a number from 0 to 150 (percent)' }] },
+    ]);
   });
 });
 

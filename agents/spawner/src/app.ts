@@ -1,6 +1,6 @@
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { type AgentConfig, type AgentContext, connectBus, createServer } from '@desktop-agents/kit';
+import { connectBus, createServer, serverOptionsOf, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
 import { handledCommands, type SpawnerEnv } from './config.js';
 import { DisplayLink } from './display.js';
 import { Launcher } from './launcher.js';
@@ -18,30 +18,52 @@ export type SpawnerConfig = AgentConfig<typeof SpawnerEnv>;
 
 /** getenv shows only these: what the web UI reads, never secrets (BROADCAST_COOKIE, XAUTH_KEY, PULSEAUDIO_COOKIE...). */
 function envAllowList(extra: string): (name: string) => boolean {
-  const names = new Set(['ACCEPTCUTTEXT', 'SENDCUTTEXT', ...extra.split(',').map((s) => s.trim()).filter(Boolean)]);
+  const names = new Set([
+    'ACCEPTCUTTEXT',
+    'SENDCUTTEXT',
+    ...extra
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ]);
   return (name) => names.has(name) || name.startsWith('ABCDESKTOP_SERVICE_');
 }
 
 /** getSettings: `audio` while the pulse socket exists, `printers` while cupsd's does. */
 async function settingsList(pulseServer: string, cupsSocket: string): Promise<string[]> {
-  const exists = (path: string) => access(path).then(() => true, () => false);
+  const exists = (path: string) =>
+    access(path).then(
+      () => true,
+      () => false,
+    );
   const list: string[] = [];
   if (pulseServer.startsWith('unix:') && (await exists(pulseServer.slice(5)))) list.push('audio');
   if (await exists(cupsSocket)) list.push('printers');
   return list;
 }
 
-export async function buildSpawner({ config, logger, authenticator }: AgentContext<SpawnerConfig>) {
+export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
+  const { config, logger } = context;
   const display = new DisplayLink(config.DISPLAY, logger.child({ component: 'x11' }));
   await display.start();
   const bus = connectBus(config, logger);
   const publisher = new WindowListPublisher(display, bus, logger.child({ component: 'window-list' }));
   const store = new SettingsStore(join(config.HOME, '.store'));
 
-  const app = await createServer({ name: 'spawner', logger, authenticator, security: config, readiness: () => display.desktop.ping() });
-  const launcher = new Launcher(app.children, handledCommands(config.SPAWNER_COMMANDS, config.TARGET_MODE), { home: config.HOME, display: config.DISPLAY, env: process.env }, bus, logger.child({ component: 'launcher' }));
+  const app = await createServer({ ...serverOptionsOf(context), readiness: () => display.desktop.ping() });
+  const launcher = new Launcher(
+    app.children,
+    handledCommands(config.SPAWNER_COMMANDS, config.TARGET_MODE),
+    { home: config.HOME, display: config.DISPLAY, env: process.env },
+    bus,
+    logger.child({ component: 'launcher' }),
+  );
 
-  app.metrics.define({ name: 'spawner_windows', help: 'windows on the desktop (_NET_CLIENT_LIST)', type: 'gauge', read: async () => {
+  app.metrics.define({
+    name: 'spawner_windows',
+    help: 'windows on the desktop (_NET_CLIENT_LIST)',
+    type: 'gauge',
+    read: async () => {
       try {
         return (await display.desktop.clientList()).length;
       } catch {
@@ -57,17 +79,20 @@ export async function buildSpawner({ config, logger, authenticator }: AgentConte
       await spawner.register(
         desktopRoutes(display, store, bus, {
           allowEnv: envAllowList(config.SPAWNER_ENV_ALLOW),
+          env: { ...process.env },
           versionFile: config.SPAWNER_VERSION_FILE,
           pod: { POD_NAME: config.POD_NAME, POD_NAMESPACE: config.POD_NAMESPACE, NODE_NAME: config.NODE_NAME },
           containerIp: config.CONTAINER_IP_ADDR,
           settings: () => settingsList(config.PULSE_SERVER, config.CUPS_SOCKET),
         }),
       );
-      await spawner.register(wallpaperRoutes(display, store, bus, {
+      await spawner.register(
+        wallpaperRoutes(display, store, bus, {
           home: config.HOME,
           defaultImage: config.SPAWNER_DEFAULT_IMAGE,
           limits: { maxBytes: config.SPAWNER_WALLPAPER_MAX_BYTES, maxPixels: config.SPAWNER_WALLPAPER_MAX_PIXELS },
-        }));
+        }),
+      );
       await spawner.register(clipboardRoutes(config.DISPLAY));
       await spawner.register(appRoutes({ home: config.HOME, ocrun: config.SPAWNER_OCRUN }));
       await spawner.register(audioRoutes({ pulseServer: config.PULSE_SERVER, rtpDestination: config.SPAWNER_RTP_DESTINATION }, bus));

@@ -55,7 +55,11 @@ function desktopEntry(app: AppEntry, exec: string, iconPath: string | undefined)
 export async function appFor(folder: string, mime: string): Promise<string[] | undefined> {
   for (const name of (await readdir(folder).catch(() => [] as string[])).filter((n) => n.endsWith('.desktop')).sort()) {
     const text = await readFile(join(folder, name), 'utf8').catch(() => '');
-    const mimes = /^MimeType=(.*)$/m.exec(text)?.[1]?.split(';').map((m) => m.trim()) ?? [];
+    const mimes =
+      /^MimeType=(.*)$/m
+        .exec(text)?.[1]
+        ?.split(';')
+        .map((m) => m.trim()) ?? [];
     const exec = /^Exec=(.*)$/m.exec(text)?.[1];
     if (exec && mimes.includes(mime)) return exec.split(/\s+/).filter((w) => w && !/^%[a-zA-Z]$/.test(w));
   }

@@ -4,7 +4,9 @@ import { childEnv, type ChildProcesses } from '@desktop-agents/kit';
 /** Reads a selection with xclip (argv, bounded output and time). */
 function readSelection(display: string, selection: string): Promise<string> {
   return new Promise((resolve, reject) =>
-    execFile('xclip', ['-o', '-selection', selection], { env: childEnv({ DISPLAY: display }), timeout: 2000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    execFile('xclip', ['-o', '-selection', selection], { env: childEnv({ DISPLAY: display }), timeout: 2000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout) =>
+      err ? reject(err) : resolve(stdout),
+    ),
   );
 }
 
@@ -15,7 +17,10 @@ function readSelection(display: string, selection: string): Promise<string> {
  */
 function ownSelection(children: ChildProcesses, display: string, selection: string, text: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const { child } = children.spawn('xclip', ['-quiet', '-i', '-selection', selection], { env: childEnv({ DISPLAY: display }), stdio: ['pipe', 'ignore', 'ignore'] });
+    const { child } = children.spawn('xclip', ['-quiet', '-i', '-selection', selection], {
+      env: childEnv({ DISPLAY: display }),
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
     child.once('error', reject);
     child.stdin?.end(text, () => resolve());
   });

@@ -7,7 +7,20 @@ import type { Logger } from '@desktop-agents/kit';
 /** A window as the bus and getwindowslist carry it (wm_class is "instance.Class", from WM_CLASS). */
 export type WindowInfo = BusWindow;
 
-const ATOMS = ['_NET_CLIENT_LIST', '_NET_ACTIVE_WINDOW', '_NET_CLOSE_WINDOW', '_NET_WM_NAME', '_NET_WM_PID', 'UTF8_STRING', 'WM_CLASS', 'WM_NAME', 'WM_CLIENT_MACHINE', 'WINDOW', 'CARDINAL', 'STRING'] as const;
+const ATOMS = [
+  '_NET_CLIENT_LIST',
+  '_NET_ACTIVE_WINDOW',
+  '_NET_CLOSE_WINDOW',
+  '_NET_WM_NAME',
+  '_NET_WM_PID',
+  'UTF8_STRING',
+  'WM_CLASS',
+  'WM_NAME',
+  'WM_CLIENT_MACHINE',
+  'WINDOW',
+  'CARDINAL',
+  'STRING',
+] as const;
 type Atom = (typeof ATOMS)[number];
 
 const ANY_PROPERTY_TYPE = 0;
@@ -156,7 +169,9 @@ export class Desktop {
     const rows = Math.ceil(ids.length / cols);
     const w = Math.floor(width / cols);
     const h = Math.floor(height / rows);
-    ids.forEach((id, i) => this.display.client.ConfigureWindow(id, { x: (i % cols) * w, y: Math.floor(i / cols) * h, width: Math.max(1, w - 10), height: Math.max(1, h - 30) }));
+    ids.forEach((id, i) =>
+      this.display.client.ConfigureWindow(id, { x: (i % cols) * w, y: Math.floor(i / cols) * h, width: Math.max(1, w - 10), height: Math.max(1, h - 30) }),
+    );
   }
 
   /** Paints the root window a solid color (what `xsetroot -solid` does, without a shell). */

@@ -47,7 +47,8 @@ export class Launcher {
         try {
           return await root.existing(arg);
         } catch (err) {
-          if (err instanceof PathOutsideRoot || err instanceof PathNotFound) throw ERRORS.ARGUMENTS_REFUSED(`Argument ${JSON.stringify(arg)} is not a file inside home`);
+          if (err instanceof PathOutsideRoot || err instanceof PathNotFound)
+            throw ERRORS.ARGUMENTS_REFUSED(`Argument ${JSON.stringify(arg)} is not a file inside home`);
           throw err;
         }
       }),

@@ -65,6 +65,11 @@ export class PulseControl {
       throw ERRORS.PULSE_UNREACHABLE();
     });
     const field = (name: string) => new RegExp(`^${name}: (.*)$`, 'm').exec(info)?.[1] ?? '';
-    return { serverName: field('Server Name'), serverVersion: field('Server Version'), defaultSink: field('Default Sink'), defaultSource: field('Default Source') };
+    return {
+      serverName: field('Server Name'),
+      serverVersion: field('Server Version'),
+      defaultSink: field('Default Sink'),
+      defaultSource: field('Default Source'),
+    };
   }
 }

@@ -47,8 +47,28 @@ declare module 'x11' {
     FreePixmap(pid: number): void;
     CreateGC(gc: number, drawable: number, values: Record<string, number>): void;
     FreeGC(gc: number): void;
-    PutImage(format: number, drawable: number, gc: number, width: number, height: number, dstX: number, dstY: number, leftPad: number, depth: number, data: Buffer): void;
-    GetImage(format: number, drawable: number, x: number, y: number, width: number, height: number, planeMask: number, cb: Callback<{ depth: number; data: Buffer }>): void;
+    PutImage(
+      format: number,
+      drawable: number,
+      gc: number,
+      width: number,
+      height: number,
+      dstX: number,
+      dstY: number,
+      leftPad: number,
+      depth: number,
+      data: Buffer,
+    ): void;
+    GetImage(
+      format: number,
+      drawable: number,
+      x: number,
+      y: number,
+      width: number,
+      height: number,
+      planeMask: number,
+      cb: Callback<{ depth: number; data: Buffer }>,
+    ): void;
     terminate(): void;
   }
 

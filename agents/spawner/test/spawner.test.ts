@@ -4,14 +4,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { processAlive as alive, startAgent, startPulse, startXvfb, waitFor, type PulseServer, type RunningAgent, type XServer } from '@desktop-agents/tools/harness';
+import {
+  processAlive as alive,
+  startAgent,
+  startPulse,
+  startXvfb,
+  waitFor,
+  type PulseServer,
+  type RunningAgent,
+  type XServer,
+} from '@desktop-agents/tools/harness';
 
 const TOKEN = 'spawner-test-token-123';
 const COOKIE = 'spawner-cookie';
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
 const home = mkdtempSync(join(tmpdir(), 'spawner-home-'));
 const text = (program: string) => ({ program, args: 'text' });
-const COMMANDS = { 'xmessage.Xmessage': text('/usr/bin/xmessage'), 'echo.Echo': text('/bin/echo'), 'touch.Touch': text('/usr/bin/touch'), 'sleep.Sleep': text('/bin/sleep') };
+const COMMANDS = {
+  'xmessage.Xmessage': text('/usr/bin/xmessage'),
+  'echo.Echo': text('/bin/echo'),
+  'touch.Touch': text('/usr/bin/touch'),
+  'sleep.Sleep': text('/bin/sleep'),
+};
 let x: XServer;
 let pulse: PulseServer;
 const RTP = '127.0.0.1:46000';
@@ -52,7 +66,20 @@ beforeAll(async () => {
   listener.on('message', (raw) => events.push(JSON.parse(raw.toString()) as { method: string; data?: unknown }));
   await new Promise((resolve) => listener.once('open', resolve));
   spawner = await startAgent('spawner', {
-    env: { AUTH_TOKEN: TOKEN, BROADCAST_COOKIE: COOKIE, BROADCAST_SERVICE_TCP_PORT: String(bus.port), DISPLAY: x.display, HOME: home, SPAWNER_PID_FILE: join(home, 'spawner.pid'), SPAWNER_COMMANDS: JSON.stringify(COMMANDS), ACCEPTCUTTEXT: 'true', XAUTH_KEY: 'secret-xauth', PULSE_SERVER: pulse.server, SPAWNER_RTP_DESTINATION: RTP, SPAWNER_DEFAULT_IMAGE: join(home, 'no-default.png') },
+    env: {
+      AUTH_TOKEN: TOKEN,
+      BROADCAST_COOKIE: COOKIE,
+      BROADCAST_SERVICE_TCP_PORT: String(bus.port),
+      DISPLAY: x.display,
+      HOME: home,
+      SPAWNER_PID_FILE: join(home, 'spawner.pid'),
+      SPAWNER_COMMANDS: JSON.stringify(COMMANDS),
+      ACCEPTCUTTEXT: 'true',
+      XAUTH_KEY: 'secret-xauth',
+      PULSE_SERVER: pulse.server,
+      SPAWNER_RTP_DESTINATION: RTP,
+      SPAWNER_DEFAULT_IMAGE: join(home, 'no-default.png'),
+    },
   });
 });
 afterAll(async () => {
@@ -127,17 +154,31 @@ describe('validation in the abcdesktop shape', () => {
 
   it('rejects bad launch bodies with the spec messages', async () => {
     expect(await post('launch', {})).toEqual({ status: 422, body: { errors: [{ location: 'body', param: 'command', msg: 'No command provided' }] } });
-    expect(await post('launch', { command: 3 })).toEqual({ status: 422, body: { errors: [{ location: 'body', param: 'command', value: 3, msg: 'Command must be a string' }] } });
-    expect(await post('launch', { command: '/bin/sh' })).toEqual({ status: 422, body: { errors: [{ location: 'body', param: 'command', value: '/bin/sh', msg: 'Command must be a valid handled command' }] } });
-    expect((await post('launch', { command: 'echo.Echo', args: [] })).body).toEqual({ errors: [{ location: 'body', param: 'args', value: [], msg: 'Args must be an array of string not empty' }] });
-    expect((await post('launch', { command: 'echo.Echo', args: null })).body).toEqual({ errors: [{ location: 'body', param: 'args', value: null, msg: 'No args provided' }] });
+    expect(await post('launch', { command: 3 })).toEqual({
+      status: 422,
+      body: { errors: [{ location: 'body', param: 'command', value: 3, msg: 'Command must be a string' }] },
+    });
+    expect(await post('launch', { command: '/bin/sh' })).toEqual({
+      status: 422,
+      body: { errors: [{ location: 'body', param: 'command', value: '/bin/sh', msg: 'Command must be a valid handled command' }] },
+    });
+    expect((await post('launch', { command: 'echo.Echo', args: [] })).body).toEqual({
+      errors: [{ location: 'body', param: 'args', value: [], msg: 'Args must be an array of string not empty' }],
+    });
+    expect((await post('launch', { command: 'echo.Echo', args: null })).body).toEqual({
+      errors: [{ location: 'body', param: 'args', value: null, msg: 'No args provided' }],
+    });
   });
 
   it('rejects bad colors and keys', async () => {
     expect((await post('setBackgroundColor', {})).body).toEqual({ errors: [{ location: 'body', param: 'color', msg: 'No color provided' }] });
     // spec: not a hex color at all, then a hex color of the wrong form; a key leaving the store is not found
-    expect((await post('setBackgroundColor', { color: '#12345' })).body).toEqual({ errors: [{ location: 'body', param: 'color', value: '#12345', msg: 'Color must be a string hexa' }] });
-    expect((await post('setBackgroundColor', { color: '000000' })).body).toEqual({ errors: [{ location: 'body', param: 'color', value: '000000', msg: 'Bad color hexa pattern' }] });
+    expect((await post('setBackgroundColor', { color: '#12345' })).body).toEqual({
+      errors: [{ location: 'body', param: 'color', value: '#12345', msg: 'Color must be a string hexa' }],
+    });
+    expect((await post('setBackgroundColor', { color: '000000' })).body).toEqual({
+      errors: [{ location: 'body', param: 'color', value: '000000', msg: 'Bad color hexa pattern' }],
+    });
     expect(await post('setDesktop', { key: '../x', value: 'v' })).toEqual({ status: 404, body: { code: 404, data: 'Not found' } });
     expect((await post('setDesktop', { key: 'k' })).body).toEqual({ errors: [{ location: 'body', param: 'value', msg: 'No value provided' }] });
   });
@@ -198,7 +239,9 @@ describe('readiness and shutdown', () => {
   });
 
   it('is ready only while the X display answers, and reconnects when it comes back', async () => {
-    spawner = await startAgent('spawner', { env: { AUTH_TOKEN: TOKEN, DISPLAY: x.display, HOME: home, SPAWNER_PID_FILE: join(home, 'spawner.pid'), BROADCAST_SERVICE_TCP_PORT: String(bus.port) } });
+    spawner = await startAgent('spawner', {
+      env: { AUTH_TOKEN: TOKEN, DISPLAY: x.display, HOME: home, SPAWNER_PID_FILE: join(home, 'spawner.pid'), BROADCAST_SERVICE_TCP_PORT: String(bus.port) },
+    });
     expect((await spawner.get('/readyz')).status).toBe(200);
     const number = Number(x.display.slice(1));
     await x.stop();
@@ -213,7 +256,10 @@ describe('readiness and shutdown', () => {
   it('starts before its X display exists (pod start order) and becomes ready when it appears', async () => {
     await spawner.stop();
     const number = 4000 + Math.floor(Math.random() * 500);
-    spawner = await startAgent('spawner', { awaitReady: false, env: { AUTH_TOKEN: TOKEN, DISPLAY: `:${number}`, HOME: home, SPAWNER_PID_FILE: join(home, 'spawner.pid'), BROADCAST_SERVICE_TCP_PORT: String(bus.port) } });
+    spawner = await startAgent('spawner', {
+      awaitReady: false,
+      env: { AUTH_TOKEN: TOKEN, DISPLAY: `:${number}`, HOME: home, SPAWNER_PID_FILE: join(home, 'spawner.pid'), BROADCAST_SERVICE_TCP_PORT: String(bus.port) },
+    });
     expect((await spawner.get('/readyz')).status).toBe(503);
     const late = await startXvfb({ displayNumber: number });
     try {

@@ -23,14 +23,16 @@
   }
 
   function create() {
-    return fetch('terminals?cols=' + term.cols + '&rows=' + term.rows, { method: 'POST', headers: headers() }).then(function (res) {
-      if (!res.ok) throw new Error('create failed: HTTP ' + res.status);
-      return res.json();
-    }).then(function (newPid) {
-      pid = newPid;
-      sessionStorage.setItem('webshell.pid', String(pid));
-      return pid;
-    });
+    return fetch('terminals?cols=' + term.cols + '&rows=' + term.rows, { method: 'POST', headers: headers() })
+      .then(function (res) {
+        if (!res.ok) throw new Error('create failed: HTTP ' + res.status);
+        return res.json();
+      })
+      .then(function (newPid) {
+        pid = newPid;
+        sessionStorage.setItem('webshell.pid', String(pid));
+        return pid;
+      });
   }
 
   function resize() {
@@ -46,20 +48,33 @@
       status.textContent = 'terminal ' + pid;
       resize();
     };
-    socket.onmessage = function (event) { term.write(event.data); };
+    socket.onmessage = function (event) {
+      term.write(event.data);
+    };
     socket.onclose = function (event) {
-      if (event.code === 4404) { sessionStorage.removeItem('webshell.pid'); pid = 0; start(); return; }
+      if (event.code === 4404) {
+        sessionStorage.removeItem('webshell.pid');
+        pid = 0;
+        start();
+        return;
+      }
       status.textContent = 'closed (' + event.code + (event.reason ? ': ' + event.reason : '') + ')';
       if (event.code === 1000 || event.code === 1008) sessionStorage.removeItem('webshell.pid');
     };
   }
 
   function start() {
-    (pid ? Promise.resolve(pid) : create()).then(attach).catch(function (err) { status.textContent = String(err.message || err); });
+    (pid ? Promise.resolve(pid) : create()).then(attach).catch(function (err) {
+      status.textContent = String(err.message || err);
+    });
   }
 
-  term.onData(function (data) { if (socket && socket.readyState === 1) socket.send(data); });
-  window.addEventListener('resize', function () { fit.fit(); });
+  term.onData(function (data) {
+    if (socket && socket.readyState === 1) socket.send(data);
+  });
+  window.addEventListener('resize', function () {
+    fit.fit();
+  });
   term.onResize(resize);
   start();
-}());
+})();

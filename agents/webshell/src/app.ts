@@ -1,6 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { childEnv, createServer, serveWebSockets, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
+import { childEnv, createServer, serverOptionsOf, serveWebSockets, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
 import type { WebshellEnv } from './config.js';
 import { attachHandler } from './routes/attach.js';
 import { pageRoutes } from './routes/page.js';
@@ -9,7 +9,8 @@ import { defaultShell, Terminals } from './terminals.js';
 
 export type WebshellConfig = AgentConfig<typeof WebshellEnv>;
 
-export async function buildWebshell({ config, logger, authenticator }: AgentContext<WebshellConfig>) {
+export async function buildWebshell(context: AgentContext<WebshellConfig>) {
+  const { config, logger } = context;
   const terminals = new Terminals(
     {
       shell: config.WEBSHELL_SHELL || defaultShell(),
@@ -25,10 +26,7 @@ export async function buildWebshell({ config, logger, authenticator }: AgentCont
     logger.child({ component: 'terminals' }),
   );
   const app = await createServer({
-    name: 'webshell',
-    security: config,
-    logger,
-    authenticator,
+    ...serverOptionsOf(context),
     // a shell can start when its working folder is there and usable
     readiness: async () => access(config.HOME, constants.R_OK | constants.X_OK),
   });

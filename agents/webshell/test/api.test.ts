@@ -9,7 +9,9 @@ let agent: RunningAgent;
 const home = mkdtempSync(join(tmpdir(), 'webshell-home-'));
 
 beforeAll(async () => {
-  agent = await startAgent('webshell', { env: { AUTH_TOKEN: TOKEN, HOME: home, WEBSHELL_SHELL: '/bin/bash', WEBSHELL_MAX_TERMINALS: '4', WEBSHELL_MAX_FRAME_BYTES: '4096' } });
+  agent = await startAgent('webshell', {
+    env: { AUTH_TOKEN: TOKEN, HOME: home, WEBSHELL_SHELL: '/bin/bash', WEBSHELL_MAX_TERMINALS: '4', WEBSHELL_MAX_FRAME_BYTES: '4096' },
+  });
 });
 afterAll(async () => {
   await agent?.stop();

@@ -29,7 +29,8 @@ export async function sendFile(request: FastifyRequest, reply: FastifyReply, ope
     highWaterMark: 128 * 1024,
   });
   reply.code(statusCode).headers(headers as Record<string, string>);
-  if (statusCode === 200 || statusCode === 206) reply.header('content-disposition', attachment(basename(real))).type(mime.getType(real) ?? 'application/octet-stream');
+  if (statusCode === 200 || statusCode === 206)
+    reply.header('content-disposition', attachment(basename(real))).type(mime.getType(real) ?? 'application/octet-stream');
   return reply.send(stream);
 }
 
@@ -43,4 +44,3 @@ export async function sendFolderZip(reply: FastifyReply, root: string, real: str
   const stream = await zipStream(root, plan, (err) => reply.log.warn({ err: { message: err.message } }, 'zip stream ended early'));
   return reply.type('application/zip').header('content-disposition', attachment(name)).header('x-skipped-entries', String(plan.skipped.length)).send(stream);
 }
-

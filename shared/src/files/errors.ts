@@ -29,7 +29,8 @@ export function fileErrorToHttp(err: unknown, operation: 'read' | 'upload', notF
   if (err instanceof InsufficientStorage) return FILE_ERRORS.DOES_NOT_FIT();
   const code = (err as NodeJS.ErrnoException).code;
   // the spec's answer to a request without its file part, multipart or not
-  if (err instanceof NoFilePart || code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') return new ValidationError([{ location: 'request', msg: 'No file provided' }]);
+  if (err instanceof NoFilePart || code === 'FST_INVALID_MULTIPART_CONTENT_TYPE')
+    return new ValidationError([{ location: 'request', msg: 'No file provided' }]);
   if (code === 'FST_REQ_FILE_TOO_LARGE') return FILE_ERRORS.TOO_LARGE();
   if (code === 'ENOSPC' || code === 'EDQUOT') return FILE_ERRORS.DISK_FULL();
   return err;

@@ -81,6 +81,22 @@ export class ConfinedFolder {
   }
 }
 
+/** The nearest existing folder at or above path, and the names below it that do not exist yet (outermost first). */
+async function nearestExisting(path: string): Promise<{ existing: string; missing: string[] }> {
+  const missing: string[] = [];
+  let existing = path;
+  for (;;) {
+    try {
+      await lstat(existing);
+      return { existing, missing };
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      missing.unshift(basename(existing));
+      existing = dirname(existing);
+    }
+  }
+}
+
 /** Runs fn with the folder opened, and closes it after. */
 export async function withFolder<T>(rootReal: string, folder: string, fn: (dir: ConfinedFolder) => Promise<T>): Promise<T> {
   const dir = await ConfinedFolder.open(rootReal, folder);
@@ -118,7 +134,11 @@ export class FileRoot {
   static async open(root: string, reserved: string[] = []): Promise<FileRoot> {
     const real = await realpath(root);
     const reservedReal = await Promise.all(reserved.map(async (r) => realpath(r).catch(() => resolve(r))));
-    return new FileRoot(resolve(root), real, reservedReal.filter((r) => isInside(real, r) && r !== real));
+    return new FileRoot(
+      resolve(root),
+      real,
+      reservedReal.filter((r) => isInside(real, r) && r !== real),
+    );
   }
 
   #checkReserved(abs: string): string {
@@ -132,7 +152,7 @@ export class FileRoot {
     let p = userPath;
     if (p === '~') p = '';
     else if (p.startsWith('~/')) p = p.slice(2);
-    else if (p.startsWith('~')) throw new PathOutsideRoot('another user\'s home');
+    else if (p.startsWith('~')) throw new PathOutsideRoot("another user's home");
     if (isAbsolute(p)) {
       const abs = resolve(p);
       if (isInside(this.configured, abs)) return this.#checkReserved(join(this.real, relative(this.configured, abs)));
@@ -193,18 +213,7 @@ export class FileRoot {
    * through the descriptor of the level above: a folder swapped for a symlink meanwhile is refused, never written into.
    */
   async makeFolder(folder: string): Promise<ConfinedFolder> {
-    const missing: string[] = [];
-    let existing = folder;
-    for (;;) {
-      try {
-        await lstat(existing);
-        break;
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-        missing.unshift(basename(existing));
-        existing = dirname(existing);
-      }
-    }
+    const { existing, missing } = await nearestExisting(folder);
     let dir = await ConfinedFolder.open(this.real, existing);
     for (const part of missing) {
       const parent = dir;
@@ -228,19 +237,8 @@ export class FileRoot {
   async forWrite(userPath: string): Promise<string> {
     const abs = this.candidate(userPath);
     if (abs === this.real) throw new PathOutsideRoot('the root itself is not a file');
-    const missing: string[] = [];
-    let ancestor = dirname(abs);
-    const name = abs.slice(ancestor.length + 1);
-    for (;;) {
-      try {
-        await lstat(ancestor);
-        break;
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-        missing.unshift(ancestor.slice(dirname(ancestor).length + 1));
-        ancestor = dirname(ancestor);
-      }
-    }
+    const name = basename(abs);
+    const { existing: ancestor, missing } = await nearestExisting(dirname(abs));
     const realAncestor = await realpath(ancestor);
     if (!isInside(this.real, realAncestor)) throw new PathOutsideRoot('folder leads out of the root');
     return join(realAncestor, ...missing, name);

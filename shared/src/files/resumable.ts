@@ -124,4 +124,3 @@ async function tusServer(root: FileRoot, options: ResumableOptions): Promise<Tus
     },
   });
 }
-

@@ -79,7 +79,10 @@ async function listByAge(folder: ConfinedFolder): Promise<string[]> {
       }
     }),
   );
-  return dated.filter((d): d is { name: string; mtime: number } => d !== undefined).sort((a, b) => a.mtime - b.mtime || a.name.localeCompare(b.name)).map((d) => d.name);
+  return dated
+    .filter((d): d is { name: string; mtime: number } => d !== undefined)
+    .sort((a, b) => a.mtime - b.mtime || a.name.localeCompare(b.name))
+    .map((d) => d.name);
 }
 
 function routesAt(prefix: string, options: FileRoutesOptions, resumable: ResumableUploads | undefined, stats: FileStats): FastifyPluginAsync {
@@ -113,7 +116,11 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
 
     app.post(prefix, async (request, reply) => {
       if (!switches.upload) throw forbidden();
-      const input = { parts: request.parts(), declaredBytes: Number(request.headers['content-length'] ?? 0), overwrite: (request.query as Record<string, unknown>)['overwrite'] === 'true' };
+      const input = {
+        parts: request.parts(),
+        declaredBytes: Number(request.headers['content-length'] ?? 0),
+        overwrite: (request.query as Record<string, unknown>)['overwrite'] === 'true',
+      };
       const result = await receiveUpload(input, root, options.partials).catch((err: unknown) => {
         const mapped = fileErrorToHttp(err, 'upload');
         stats.upload(resultOf(mapped));
@@ -169,7 +176,12 @@ export function fileRoutes(options: FileRoutesOptions): FastifyPluginAsync {
     const stats = new FileStats();
     for (const [i, prefix] of prefixes.entries()) await app.register(routesAt(prefix, options, i === 0 ? options.resumable : undefined, stats));
     const name = options.metricsPrefix;
-    app.metrics.define({ name: `${name}_bytes_received_total`, help: 'bytes of completed multipart uploads', type: 'counter', read: () => stats.bytesReceived });
+    app.metrics.define({
+      name: `${name}_bytes_received_total`,
+      help: 'bytes of completed multipart uploads',
+      type: 'counter',
+      read: () => stats.bytesReceived,
+    });
     app.metrics.define({ name: `${name}_downloads_total`, help: 'downloads (files and folder zips) started', type: 'counter', read: () => stats.downloads });
     app.metrics.define({
       name: `${name}_uploads_total`,

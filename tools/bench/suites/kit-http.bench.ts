@@ -26,9 +26,11 @@ async function load(port: number, path: string): Promise<{ rps: number; p99: num
       req.on('error', reject);
       req.end();
     });
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (Date.now() < end) await one();
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (Date.now() < end) await one();
+    }),
+  );
   agent.destroy();
   latencies.sort((a, b) => a - b);
   return { rps: latencies.length / (DURATION_MS / 1000), p99: percentile(latencies, 99) };
@@ -37,7 +39,11 @@ async function load(port: number, path: string): Promise<{ rps: number; p99: num
 const suite: BenchSuite = {
   name: 'kit http',
   async run(): Promise<BenchResult[]> {
-    const app = await createServer({ logger: createLogger({ name: 'bench', level: 'warn' }), authenticator: tokenAuthenticator({ AUTH_TOKEN: TOKEN }), readiness: async () => {} });
+    const app = await createServer({
+      logger: createLogger({ name: 'bench', level: 'warn' }),
+      authenticator: tokenAuthenticator({ AUTH_TOKEN: TOKEN }),
+      readiness: async () => {},
+    });
     app.get('/ping', async () => ({ code: 200, data: 'ok' }));
     await app.listen({ port: 0, host: '127.0.0.1' });
     const bare: Server = createHttpServer((_req, res) => {
@@ -49,8 +55,20 @@ const suite: BenchSuite = {
       const reference = await load((bare.address() as AddressInfo).port, '/ping');
       const kit = await load((app.server.address() as AddressInfo).port, '/ping');
       return [
-        { measure: `authenticated GET, ${CONCURRENCY} connections`, unit: 'req/s', value: kit.rps, reference: { name: 'bare node:http', value: reference.rps }, better: 'higher' },
-        { measure: `p99 latency, ${CONCURRENCY} connections`, unit: 'ms', value: kit.p99, reference: { name: 'bare node:http', value: reference.p99 }, better: 'lower' },
+        {
+          measure: `authenticated GET, ${CONCURRENCY} connections`,
+          unit: 'req/s',
+          value: kit.rps,
+          reference: { name: 'bare node:http', value: reference.rps },
+          better: 'higher',
+        },
+        {
+          measure: `p99 latency, ${CONCURRENCY} connections`,
+          unit: 'ms',
+          value: kit.p99,
+          reference: { name: 'bare node:http', value: reference.p99 },
+          better: 'lower',
+        },
       ];
     } finally {
       await app.close();

@@ -125,11 +125,42 @@ const suite: BenchSuite = {
       clearInterval(sampler);
       const p99 = (l: number[]) => percentile(l, 99);
       return [
-        { measure: `errors, ${SECONDS} s of load`, unit: 'errors', value: loaded.errors, reference: { name: 'operations', value: loaded.operations }, better: 'lower', target: { value: { max: 0 } } },
-        { measure: 'bus delivery p99, 200 clients', unit: 'ms', value: p99(loaded.busLatency), reference: { name: 'idle pod, 10 clients', value: p99(idle.busLatency) }, better: 'lower' },
-        { measure: 'keystroke echo p99, 20 terminals', unit: 'ms', value: p99(loaded.echoLatency), reference: { name: 'idle pod, 2 terminals', value: p99(idle.echoLatency) }, better: 'lower' },
-        { measure: '1 MiB upload p99, 10 in parallel', unit: 'ms', value: p99(loaded.uploadLatency), reference: { name: 'idle pod, 1 at a time', value: p99(idle.uploadLatency) }, better: 'lower' },
-        ...pod.agents.map((a): BenchResult => ({ measure: `${a.name} peak RSS`, unit: 'MiB', value: peak.get(a.name) ?? 0, reference: { name: 'idle', value: idleRss.get(a.name) ?? 0 }, better: 'lower' })),
+        {
+          measure: `errors, ${SECONDS} s of load`,
+          unit: 'errors',
+          value: loaded.errors,
+          reference: { name: 'operations', value: loaded.operations },
+          better: 'lower',
+          target: { value: { max: 0 } },
+        },
+        {
+          measure: 'bus delivery p99, 200 clients',
+          unit: 'ms',
+          value: p99(loaded.busLatency),
+          reference: { name: 'idle pod, 10 clients', value: p99(idle.busLatency) },
+          better: 'lower',
+        },
+        {
+          measure: 'keystroke echo p99, 20 terminals',
+          unit: 'ms',
+          value: p99(loaded.echoLatency),
+          reference: { name: 'idle pod, 2 terminals', value: p99(idle.echoLatency) },
+          better: 'lower',
+        },
+        {
+          measure: '1 MiB upload p99, 10 in parallel',
+          unit: 'ms',
+          value: p99(loaded.uploadLatency),
+          reference: { name: 'idle pod, 1 at a time', value: p99(idle.uploadLatency) },
+          better: 'lower',
+        },
+        ...pod.agents.map((a): BenchResult => ({
+          measure: `${a.name} peak RSS`,
+          unit: 'MiB',
+          value: peak.get(a.name) ?? 0,
+          reference: { name: 'idle', value: idleRss.get(a.name) ?? 0 },
+          better: 'lower',
+        })),
       ];
     } finally {
       await pod.stop();

@@ -7,7 +7,14 @@ const sinkParams = { type: 'object', required: ['name'], properties: { name: { t
 const volumeBody = {
   type: 'object',
   required: ['volume'],
-  properties: { volume: { type: 'number', minimum: 0, maximum: 150, messages: { required: 'No volume provided', default: 'Volume must be a number from 0 to 150 (percent)' } } },
+  properties: {
+    volume: {
+      type: 'number',
+      minimum: 0,
+      maximum: 150,
+      messages: { required: 'No volume provided', default: 'Volume must be a number from 0 to 150 (percent)' },
+    },
+  },
 } as const;
 const muteBody = {
   type: 'object',
@@ -24,15 +31,23 @@ export function controlRoutes(pulse: Pulse, listeners: AudioListeners): FastifyP
     const known = async (name: string) => {
       if (!(await pulse.sinks()).some((s) => s.name === name)) throw ERRORS.UNKNOWN_SINK(name);
     };
-    app.put<{ Params: { name: string }; Body: { volume: number } }>('/sound/sinks/:name/volume', { schema: { params: sinkParams, body: volumeBody } }, async (request) => {
-      await known(request.params.name);
-      await pulse.setVolume(request.params.name, request.body.volume);
-      return { code: 200, data: 'ok' };
-    });
-    app.put<{ Params: { name: string }; Body: { mute: boolean } }>('/sound/sinks/:name/mute', { schema: { params: sinkParams, body: muteBody } }, async (request) => {
-      await known(request.params.name);
-      await pulse.setMute(request.params.name, request.body.mute);
-      return { code: 200, data: 'ok' };
-    });
+    app.put<{ Params: { name: string }; Body: { volume: number } }>(
+      '/sound/sinks/:name/volume',
+      { schema: { params: sinkParams, body: volumeBody } },
+      async (request) => {
+        await known(request.params.name);
+        await pulse.setVolume(request.params.name, request.body.volume);
+        return { code: 200, data: 'ok' };
+      },
+    );
+    app.put<{ Params: { name: string }; Body: { mute: boolean } }>(
+      '/sound/sinks/:name/mute',
+      { schema: { params: sinkParams, body: muteBody } },
+      async (request) => {
+        await known(request.params.name);
+        await pulse.setMute(request.params.name, request.body.mute);
+        return { code: 200, data: 'ok' };
+      },
+    );
   };
 }

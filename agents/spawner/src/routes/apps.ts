@@ -19,7 +19,15 @@ const filenameQuery = (patternMsg: string) =>
   ({
     type: 'object',
     required: ['filename'],
-    properties: { filename: { type: 'string', minLength: 1, maxLength: 4096, pattern: '^[^\\u0000\\n\\r]+$', messages: { required: 'No filename provided', type: 'filename must be a string', default: patternMsg } } },
+    properties: {
+      filename: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 4096,
+        pattern: '^[^\\u0000\\n\\r]+$',
+        messages: { required: 'No filename provided', type: 'filename must be a string', default: patternMsg },
+      },
+    },
   }) as const;
 
 const desktopList = {
@@ -54,19 +62,26 @@ export function appRoutes(settings: { home: string; ocrun: string }): FastifyPlu
   return async (app) => {
     app.get<{ Querystring: { keywords: string; maxfile: number } }>('/filesearch', { schema: { querystring: searchQuery } }, async (request) => {
       const keywords = request.query.keywords.toLowerCase().split(/\s+/).filter(Boolean);
-      if (keywords.length === 0) throw new ValidationError([{ location: 'query', param: 'keywords', value: request.query.keywords, msg: 'Bad keywords pattern' }]);
+      if (keywords.length === 0)
+        throw new ValidationError([{ location: 'query', param: 'keywords', value: request.query.keywords, msg: 'Bad keywords pattern' }]);
       return { code: 200, data: await searchFiles(settings.home, keywords, request.query.maxfile) };
     });
 
-    app.get<{ Querystring: { filename: string } }>('/getmimeforfile', { schema: { querystring: filenameQuery('Bad filename pattern') } }, async (request, reply) =>
-      reply.type('text/plain; charset=utf-8').send(mimeOf(request.query.filename)),
+    app.get<{ Querystring: { filename: string } }>(
+      '/getmimeforfile',
+      { schema: { querystring: filenameQuery('Bad filename pattern') } },
+      async (request, reply) => reply.type('text/plain; charset=utf-8').send(mimeOf(request.query.filename)),
     );
 
-    app.get<{ Querystring: { filename: string } }>('/getappforfile', { schema: { querystring: filenameQuery('filename must be a string') } }, async (request) => {
-      const found = await apps.forFile(request.query.filename);
-      if (!found) throw ERRORS.NOT_FOUND();
-      return { code: 200, data: found };
-    });
+    app.get<{ Querystring: { filename: string } }>(
+      '/getappforfile',
+      { schema: { querystring: filenameQuery('filename must be a string') } },
+      async (request) => {
+        const found = await apps.forFile(request.query.filename);
+        if (!found) throw ERRORS.NOT_FOUND();
+        return { code: 200, data: found };
+      },
+    );
 
     app.post<{ Body: { list: AppEntry[] } }>('/generateDesktopFiles', { schema: { body: desktopList } }, async (request) => {
       await apps.generate(request.body.list);

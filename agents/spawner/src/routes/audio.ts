@@ -6,14 +6,24 @@ import { PulseControl } from '../pulse-control.js';
 const sinkBody = {
   type: 'object',
   required: ['sink'],
-  properties: { sink: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', messages: { required: 'No sink provided', type: 'Sink must be a string', pattern: 'Sink must be a sink name' } } },
+  properties: {
+    sink: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9_.-]{1,64}$',
+      messages: { required: 'No sink provided', type: 'Sink must be a string', pattern: 'Sink must be a sink name' },
+    },
+  },
 } as const;
 
 const rtpBody = {
   type: 'object',
   required: ['destinationIp', 'port'],
   properties: {
-    destinationIp: { type: 'string', format: 'ipv4', messages: { required: 'No destinationIp provided', type: 'destinationIp must be a string', format: 'destinationIp must be an ipV4 address' } },
+    destinationIp: {
+      type: 'string',
+      format: 'ipv4',
+      messages: { required: 'No destinationIp provided', type: 'destinationIp must be a string', format: 'destinationIp must be an ipV4 address' },
+    },
     port: { type: 'integer', minimum: 1, maximum: 65535, messages: { required: 'No port provided', default: 'port must be a number' } },
   },
 } as const;

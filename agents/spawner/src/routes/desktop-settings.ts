@@ -24,7 +24,11 @@ const colorBody = {
   },
 } as const;
 
-const keyProperty = { type: 'string', pattern: KEY_PATTERN, messages: { required: 'No key provided', type: 'Key must be a string', pattern: 'Key must have a valid pattern' } } as const;
+const keyProperty = {
+  type: 'string',
+  pattern: KEY_PATTERN,
+  messages: { required: 'No key provided', type: 'Key must be a string', pattern: 'Key must have a valid pattern' },
+} as const;
 const setDesktopBody = {
   type: 'object',
   required: ['key', 'value'],
@@ -38,6 +42,8 @@ const getDesktopQuery = {
 
 export interface DesktopInfo {
   allowEnv(name: string): boolean;
+  /** The agent's environment, read at start (getenv shows the allowed part of it). */
+  env: NodeJS.ProcessEnv;
   versionFile: string;
   pod: { POD_NAME?: string; POD_NAMESPACE?: string; NODE_NAME?: string };
   containerIp: string;
@@ -97,7 +103,7 @@ export function desktopRoutes(display: DisplayLink, store: SettingsStore, bus: P
       };
     });
 
-    app.get('/getenv', async () => ({ env: Object.fromEntries(Object.entries(process.env).filter(([name]) => info.allowEnv(name))) }));
+    app.get('/getenv', async () => ({ env: Object.fromEntries(Object.entries(info.env).filter(([name]) => info.allowEnv(name))) }));
 
     app.get('/getnetworkinterfaces', async () => ({ networkInterfaces: networkInterfaces() }));
   };

@@ -8,7 +8,12 @@ const launchBody = {
   required: ['command'],
   properties: {
     command: { type: 'string', messages: { required: 'No command provided', type: 'Command must be a string' } },
-    args: { type: 'array', minItems: 1, items: { type: 'string' }, messages: { null: 'No args provided', default: 'Args must be an array of string not empty' } },
+    args: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string' },
+      messages: { null: 'No args provided', default: 'Args must be an array of string not empty' },
+    },
   },
 } as const;
 

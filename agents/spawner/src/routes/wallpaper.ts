@@ -14,7 +14,12 @@ const imgBody = {
 } as const;
 
 /** Root-window images: ~/.wallpapers/NAME (a bare name, never a path) or the configured default image. */
-export function wallpaperRoutes(display: DisplayLink, store: SettingsStore, bus: Pick<BusClient, 'publish'>, settings: { home: string; defaultImage: string | undefined; limits: Omit<DecodeLimits, 'root'> }): FastifyPluginAsync {
+export function wallpaperRoutes(
+  display: DisplayLink,
+  store: SettingsStore,
+  bus: Pick<BusClient, 'publish'>,
+  settings: { home: string; defaultImage: string | undefined; limits: Omit<DecodeLimits, 'root'> },
+): FastifyPluginAsync {
   const show = async (path: string, missing: () => HttpError, root: string) => {
     let image;
     try {

@@ -17,7 +17,10 @@ export function pageRoutes(publicDir: string): FastifyPluginAsync {
   return async (app) => {
     for (const [url, file] of Object.entries(FILES)) {
       app.get(url, { config: { public: true } }, async (_request, reply) =>
-        reply.type(TYPES[file.split('.').pop() ?? ''] ?? 'application/octet-stream').header('cache-control', 'no-cache').send(createReadStream(join(publicDir, file))),
+        reply
+          .type(TYPES[file.split('.').pop() ?? ''] ?? 'application/octet-stream')
+          .header('cache-control', 'no-cache')
+          .send(createReadStream(join(publicDir, file))),
       );
     }
   };

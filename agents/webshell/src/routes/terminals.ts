@@ -8,8 +8,18 @@ const size = {
   type: 'object',
   required: ['cols', 'rows'],
   properties: {
-    cols: { type: 'integer', minimum: 1, maximum: MAX_COLS, messages: { required: 'No cols provided', type: 'Cols must be a number', default: `Cols must be between 1 and ${MAX_COLS}` } },
-    rows: { type: 'integer', minimum: 1, maximum: MAX_ROWS, messages: { required: 'No rows provided', type: 'Rows must be a number', default: `Rows must be between 1 and ${MAX_ROWS}` } },
+    cols: {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_COLS,
+      messages: { required: 'No cols provided', type: 'Cols must be a number', default: `Cols must be between 1 and ${MAX_COLS}` },
+    },
+    rows: {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_ROWS,
+      messages: { required: 'No rows provided', type: 'Rows must be a number', default: `Rows must be between 1 and ${MAX_ROWS}` },
+    },
   },
 } as const;
 

@@ -22,7 +22,6 @@ interface Run {
   seconds: number;
 }
 
-
 async function open(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
   const ws = new WebSocket(url, { headers, perMessageDeflate: false, skipUTF8Validation: true });
   ws.on('error', () => {});
@@ -56,12 +55,13 @@ async function fanOut(url: string, port: number, path: string, publisherHeaders:
     });
   }
   const publisher = await open(url, publisherHeaders);
-  const frame = (n: number) => JSON.stringify({ method: 'window.list', data: { t: performance.now().toFixed(3).padStart(12, '0'), n: String(n).padStart(8, '0') } });
+  const frame = (n: number) =>
+    JSON.stringify({ method: 'window.list', data: { t: performance.now().toFixed(3).padStart(12, '0'), n: String(n).padStart(8, '0') } });
   const frameBytes = Buffer.byteLength(frame(0)) + 2; // + the 2-byte header of a short server frame
   const batch = RATE / 500; // 2 frames every 2 ms: a steady 1,000 msg/s, not bursts
   const total = RATE * SECONDS;
   const start = performance.now();
-  for (let sent = 0; sent < total; ) {
+  for (let sent = 0; sent < total;) {
     for (let i = 0; i < batch; i++, sent++) publisher.send(frame(sent));
     const due = start + (sent / RATE) * 1000;
     await sleep(Math.max(0, due - performance.now()));
@@ -80,7 +80,9 @@ async function rawClient(port: number, path: string): Promise<Socket> {
   const socket = connect(port, '127.0.0.1');
   socket.on('error', () => {});
   await new Promise((resolve) => socket.once('connect', resolve));
-  socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  socket.write(
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
   await new Promise((resolve) => socket.once('data', resolve));
   return socket;
 }
@@ -91,7 +93,9 @@ const suite: BenchSuite = {
     const rawScript = fileURLToPath(new URL('./raw-ws-fanout.js', import.meta.url));
     const raw = startProcess('raw ws', process.execPath, [rawScript]);
     const rawPort = await waitFor('raw ws port', async () => Number(raw.output.trim()) || undefined);
-    const agent = await startAgent('broadcast', { env: { AUTH_TOKEN: TOKEN, BROADCAST_COOKIE: 'bench-cookie', LOG_LEVEL: 'warn', BROADCAST_KEEPALIVE_MS: '600000' } });
+    const agent = await startAgent('broadcast', {
+      env: { AUTH_TOKEN: TOKEN, BROADCAST_COOKIE: 'bench-cookie', LOG_LEVEL: 'warn', BROADCAST_KEEPALIVE_MS: '600000' },
+    });
     try {
       await sleep(500);
       const idleAgent = rssMiB(agent.process.pid);
@@ -102,10 +106,30 @@ const suite: BenchSuite = {
       const ref = 'ws raw broadcast';
       const load = `${SUBSCRIBERS} clients, ${RATE} msg/s`;
       return [
-        { measure: `deliveries/s, ${load}`, unit: 'msg/s', value: bus.delivered / bus.seconds, reference: { name: ref, value: reference.delivered / reference.seconds }, better: 'higher' },
-        { measure: `frames delivered, ${load}`, unit: '%', value: (100 * bus.delivered) / bus.expected, reference: { name: ref, value: (100 * reference.delivered) / reference.expected }, better: 'higher', target: { value: { min: 100 } } },
+        {
+          measure: `deliveries/s, ${load}`,
+          unit: 'msg/s',
+          value: bus.delivered / bus.seconds,
+          reference: { name: ref, value: reference.delivered / reference.seconds },
+          better: 'higher',
+        },
+        {
+          measure: `frames delivered, ${load}`,
+          unit: '%',
+          value: (100 * bus.delivered) / bus.expected,
+          reference: { name: ref, value: (100 * reference.delivered) / reference.expected },
+          better: 'higher',
+          target: { value: { min: 100 } },
+        },
         { measure: `p50 delivery latency, ${load}`, unit: 'ms', value: bus.p50, reference: { name: ref, value: reference.p50 }, better: 'lower' },
-        { measure: `p99 delivery latency, ${load}`, unit: 'ms', value: bus.p99, reference: { name: ref, value: reference.p99 }, better: 'lower', target: { value: { max: 10 } } },
+        {
+          measure: `p99 delivery latency, ${load}`,
+          unit: 'ms',
+          value: bus.p99,
+          reference: { name: ref, value: reference.p99 },
+          better: 'lower',
+          target: { value: { max: 10 } },
+        },
         { measure: 'idle RSS', unit: 'MiB', value: idleAgent, reference: { name: ref, value: idleRaw }, better: 'lower', target: { value: { max: 60 } } },
       ];
     } finally {

@@ -11,7 +11,6 @@ import type { BenchResult, BenchSuite } from '../../types.js';
 const TOKEN = 'bench-token-0123456789';
 const SIZE = 1024 * 1024 * 1024;
 
-
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const start = performance.now();
   await fn();
@@ -43,15 +42,38 @@ const suite: BenchSuite = {
       // the agent fsyncs an upload before renaming it into place: the reference copy is made as durable
       const cp = await timed(async () => execFileSync('cp', [source, join(work, 'cp-copy.bin')]) && execFileSync('sync', [join(work, 'cp-copy.bin')]));
       // curl is the client on both sides, so the client's own cost is the same
-      const upload = await timed(async () => curl(['-H', `Authorization: Bearer ${TOKEN}`, '-F', 'fullPath=big.bin', '-F', `file=@${source}`, `${agent.url}/filer`]));
+      const upload = await timed(async () =>
+        curl(['-H', `Authorization: Bearer ${TOKEN}`, '-F', 'fullPath=big.bin', '-F', `file=@${source}`, `${agent.url}/filer`]),
+      );
       const viaNginx = await timed(async () => curl([`${nginx.url}/big.bin`]));
       const download = await timed(async () => curl(['-H', `Authorization: Bearer ${TOKEN}`, `${agent.url}/filer?file=~/big.bin`]));
       clearInterval(sampler);
       const mib = SIZE / 1048576;
       return [
-        { measure: 'upload 1 GiB (curl -F)', unit: 'MiB/s', value: mib / upload, reference: { name: 'cp + sync', value: mib / cp }, better: 'higher', target: { ratio: { min: 0.7 } } },
-        { measure: 'download 1 GiB (curl)', unit: 'MiB/s', value: mib / download, reference: { name: 'nginx', value: mib / viaNginx }, better: 'higher', target: { ratio: { min: 0.8 } } },
-        { measure: 'peak RSS during the transfers', unit: 'MiB', value: peak, reference: { name: 'agent idle', value: idle }, better: 'lower', target: { value: { max: 100 } } },
+        {
+          measure: 'upload 1 GiB (curl -F)',
+          unit: 'MiB/s',
+          value: mib / upload,
+          reference: { name: 'cp + sync', value: mib / cp },
+          better: 'higher',
+          target: { ratio: { min: 0.7 } },
+        },
+        {
+          measure: 'download 1 GiB (curl)',
+          unit: 'MiB/s',
+          value: mib / download,
+          reference: { name: 'nginx', value: mib / viaNginx },
+          better: 'higher',
+          target: { ratio: { min: 0.8 } },
+        },
+        {
+          measure: 'peak RSS during the transfers',
+          unit: 'MiB',
+          value: peak,
+          reference: { name: 'agent idle', value: idle },
+          better: 'lower',
+          target: { value: { max: 100 } },
+        },
       ];
     } finally {
       clearInterval(sampler);

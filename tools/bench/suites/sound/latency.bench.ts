@@ -13,7 +13,9 @@ const RATE = 24000;
 const CLICKS = 8;
 
 function player(pulse: PulseServer): ChildProcessWithoutNullStreams {
-  return spawn('pacat', ['--playback', `--device=${pulse.sink}`, '--format=s16le', `--rate=${RATE}`, '--channels=1', '--raw', '--latency-msec=10'], { env: { ...process.env, ...pulse.env } });
+  return spawn('pacat', ['--playback', `--device=${pulse.sink}`, '--format=s16le', `--rate=${RATE}`, '--channels=1', '--raw', '--latency-msec=10'], {
+    env: { ...process.env, ...pulse.env },
+  });
 }
 
 /** Writes silence continuously (so the stream is running), then clicks; returns when each click was written. */
@@ -64,10 +66,14 @@ const suite: BenchSuite = {
   name: 'sound',
   async run(): Promise<BenchResult[]> {
     const pulse = await startPulse();
-    const agent = await startAgent('sound', { env: { AUTH_TOKEN: TOKEN, PULSE_SERVER: pulse.server, SOUND_RATE: String(RATE), LOG_LEVEL: 'warn', BROADCAST_SERVICE_URL: 'ws://127.0.0.1:9/' } });
+    const agent = await startAgent('sound', {
+      env: { AUTH_TOKEN: TOKEN, PULSE_SERVER: pulse.server, SOUND_RATE: String(RATE), LOG_LEVEL: 'warn', BROADCAST_SERVICE_URL: 'ws://127.0.0.1:9/' },
+    });
     try {
       const viaParec = await measure(pulse, async (onData) => {
-        const parec = spawn('parec', [`--device=${pulse.sink}.monitor`, '--format=s16le', `--rate=${RATE}`, '--channels=1', '--raw', '--latency-msec=10'], { env: { ...process.env, ...pulse.env } });
+        const parec = spawn('parec', [`--device=${pulse.sink}.monitor`, '--format=s16le', `--rate=${RATE}`, '--channels=1', '--raw', '--latency-msec=10'], {
+          env: { ...process.env, ...pulse.env },
+        });
         parec.stdout.on('data', onData);
         await sleep(1500); // a new capture of an idle monitor starts late; let it settle
         return () => parec.kill();
@@ -92,9 +98,28 @@ const suite: BenchSuite = {
       play.stdin.end();
       ws?.close();
       return [
-        { measure: `click to listener, p50 of ${viaAgent.length}`, unit: 'ms', value: percentile(viaAgent, 50), reference: { name: 'parec', value: percentile(viaParec, 50) }, better: 'lower', target: { value: { max: 60 } } },
-        { measure: `click to listener, max of ${viaAgent.length}`, unit: 'ms', value: viaAgent.at(-1) ?? Number.NaN, reference: { name: 'parec', value: viaParec.at(-1) ?? Number.NaN }, better: 'lower' },
-        { measure: 'agent CPU, one live stream', unit: '% of a core', value: (busy / 5) * 100, reference: { name: 'agent, no listener', value: Math.max(0.01, (idle / 5) * 100) }, better: 'lower' },
+        {
+          measure: `click to listener, p50 of ${viaAgent.length}`,
+          unit: 'ms',
+          value: percentile(viaAgent, 50),
+          reference: { name: 'parec', value: percentile(viaParec, 50) },
+          better: 'lower',
+          target: { value: { max: 60 } },
+        },
+        {
+          measure: `click to listener, max of ${viaAgent.length}`,
+          unit: 'ms',
+          value: viaAgent.at(-1) ?? Number.NaN,
+          reference: { name: 'parec', value: viaParec.at(-1) ?? Number.NaN },
+          better: 'lower',
+        },
+        {
+          measure: 'agent CPU, one live stream',
+          unit: '% of a core',
+          value: (busy / 5) * 100,
+          reference: { name: 'agent, no listener', value: Math.max(0.01, (idle / 5) * 100) },
+          better: 'lower',
+        },
       ];
     } finally {
       await agent.stop();

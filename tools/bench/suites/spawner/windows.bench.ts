@@ -29,7 +29,17 @@ const suite: BenchSuite = {
     const home = mkdtempSync(join(tmpdir(), 'spawner-bench-'));
     const env = { ...process.env, DISPLAY: x.display };
     const apps: ChildProcess[] = [];
-    const agent = await startAgent('spawner', { env: { AUTH_TOKEN: TOKEN, DISPLAY: x.display, HOME: home, LOG_LEVEL: 'warn', SPAWNER_PID_FILE: join(home, 'pid'), SPAWNER_COMMANDS: '{"xmessage.Xmessage":"/usr/bin/xmessage"}', BROADCAST_SERVICE_URL: 'ws://127.0.0.1:9/' } });
+    const agent = await startAgent('spawner', {
+      env: {
+        AUTH_TOKEN: TOKEN,
+        DISPLAY: x.display,
+        HOME: home,
+        LOG_LEVEL: 'warn',
+        SPAWNER_PID_FILE: join(home, 'pid'),
+        SPAWNER_COMMANDS: '{"xmessage.Xmessage":"/usr/bin/xmessage"}',
+        BROADCAST_SERVICE_URL: 'ws://127.0.0.1:9/',
+      },
+    });
     const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
     const list = async () => ((await (await fetch(`${agent.url}/spawner/getwindowslist`, { headers })).json()) as { data: Array<{ id: number }> }).data;
     try {
@@ -49,8 +59,21 @@ const suite: BenchSuite = {
         await waitFor('listed', async () => (await list()).length > before, 10_000, 2);
       });
       return [
-        { measure: 'list 50 windows, p50', unit: 'ms', value: percentile(viaAgent, 50), reference: { name: 'wmctrl -l exec', value: percentile(viaWmctrl, 50) }, better: 'lower', target: { ratio: { max: 0.2 } } },
-        { measure: 'launch to window listed, p50', unit: 'ms', value: percentile(launch, 50), reference: { name: 'app spawned directly', value: percentile(direct, 50) }, better: 'lower' },
+        {
+          measure: 'list 50 windows, p50',
+          unit: 'ms',
+          value: percentile(viaAgent, 50),
+          reference: { name: 'wmctrl -l exec', value: percentile(viaWmctrl, 50) },
+          better: 'lower',
+          target: { ratio: { max: 0.2 } },
+        },
+        {
+          measure: 'launch to window listed, p50',
+          unit: 'ms',
+          value: percentile(launch, 50),
+          reference: { name: 'app spawned directly', value: percentile(direct, 50) },
+          better: 'lower',
+        },
       ];
     } finally {
       await agent.stop();
