@@ -25,9 +25,10 @@ const plugin: FastifyPluginAsync<HealthOptions> = async (app, { readiness, timeo
     closing = true;
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  const probeReply = { type: 'object', properties: { status: { type: 'string' }, ready: { type: 'boolean' }, reason: { type: 'string' } } };
+  app.get('/healthz', { schema: { response: { 200: probeReply } } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (request, reply) => {
+  app.get('/readyz', { schema: { response: { 200: probeReply, 503: probeReply } } }, async (request, reply) => {
     if (closing) return reply.code(503).send({ ready: false, reason: 'shutting down' });
     try {
       await withTimeout(readiness, timeoutMs);

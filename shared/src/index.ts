@@ -17,3 +17,4 @@ export * from './bus-methods.js';
 export { Metrics, type MetricDefinition, type Sample } from './metrics.js';
 // its module augmentation (app.swagger()) reaches every agent through the kit's types
 export type { SwaggerOptions } from '@fastify/swagger';
+export * from './replies.js';

@@ -78,10 +78,14 @@ declare module 'fastify' {
 /** GET /metrics in Prometheus text format: behind the agent's auth unless `public` (METRICS_PUBLIC=true). */
 const plugin: FastifyPluginAsync<{ public: boolean }> = async (app, options) => {
   app.decorate('metrics', new Metrics());
-  app.get('/metrics', { config: { public: options.public } }, async (_request, reply) => {
-    const { contentType, text } = await app.metrics.scrape();
-    return reply.type(contentType).send(text);
-  });
+  app.get(
+    '/metrics',
+    { config: { public: options.public }, schema: { response: { 200: { type: 'string', description: 'Prometheus text' } } } },
+    async (_request, reply) => {
+      const { contentType, text } = await app.metrics.scrape();
+      return reply.type(contentType).send(text);
+    },
+  );
 };
 
 export const metricsPlugin = fp(plugin, { fastify: '5.x', name: 'agent-metrics' });

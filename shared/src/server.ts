@@ -14,6 +14,7 @@ import { CommonEnv, type CommonConfig } from './config.js';
 import { limitConnections } from './connections.js';
 import { originPolicy } from './origin.js';
 import { metricsPlugin } from './metrics.js';
+import { objectReply, replies } from './replies.js';
 
 /**
  * Two validators: bodies are checked as sent (42 is not a string, "1" is not a number: the spec's messages depend on
@@ -142,6 +143,8 @@ export async function createServer(options: ServerOptions) {
 
   app.decorate('children', new ChildProcesses(options.logger.child({ component: 'children' })));
   app.setValidatorCompiler(createValidators());
+  // response schemas document the routes (OpenAPI); the reply is what the handler returns, never reshaped by them
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler((error: FastifyError | Error, request, reply) => errorHandler(error, request, reply));
   app.addHook('preValidation', async (request) => {
     if (request.routeOptions.schema) receivedInput.set(request, { query: copy(request.query), params: copy(request.params) });
@@ -152,7 +155,7 @@ export async function createServer(options: ServerOptions) {
   await app.register(swagger, {
     openapi: { info: { title: options.name ?? 'agent', version: '1.0.0', description: `${options.name ?? 'agent'} API (abcdesktop-compatible)` } },
   });
-  app.get('/openapi.json', async () => app.swagger());
+  app.get('/openapi.json', { schema: { response: replies(objectReply) } }, async () => app.swagger());
   await app.register(healthPlugin, { readiness: options.readiness, timeoutMs: options.readinessTimeoutMs ?? 2000 });
   await app.register(metricsPlugin, { public: security.METRICS_PUBLIC });
   await app.register(authPlugin, { authenticator: options.authenticator, origins: originPolicy(security) });

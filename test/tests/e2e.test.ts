@@ -127,6 +127,10 @@ describe('the pod in a browser', () => {
       expect(rows).toHaveLength(pod.agents.length);
       for (const row of rows) expect(row).toContain('ready');
       expect(rows.join('\n')).not.toContain('not ready');
+      // read from each agent's /metrics: its memory, and its own figures
+      for (const row of rows) expect(row).toMatch(/\d+\.\d MiB/);
+      expect(rows.find((r) => r.startsWith('broadcast'))).toContain('clients{kind="browser"}=');
+      expect(rows.find((r) => r.startsWith('webshell'))).toContain('terminals=');
       await statusPage.close();
     } finally {
       status.server.close();

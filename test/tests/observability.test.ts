@@ -63,6 +63,12 @@ describe.each(Object.keys(expected))('%s', (name) => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(doc.info.title).toBe(name);
     for (const path of [...expected[name]!.paths, '/healthz', '/readyz', '/metrics']) expect(Object.keys(doc.paths), path).toContain(path);
+    // every operation says what it answers
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods as Record<string, { responses?: Record<string, unknown> }>).map(([method, op]) => ({ path, method, op })),
+    );
+    const undescribed = operations.filter(({ op }) => !op.responses?.['200']).map(({ path, method }) => `${method} ${path}`);
+    expect(undescribed).toEqual([]);
   });
 });
 

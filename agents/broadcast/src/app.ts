@@ -1,4 +1,4 @@
-import { createServer, serverOptionsOf, serveWebSockets, type AgentContext, type AgentConfig } from '@desktop-agents/kit';
+import { createServer, replies, serverOptionsOf, serveWebSockets, type AgentContext, type AgentConfig } from '@desktop-agents/kit';
 import { Bus } from './bus.js';
 import type { BroadcastEnv } from './config.js';
 
@@ -29,7 +29,18 @@ export async function buildBroadcast(context: AgentContext<BroadcastConfig>) {
     heartbeatMs: config.BROADCAST_HEARTBEAT_MS,
     onConnection: (socket, _request, principal) => bus.join(socket, principal.kind === 'local'),
   });
-  app.get('/stats', async () => bus.stats());
+  app.get(
+    '/stats',
+    {
+      schema: {
+        response: replies({
+          type: 'object',
+          properties: { browsers: { type: 'integer' }, locals: { type: 'integer' }, shed: { type: 'integer' }, dropped: { type: 'integer' } },
+        }),
+      },
+    },
+    async () => bus.stats(),
+  );
   app.metrics.define({
     name: 'broadcast_clients',
     help: 'clients connected to the bus',

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { access, constants, realpath } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { createServer, serverOptionsOf, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
+import { createServer, serverOptionsOf, textReply, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
 import {
   createResumableUploads,
   fileNotFoundMessage,
@@ -50,7 +50,9 @@ export async function buildFiler(context: AgentContext<FilerConfig>) {
   if (swept > 0) logger.info({ swept }, 'removed temp files of interrupted uploads');
   // the file panel page (public: it asks for the token itself)
   const panel = fileURLToPath(new URL('../public/upload.html', import.meta.url));
-  app.get('/filer/panel', { config: { public: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(createReadStream(panel)));
+  app.get('/filer/panel', { config: { public: true }, schema: { response: { 200: textReply } } }, async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(createReadStream(panel)),
+  );
   await app.register(
     fileRoutes({
       metricsPrefix: 'filer',

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { connectBus, createServer, serverOptionsOf, serveWebSockets, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
+import { connectBus, createServer, serverOptionsOf, textReply, serveWebSockets, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
 import { cookieOf, rtpDestination, socketPath, type SoundEnv } from './config.js';
 import { AudioListeners } from './listeners.js';
 import { Pulse } from './pulse.js';
@@ -55,7 +55,9 @@ export async function buildSound(context: AgentContext<SoundConfig>) {
     read: () => listeners.dropped,
   });
   const page = fileURLToPath(new URL('../public/listen.html', import.meta.url));
-  app.get('/sound/', { config: { public: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(createReadStream(page)));
+  app.get('/sound/', { config: { public: true }, schema: { response: { 200: textReply } } }, async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(createReadStream(page)),
+  );
 
   pulse.start();
   app.addHook('onClose', async () => {

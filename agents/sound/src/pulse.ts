@@ -1,7 +1,6 @@
-import { Backoff } from '@desktop-agents/kit';
+import { Backoff, type Logger } from '@desktop-agents/kit';
 import { EventEmitter } from 'node:events';
 import { PulseAudio, PA_SAMPLE_FORMAT, type RecordStream } from 'pulseaudio.js';
-import type { Logger } from '@desktop-agents/kit';
 import { ERRORS } from './errors.js';
 
 export interface SinkInfo {

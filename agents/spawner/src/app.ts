@@ -1,6 +1,6 @@
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { connectBus, createServer, serverOptionsOf, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
+import { connectBus, createServer, objectReply, replies, serverOptionsOf, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
 import { handledCommands, type SpawnerEnv } from './config.js';
 import { DisplayLink } from './display.js';
 import { Launcher } from './launcher.js';
@@ -96,7 +96,7 @@ export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
       await spawner.register(clipboardRoutes(config.DISPLAY));
       await spawner.register(appRoutes({ home: config.HOME, ocrun: config.SPAWNER_OCRUN }));
       await spawner.register(audioRoutes({ pulseServer: config.PULSE_SERVER, rtpDestination: config.SPAWNER_RTP_DESTINATION }, bus));
-      spawner.get('/openapi.json', async () => app.swagger());
+      spawner.get('/openapi.json', { schema: { response: replies(objectReply) } }, async () => app.swagger());
     },
     { prefix: '/spawner' },
   );

@@ -1,7 +1,6 @@
-import type { BusWindow } from '@desktop-agents/kit';
+import type { BusWindow, Logger } from '@desktop-agents/kit';
 import x11 from 'x11';
 import type { XDisplay, XProperty } from 'x11';
-import type { Logger } from '@desktop-agents/kit';
 
 /** A top-level window as abcdesktop's web UI knows it. */
 /** A window as the bus and getwindowslist carry it (wm_class is "instance.Class", from WM_CLASS). */

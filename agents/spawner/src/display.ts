@@ -1,5 +1,4 @@
-import { Backoff } from '@desktop-agents/kit';
-import type { Logger } from '@desktop-agents/kit';
+import { Backoff, type Logger } from '@desktop-agents/kit';
 import { Desktop } from './desktop.js';
 import { ERRORS } from './errors.js';
 

@@ -1,5 +1,4 @@
-import type { BusClient, ChildProcesses, Logger } from '@desktop-agents/kit';
-import { ValidationError } from '@desktop-agents/kit';
+import { ValidationError, type BusClient, type ChildProcesses, type Logger } from '@desktop-agents/kit';
 import { FileRoot, PathNotFound, PathOutsideRoot } from '@desktop-agents/kit/files';
 import type { HandledCommand } from './config.js';
 import { ERRORS } from './errors.js';

@@ -10,6 +10,7 @@ import { ConfinedFolder, NotRegularFile, withFolder, type FileRoot } from './pat
 import type { FileSwitches } from './switches.js';
 import { receiveUpload } from './upload.js';
 import type { PartialUploads } from './store.js';
+import { okReply, replies, textReply } from '../replies.js';
 
 export interface FileRoutesOptions {
   root: FileRoot;
@@ -88,33 +89,41 @@ async function listByAge(folder: ConfinedFolder): Promise<string[]> {
 function routesAt(prefix: string, options: FileRoutesOptions, resumable: ResumableUploads | undefined, stats: FileStats): FastifyPluginAsync {
   const { root, switches } = options;
   return async (app) => {
-    app.get<{ Querystring: { file: string } }>(prefix, { schema: { querystring: fileQuery } }, async (request, reply) => {
-      if (!switches.download) throw forbidden();
-      // opened first, then checked on the descriptor: what is served is what was checked (FIFOs refused unopened)
-      const opened = await root.openExisting(request.query.file).catch(pathErrors());
-      stats.downloads += 1;
-      if (opened.stat.isFile()) return sendFile(request, reply, opened);
-      await opened.handle.close();
-      return sendFolderZip(reply, root.real, opened.real);
-    });
+    app.get<{ Querystring: { file: string } }>(
+      prefix,
+      { schema: { querystring: fileQuery, response: replies(textReply, { validated: true }) } },
+      async (request, reply) => {
+        if (!switches.download) throw forbidden();
+        // opened first, then checked on the descriptor: what is served is what was checked (FIFOs refused unopened)
+        const opened = await root.openExisting(request.query.file).catch(pathErrors());
+        stats.downloads += 1;
+        if (opened.stat.isFile()) return sendFile(request, reply, opened);
+        await opened.handle.close();
+        return sendFolderZip(reply, root.real, opened.real);
+      },
+    );
 
     for (const listPath of [`${prefix}/directory/list`, `${prefix}/directory/list/`]) {
-      app.get<{ Querystring: { directory: string } }>(listPath, { schema: { querystring: directoryQuery } }, async (request) => {
-        if (!switches.list) throw forbidden();
-        const real = await root.existing(request.query.directory).catch(pathErrors());
-        const folder = await ConfinedFolder.open(root.real, real).catch((err: unknown) => {
-          if ((err as NodeJS.ErrnoException).code === 'ENOTDIR' || err instanceof NotRegularFile) throw FILE_ERRORS.NOT_A_DIRECTORY();
-          return pathErrors()(err);
-        });
-        try {
-          return await listByAge(folder);
-        } finally {
-          await folder.close();
-        }
-      });
+      app.get<{ Querystring: { directory: string } }>(
+        listPath,
+        { schema: { querystring: directoryQuery, response: replies({ type: 'array', items: { type: 'string' } }, { validated: true }) } },
+        async (request) => {
+          if (!switches.list) throw forbidden();
+          const real = await root.existing(request.query.directory).catch(pathErrors());
+          const folder = await ConfinedFolder.open(root.real, real).catch((err: unknown) => {
+            if ((err as NodeJS.ErrnoException).code === 'ENOTDIR' || err instanceof NotRegularFile) throw FILE_ERRORS.NOT_A_DIRECTORY();
+            return pathErrors()(err);
+          });
+          try {
+            return await listByAge(folder);
+          } finally {
+            await folder.close();
+          }
+        },
+      );
     }
 
-    app.post(prefix, async (request, reply) => {
+    app.post(prefix, { schema: { response: replies(okReply, { validated: true }) } }, async (request, reply) => {
       if (!switches.upload) throw forbidden();
       const input = {
         parts: request.parts(),
@@ -133,18 +142,22 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
       return { code: 200, data: 'ok' };
     });
 
-    app.delete<{ Body: { file: string; recursive?: boolean } }>(prefix, { schema: { body: deleteBody } }, async (request) => {
-      if (!switches.remove) throw forbidden();
-      // the entry itself (a symlink is deleted as a link, never what it points to), through its folder's descriptor
-      const { folder, name } = await root.entry(request.body.file).catch(pathErrors('Not Found'));
-      await withFolder(root.real, folder, async (dir) => {
-        const isFolder = (await lstat(dir.at(name))).isDirectory();
-        if (isFolder && request.body.recursive !== true) throw FILE_ERRORS.IS_A_FOLDER();
-        await rm(dir.at(name), { recursive: isFolder, force: false });
-      }).catch((err: unknown) => (err instanceof HttpError ? Promise.reject(err) : pathErrors('Not Found')(err)));
-      request.log.info({ path: root.relative(join(folder, name)) }, 'deleted');
-      return { code: 200, data: 'ok' };
-    });
+    app.delete<{ Body: { file: string; recursive?: boolean } }>(
+      prefix,
+      { schema: { body: deleteBody, response: replies(okReply, { validated: true }) } },
+      async (request) => {
+        if (!switches.remove) throw forbidden();
+        // the entry itself (a symlink is deleted as a link, never what it points to), through its folder's descriptor
+        const { folder, name } = await root.entry(request.body.file).catch(pathErrors('Not Found'));
+        await withFolder(root.real, folder, async (dir) => {
+          const isFolder = (await lstat(dir.at(name))).isDirectory();
+          if (isFolder && request.body.recursive !== true) throw FILE_ERRORS.IS_A_FOLDER();
+          await rm(dir.at(name), { recursive: isFolder, force: false });
+        }).catch((err: unknown) => (err instanceof HttpError ? Promise.reject(err) : pathErrors('Not Found')(err)));
+        request.log.info({ path: root.relative(join(folder, name)) }, 'deleted');
+        return { code: 200, data: 'ok' };
+      },
+    );
 
     if (resumable) {
       const handle = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -152,8 +165,9 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
         reply.hijack();
         await resumable.handle(request.raw, reply.raw);
       };
-      app.all(`${prefix}/uploads`, handle);
-      app.all(`${prefix}/uploads/*`, handle);
+      // tus 1.0: its own protocol (headers, 201/204), described by its specification rather than here
+      app.all(`${prefix}/uploads`, { schema: { hide: true } }, handle);
+      app.all(`${prefix}/uploads/*`, { schema: { hide: true } }, handle);
     }
   };
 }

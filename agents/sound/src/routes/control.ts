@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Pulse } from '../pulse.js';
 import type { AudioListeners } from '../listeners.js';
 import { ERRORS } from '../errors.js';
+import { dataReply, objectReply, okReply, replies } from '@desktop-agents/kit';
 
 const sinkParams = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 256 } } } as const;
 const volumeBody = {
@@ -24,16 +25,25 @@ const muteBody = {
 
 export function controlRoutes(pulse: Pulse, listeners: AudioListeners): FastifyPluginAsync {
   return async (app) => {
-    app.get('/sound/status', async () => ({ code: 200, data: { ...(await pulse.serverInfo()), listeners: listeners.count, droppedBytes: listeners.dropped } }));
-    app.get('/sound/sinks', async () => ({ code: 200, data: await pulse.sinks() }));
-    app.get('/sound/sources', async () => ({ code: 200, data: await pulse.sources() }));
+    app.get('/sound/status', { schema: { response: replies(dataReply(objectReply)) } }, async () => ({
+      code: 200,
+      data: { ...(await pulse.serverInfo()), listeners: listeners.count, droppedBytes: listeners.dropped },
+    }));
+    app.get('/sound/sinks', { schema: { response: replies(dataReply({ type: 'array', items: objectReply })) } }, async () => ({
+      code: 200,
+      data: await pulse.sinks(),
+    }));
+    app.get('/sound/sources', { schema: { response: replies(dataReply({ type: 'array', items: objectReply })) } }, async () => ({
+      code: 200,
+      data: await pulse.sources(),
+    }));
 
     const known = async (name: string) => {
       if (!(await pulse.sinks()).some((s) => s.name === name)) throw ERRORS.UNKNOWN_SINK(name);
     };
     app.put<{ Params: { name: string }; Body: { volume: number } }>(
       '/sound/sinks/:name/volume',
-      { schema: { params: sinkParams, body: volumeBody } },
+      { schema: { params: sinkParams, body: volumeBody, response: replies(okReply, { validated: true }) } },
       async (request) => {
         await known(request.params.name);
         await pulse.setVolume(request.params.name, request.body.volume);
@@ -42,7 +52,7 @@ export function controlRoutes(pulse: Pulse, listeners: AudioListeners): FastifyP
     );
     app.put<{ Params: { name: string }; Body: { mute: boolean } }>(
       '/sound/sinks/:name/mute',
-      { schema: { params: sinkParams, body: muteBody } },
+      { schema: { params: sinkParams, body: muteBody, response: replies(okReply, { validated: true }) } },
       async (request) => {
         await known(request.params.name);
         await pulse.setMute(request.params.name, request.body.mute);

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { ValidationError } from '@desktop-agents/kit';
+import { dataReply, objectReply, replies, textReply, ValidationError } from '@desktop-agents/kit';
 import { ERRORS } from '../errors.js';
 import { Applications, mimeOf, searchFiles, type AppEntry } from '../applications.js';
 
@@ -60,22 +60,26 @@ const desktopList = {
 export function appRoutes(settings: { home: string; ocrun: string }): FastifyPluginAsync {
   const apps = new Applications(settings.home, settings.ocrun);
   return async (app) => {
-    app.get<{ Querystring: { keywords: string; maxfile: number } }>('/filesearch', { schema: { querystring: searchQuery } }, async (request) => {
-      const keywords = request.query.keywords.toLowerCase().split(/\s+/).filter(Boolean);
-      if (keywords.length === 0)
-        throw new ValidationError([{ location: 'query', param: 'keywords', value: request.query.keywords, msg: 'Bad keywords pattern' }]);
-      return { code: 200, data: await searchFiles(settings.home, keywords, request.query.maxfile) };
-    });
+    app.get<{ Querystring: { keywords: string; maxfile: number } }>(
+      '/filesearch',
+      { schema: { querystring: searchQuery, response: replies(dataReply({ type: 'array', items: objectReply }), { validated: true }) } },
+      async (request) => {
+        const keywords = request.query.keywords.toLowerCase().split(/\s+/).filter(Boolean);
+        if (keywords.length === 0)
+          throw new ValidationError([{ location: 'query', param: 'keywords', value: request.query.keywords, msg: 'Bad keywords pattern' }]);
+        return { code: 200, data: await searchFiles(settings.home, keywords, request.query.maxfile) };
+      },
+    );
 
     app.get<{ Querystring: { filename: string } }>(
       '/getmimeforfile',
-      { schema: { querystring: filenameQuery('Bad filename pattern') } },
+      { schema: { querystring: filenameQuery('Bad filename pattern'), response: replies(textReply, { validated: true }) } },
       async (request, reply) => reply.type('text/plain; charset=utf-8').send(mimeOf(request.query.filename)),
     );
 
     app.get<{ Querystring: { filename: string } }>(
       '/getappforfile',
-      { schema: { querystring: filenameQuery('filename must be a string') } },
+      { schema: { querystring: filenameQuery('filename must be a string'), response: replies(dataReply(objectReply), { validated: true }) } },
       async (request) => {
         const found = await apps.forFile(request.query.filename);
         if (!found) throw ERRORS.NOT_FOUND();
@@ -83,9 +87,13 @@ export function appRoutes(settings: { home: string; ocrun: string }): FastifyPlu
       },
     );
 
-    app.post<{ Body: { list: AppEntry[] } }>('/generateDesktopFiles', { schema: { body: desktopList } }, async (request) => {
-      await apps.generate(request.body.list);
-      return { code: 200, data: 'OK' };
-    });
+    app.post<{ Body: { list: AppEntry[] } }>(
+      '/generateDesktopFiles',
+      { schema: { body: desktopList, response: replies(dataReply({ type: 'string' }), { validated: true }) } },
+      async (request) => {
+        await apps.generate(request.body.list);
+        return { code: 200, data: 'OK' };
+      },
+    );
   };
 }

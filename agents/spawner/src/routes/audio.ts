@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { BusClient } from '@desktop-agents/kit';
+import { dataReply, objectReply, replies, type BusClient } from '@desktop-agents/kit';
 import { ERRORS } from '../errors.js';
 import { PulseControl } from '../pulse-control.js';
 
@@ -35,22 +35,34 @@ const rtpBody = {
 export function audioRoutes(settings: { pulseServer: string; rtpDestination: string | undefined }, bus: Pick<BusClient, 'publish'>): FastifyPluginAsync {
   const pulse = new PulseControl(settings.pulseServer);
   return async (app) => {
-    app.post<{ Body: { sink: string } }>('/setAudioQuality', { schema: { body: sinkBody } }, async (request) => ({
-      code: 200,
-      data: { command: 'pactl', args: await pulse.setDefaultSink(request.body.sink) },
-    }));
+    app.post<{ Body: { sink: string } }>(
+      '/setAudioQuality',
+      { schema: { body: sinkBody, response: replies(dataReply(objectReply), { validated: true }) } },
+      async (request) => ({
+        code: 200,
+        data: { command: 'pactl', args: await pulse.setDefaultSink(request.body.sink) },
+      }),
+    );
 
-    app.put<{ Body: { destinationIp: string; port: number } }>('/configurePulse', { schema: { body: rtpBody } }, async (request) => {
-      // only to the destination the control plane configured
-      if (!settings.rtpDestination) throw ERRORS.NO_RTP_DESTINATION();
-      if (`${request.body.destinationIp}:${request.body.port}` !== settings.rtpDestination) throw ERRORS.RTP_DESTINATION_REFUSED();
-      await pulse.sendRtp(request.body.destinationIp, request.body.port);
-      bus.publish('speaker.available', true);
-      return { code: 200, data: { pulseAudioIsConfigured: true, pulseAudioIsAvailable: await pulse.available() } };
-    });
+    app.put<{ Body: { destinationIp: string; port: number } }>(
+      '/configurePulse',
+      { schema: { body: rtpBody, response: replies(dataReply(objectReply), { validated: true }) } },
+      async (request) => {
+        // only to the destination the control plane configured
+        if (!settings.rtpDestination) throw ERRORS.NO_RTP_DESTINATION();
+        if (`${request.body.destinationIp}:${request.body.port}` !== settings.rtpDestination) throw ERRORS.RTP_DESTINATION_REFUSED();
+        await pulse.sendRtp(request.body.destinationIp, request.body.port);
+        bus.publish('speaker.available', true);
+        return { code: 200, data: { pulseAudioIsConfigured: true, pulseAudioIsAvailable: await pulse.available() } };
+      },
+    );
 
-    app.get('/isPulseAvailable', async () => ((await pulse.available()) ? { status: 200, message: 'OK' } : { status: 500, message: 'error' }));
+    app.get(
+      '/isPulseAvailable',
+      { schema: { response: replies({ type: 'object', properties: { status: { type: 'integer' }, message: { type: 'string' } } }) } },
+      async () => ((await pulse.available()) ? { status: 200, message: 'OK' } : { status: 500, message: 'error' }),
+    );
 
-    app.get('/getPulseInfo', async () => ({ code: 200, data: await pulse.info() }));
+    app.get('/getPulseInfo', { schema: { response: replies(dataReply(objectReply)) } }, async () => ({ code: 200, data: await pulse.info() }));
   };
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { arch, hostname, networkInterfaces, platform, release, cpus } from 'node:os';
 import type { FastifyPluginAsync } from 'fastify';
-import type { BusClient } from '@desktop-agents/kit';
+import { dataReply, objectReply, okReply, replies, type BusClient } from '@desktop-agents/kit';
 import type { DisplayLink } from '../display.js';
 import { KEY_PATTERN, type SettingsStore } from '../store.js';
 import { ERRORS } from '../errors.js';
@@ -52,28 +52,43 @@ export interface DesktopInfo {
 
 export function desktopRoutes(display: DisplayLink, store: SettingsStore, bus: Pick<BusClient, 'publish'>, info: DesktopInfo): FastifyPluginAsync {
   return async (app) => {
-    app.post<{ Body: { color: string } }>('/setBackgroundColor', { schema: { body: colorBody } }, async (request) => {
-      const hex = request.body.color.slice(1, 7);
-      await display.desktop.setBackground({ r: parseInt(hex.slice(0, 2), 16), g: parseInt(hex.slice(2, 4), 16), b: parseInt(hex.slice(4, 6), 16) });
-      await store.set('currentImgColor', request.body.color);
-      bus.publish('display.setBackgroundBorderColor', request.body.color);
-      return ok;
-    });
+    app.post<{ Body: { color: string } }>(
+      '/setBackgroundColor',
+      { schema: { body: colorBody, response: replies(okReply, { validated: true }) } },
+      async (request) => {
+        const hex = request.body.color.slice(1, 7);
+        await display.desktop.setBackground({ r: parseInt(hex.slice(0, 2), 16), g: parseInt(hex.slice(2, 4), 16), b: parseInt(hex.slice(4, 6), 16) });
+        await store.set('currentImgColor', request.body.color);
+        bus.publish('display.setBackgroundBorderColor', request.body.color);
+        return ok;
+      },
+    );
 
-    app.post<{ Body: { key: string; value: string } }>('/setDesktop', { schema: { body: setDesktopBody } }, async (request) => {
-      if (!(await store.set(request.body.key, request.body.value))) throw ERRORS.NOT_FOUND();
-      return ok;
-    });
+    app.post<{ Body: { key: string; value: string } }>(
+      '/setDesktop',
+      { schema: { body: setDesktopBody, response: replies(okReply, { validated: true }) } },
+      async (request) => {
+        if (!(await store.set(request.body.key, request.body.value))) throw ERRORS.NOT_FOUND();
+        return ok;
+      },
+    );
 
-    app.get<{ Querystring: { key: string } }>('/getDesktop', { schema: { querystring: getDesktopQuery } }, async (request) => {
-      const value = await store.get(request.query.key);
-      if (value === undefined) throw ERRORS.NOT_FOUND();
-      return { code: 200, data: value };
-    });
+    app.get<{ Querystring: { key: string } }>(
+      '/getDesktop',
+      { schema: { querystring: getDesktopQuery, response: replies(dataReply({ type: 'string' }), { validated: true }) } },
+      async (request) => {
+        const value = await store.get(request.query.key);
+        if (value === undefined) throw ERRORS.NOT_FOUND();
+        return { code: 200, data: value };
+      },
+    );
 
-    app.get('/getSettings', async () => ({ code: 200, data: await info.settings() }));
+    app.get('/getSettings', { schema: { response: replies(dataReply({ type: 'array', items: { type: 'string' } })) } }, async () => ({
+      code: 200,
+      data: await info.settings(),
+    }));
 
-    app.get('/version', async () => {
+    app.get('/version', { schema: { response: replies(dataReply(objectReply)) } }, async () => {
       try {
         const v = JSON.parse(await readFile(info.versionFile, 'utf8')) as { date?: string; commit?: string; version?: string };
         return { code: 200, data: { date: v.date ?? '', commit: v.commit ?? '', version: v.version ?? '', target: 'spawner' } };
@@ -82,7 +97,7 @@ export function desktopRoutes(display: DisplayLink, store: SettingsStore, bus: P
       }
     });
 
-    app.get('/about', async (request) => {
+    app.get('/about', { schema: { response: replies(objectReply) } }, async (request) => {
       const forwarded = request.headers['x-forwarded-for'];
       const language = request.headers['accept-language'];
       return {
@@ -103,8 +118,12 @@ export function desktopRoutes(display: DisplayLink, store: SettingsStore, bus: P
       };
     });
 
-    app.get('/getenv', async () => ({ env: Object.fromEntries(Object.entries(info.env).filter(([name]) => info.allowEnv(name))) }));
+    app.get('/getenv', { schema: { response: replies({ type: 'object', properties: { env: objectReply } }) } }, async () => ({
+      env: Object.fromEntries(Object.entries(info.env).filter(([name]) => info.allowEnv(name))),
+    }));
 
-    app.get('/getnetworkinterfaces', async () => ({ networkInterfaces: networkInterfaces() }));
+    app.get('/getnetworkinterfaces', { schema: { response: replies({ type: 'object', properties: { networkInterfaces: objectReply } }) } }, async () => ({
+      networkInterfaces: networkInterfaces(),
+    }));
   };
 }

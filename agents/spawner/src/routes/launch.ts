@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { BusClient } from '@desktop-agents/kit';
+import { dataReply, objectReply, okReply, replies, type BusClient } from '@desktop-agents/kit';
 import type { Launcher } from '../launcher.js';
 import { ERRORS } from '../errors.js';
 
@@ -25,15 +25,27 @@ const killBody = {
 
 export function launchRoutes(launcher: Launcher, bus: Pick<BusClient, 'publish'>): FastifyPluginAsync {
   return async (app) => {
-    app.post<{ Body: { command: string; args?: string[] } }>('/launch', { schema: { body: launchBody } }, async (request) => {
-      const language = request.headers['accept-language'];
-      const started = await launcher.launch(request.body.command, request.body.args ?? [], typeof language === 'string' ? language : undefined);
-      request.log.info({ pid: started.pid, command: started.command }, 'launched');
-      bus.publish('proc.started', { pid: started.pid, command: started.command });
-      return { code: 200, data: { command: started.command, args: started.args }, proc: { pid: started.pid, command: started.command, args: started.args } };
-    });
+    app.post<{ Body: { command: string; args?: string[] } }>(
+      '/launch',
+      {
+        schema: {
+          body: launchBody,
+          response: replies(
+            { ...dataReply(objectReply), properties: { code: { type: 'integer' }, data: objectReply, proc: objectReply } },
+            { validated: true },
+          ),
+        },
+      },
+      async (request) => {
+        const language = request.headers['accept-language'];
+        const started = await launcher.launch(request.body.command, request.body.args ?? [], typeof language === 'string' ? language : undefined);
+        request.log.info({ pid: started.pid, command: started.command }, 'launched');
+        bus.publish('proc.started', { pid: started.pid, command: started.command });
+        return { code: 200, data: { command: started.command, args: started.args }, proc: { pid: started.pid, command: started.command, args: started.args } };
+      },
+    );
 
-    app.post<{ Body: { pid: number } }>('/kill', { schema: { body: killBody } }, async (request) => {
+    app.post<{ Body: { pid: number } }>('/kill', { schema: { body: killBody, response: replies(okReply, { validated: true }) } }, async (request) => {
       if (!(await launcher.kill(request.body.pid))) throw ERRORS.UNKNOWN_PID();
       return { code: 200, data: 'ok' };
     });

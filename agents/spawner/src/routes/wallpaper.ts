@@ -1,11 +1,13 @@
 import { copyFile, mkdir, realpath, rename } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
-import { HttpError, type BusClient } from '@desktop-agents/kit';
+import { dataReply, HttpError, replies, type BusClient } from '@desktop-agents/kit';
 import type { DisplayLink } from '../display.js';
 import type { SettingsStore } from '../store.js';
 import { decodeImage, dominantColor, toBgrx, UnsupportedImage, type DecodeLimits } from '../wallpaper.js';
 import { ERRORS } from '../errors.js';
+
+const IMAGE_REPLY = dataReply({ type: 'object', properties: { color: { type: 'string' }, subData: { type: 'string' } } });
 
 const imgBody = {
   type: 'object',
@@ -39,21 +41,25 @@ export function wallpaperRoutes(
 
   const current = join(settings.home, '.config', 'current_wallpaper');
   return async (app) => {
-    app.post<{ Body: { imgName: string } }>('/setBackgroundImage', { schema: { body: imgBody } }, async (request) => {
-      const name = request.body.imgName;
-      // a name only: `../x`, `a/b` or `.` never reach the filesystem
-      if (name !== basename(name) || name === '.' || name === '..') throw ERRORS.UNKNOWN_IMAGE(name);
-      const path = join(settings.home, '.wallpapers', name);
-      const shown = await show(path, () => ERRORS.UNKNOWN_IMAGE(name), await realpath(settings.home));
-      // kept for setDefaultImage, as the original keeps ~/.config/current_wallpaper
-      await mkdir(join(settings.home, '.config'), { recursive: true });
-      const temp = join(settings.home, '.config', '.current_wallpaper.tmp');
-      await copyFile(path, temp);
-      await rename(temp, current);
-      return shown;
-    });
+    app.post<{ Body: { imgName: string } }>(
+      '/setBackgroundImage',
+      { schema: { body: imgBody, response: replies(IMAGE_REPLY, { validated: true }) } },
+      async (request) => {
+        const name = request.body.imgName;
+        // a name only: `../x`, `a/b` or `.` never reach the filesystem
+        if (name !== basename(name) || name === '.' || name === '..') throw ERRORS.UNKNOWN_IMAGE(name);
+        const path = join(settings.home, '.wallpapers', name);
+        const shown = await show(path, () => ERRORS.UNKNOWN_IMAGE(name), await realpath(settings.home));
+        // kept for setDefaultImage, as the original keeps ~/.config/current_wallpaper
+        await mkdir(join(settings.home, '.config'), { recursive: true });
+        const temp = join(settings.home, '.config', '.current_wallpaper.tmp');
+        await copyFile(path, temp);
+        await rename(temp, current);
+        return shown;
+      },
+    );
     // the last image set again; else the operator's default image, wherever it is configured
-    app.post('/setDefaultImage', async () => {
+    app.post('/setDefaultImage', { schema: { response: replies(IMAGE_REPLY) } }, async () => {
       try {
         return await show(current, ERRORS.IMAGE_FILE_NOT_FOUND, await realpath(settings.home));
       } catch (err) {

@@ -1,7 +1,21 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { ValidationError } from '@desktop-agents/kit';
+import { dataReply, okReply, replies, ValidationError } from '@desktop-agents/kit';
 import type { DisplayLink } from '../display.js';
 import type { WindowListPublisher } from '../window-list.js';
+
+const WINDOWS = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: {
+      id: { type: 'integer' },
+      pid: { type: ['integer', 'null'] },
+      wm_class: { type: 'string' },
+      title: { type: 'string' },
+      machine_name: { type: 'string' },
+    },
+  },
+};
 
 const ok = { code: 200, data: 'ok' } as const;
 
@@ -30,24 +44,32 @@ async function knownWindows(display: DisplayLink, ids: number[]): Promise<number
 
 export function windowRoutes(display: DisplayLink, publisher: WindowListPublisher): FastifyPluginAsync {
   return async (app) => {
-    app.get('/getwindowslist', async () => ({ code: 200, data: await display.desktop.windows() }));
+    app.get('/getwindowslist', { schema: { response: replies(dataReply(WINDOWS)) } }, async () => ({ code: 200, data: await display.desktop.windows() }));
 
-    app.post<{ Body: { windowsid: number[] } }>('/activatewindows', { schema: { body: windowsIdBody } }, async (request) => {
-      for (const id of await knownWindows(display, request.body.windowsid)) display.desktop.activate(id);
-      return ok;
-    });
+    app.post<{ Body: { windowsid: number[] } }>(
+      '/activatewindows',
+      { schema: { body: windowsIdBody, response: replies(okReply, { validated: true }) } },
+      async (request) => {
+        for (const id of await knownWindows(display, request.body.windowsid)) display.desktop.activate(id);
+        return ok;
+      },
+    );
 
-    app.post<{ Body: { windowsid: number[] } }>('/closewindows', { schema: { body: windowsIdBody } }, async (request) => {
-      for (const id of await knownWindows(display, request.body.windowsid)) display.desktop.close(id);
-      return ok;
-    });
+    app.post<{ Body: { windowsid: number[] } }>(
+      '/closewindows',
+      { schema: { body: windowsIdBody, response: replies(okReply, { validated: true }) } },
+      async (request) => {
+        for (const id of await knownWindows(display, request.body.windowsid)) display.desktop.close(id);
+        return ok;
+      },
+    );
 
-    app.post('/placeAllWindows', async () => {
+    app.post('/placeAllWindows', { schema: { response: replies(okReply) } }, async () => {
       display.desktop.tile(await display.desktop.clientList());
       return ok;
     });
 
-    app.post('/broadcastwindowslist', async () => {
+    app.post('/broadcastwindowslist', { schema: { response: replies(okReply) } }, async () => {
       await publisher.publish(true);
       return ok;
     });

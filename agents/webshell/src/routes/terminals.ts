@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { AgentServer } from '@desktop-agents/kit';
+import { okReply, replies, type AgentServer } from '@desktop-agents/kit';
 import { MAX_COLS, MAX_ROWS } from '../config.js';
 import { TooManyTerminals, type Terminals } from '../terminals.js';
 import { ERRORS } from '../errors.js';
@@ -38,20 +38,24 @@ interface Size {
 export function terminalRoutes(terminals: Terminals): FastifyPluginAsync {
   return async (app) => {
     const typed = app as unknown as AgentServer;
-    typed.post<{ Querystring: Size }>('/terminals', { schema: { querystring: size } }, async (request, reply) => {
-      try {
-        const terminal = terminals.create(request.query.cols, request.query.rows);
-        return reply.type('application/json').send(JSON.stringify(terminal.pid));
-      } catch (err) {
-        if (err instanceof TooManyTerminals) throw ERRORS.TOO_MANY_TERMINALS();
-        throw err;
-      }
-    });
+    typed.post<{ Querystring: Size }>(
+      '/terminals',
+      { schema: { querystring: size, response: replies({ type: 'integer', description: 'the pid' }, { validated: true }) } },
+      async (request, reply) => {
+        try {
+          const terminal = terminals.create(request.query.cols, request.query.rows);
+          return reply.type('application/json').send(JSON.stringify(terminal.pid));
+        } catch (err) {
+          if (err instanceof TooManyTerminals) throw ERRORS.TOO_MANY_TERMINALS();
+          throw err;
+        }
+      },
+    );
 
     typed.post<{ Params: { pid: number }; Querystring: Size }>(
       '/terminals/:pid/size',
       {
-        schema: { params: pidParam, querystring: size },
+        schema: { params: pidParam, querystring: size, response: replies(okReply, { validated: true }) },
         // the spec's order: a numeric pid that is no terminal is a 404 before its query is looked at
         preValidation: async (request) => {
           const raw = String((request.params as unknown as { pid?: string }).pid ?? '');
