@@ -121,14 +121,13 @@ describe('symlinks', () => {
 });
 
 describe("the agent's own bookkeeping", () => {
-  it('keeps crash markers out of reach: a marker planted through the file routes deletes nothing on restart', async () => {
+  it('keeps crash markers out of reach: a marker planted in home deletes nothing on restart', async () => {
     const victim = join(outside, '.upload-0123456789abcdef.part');
     await writeFile(victim, 'victim');
-    // where the first version kept its markers (inside home, writable through the filer itself)
-    const form = new FormData();
-    form.append('fullPath', '.cache/filer-partial/.upload-0123456789abcdef.part');
-    form.append('file', new File([victim], 'marker'));
-    expect((await fetch(`${filer.url}/filer`, { method: 'POST', headers: auth, body: form })).status).toBe(200);
+    // where the first version kept its markers: inside home, writable by any program of the desktop (and through
+    // the filer itself)
+    await mkdir(join(home, '.cache', 'filer-partial'), { recursive: true });
+    await writeFile(join(home, '.cache', 'filer-partial', '.upload-0123456789abcdef.part'), victim);
     await filer.stop();
     filer = await startAgent('filer', { env: { ...tokenEnv, HOME: home } });
     expect(readFileSync(victim, 'utf8')).toBe('victim');
