@@ -18,6 +18,32 @@ const env = { ...process.env, CONTAINERS_CONF: conf };
 const podman = (...args: string[]) =>
   run('podman', ['--storage-driver', 'overlay', '--root', join(work, 'build', 'storage'), ...args], { env, maxBuffer: 16 * 1024 * 1024, timeout: 120_000 });
 
+/** The settings every agent container of these tests gets, as `-e` arguments, plus extra ones. */
+function envArgs(extra: Record<string, string> = {}): string[] {
+  const env = {
+    AUTH_TOKEN: 'images-test-token-0001',
+    CONTAINER_IP_ADDR: '127.0.0.1',
+    HOME: '/tmp',
+    WATCHDIR: '/tmp',
+    SPAWNER_PID_FILE: '/tmp/spawner.pid',
+    ...extra,
+  };
+  return Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+}
+
+/** Runs an image detached on the host network, waits for each port's /healthz, then runs check and stops it. */
+async function withContainer(name: string, runArgs: string[], ports: Record<string, number>, check: () => Promise<void> = async () => {}): Promise<void> {
+  await podman('run', '-d', '--rm', '--name', name, '--network', 'host', ...runArgs);
+  try {
+    for (const [agent, port] of Object.entries(ports)) {
+      await waitFor(`${agent} /healthz`, async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200, 30_000, 250);
+    }
+    await check();
+  } finally {
+    await podman('stop', '-t', '10', name).catch(() => undefined);
+  }
+}
+
 afterAll(async () => {
   // the store's layers may still be mounted: let podman undo its own work before the folder goes
   if (hasPodman) await podman('system', 'reset', '-f').catch(() => undefined);
@@ -53,105 +79,28 @@ describe.skipIf(!hasPodman)('images built with podman from a local Debian base (
       expect(stdout).toContain(`${AGENT_PORTS[agent].port}/tcp`);
       expect(stdout).toContain('/healthz');
       const port = await freePort();
-      const name = `t-${agent}-${port}`;
-      await podman(
-        'run',
-        '-d',
-        '--rm',
-        '--name',
-        name,
-        '--network',
-        'host',
-        '-e',
-        'AUTH_TOKEN=images-test-token-0001',
-        '-e',
-        'CONTAINER_IP_ADDR=127.0.0.1',
-        '-e',
-        `${AGENT_PORTS[agent].env}=${port}`,
-        '-e',
-        'HOME=/tmp',
-        '-e',
-        'WATCHDIR=/tmp',
-        '-e',
-        'SPAWNER_PID_FILE=/tmp/spawner.pid',
-        image,
-      );
-      try {
-        await waitFor(`${agent} /healthz`, async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200, 30_000, 250);
-      } finally {
-        await podman('stop', '-t', '10', name).catch(() => undefined);
-      }
+      await withContainer(`t-${agent}-${port}`, [...envArgs({ [AGENT_PORTS[agent].env]: String(port) }), image], { [agent]: port });
     },
     120_000,
   );
 
   it('runs an init as PID 1 that reaps orphans (a background job of a shell leaves no zombie)', async () => {
     const port = await freePort();
-    const name = `t-init-${port}`;
-    await podman(
-      'run',
-      '-d',
-      '--rm',
-      '--name',
-      name,
-      '--network',
-      'host',
-      '-e',
-      'AUTH_TOKEN=images-test-token-0001',
-      '-e',
-      'CONTAINER_IP_ADDR=127.0.0.1',
-      '-e',
-      `PORT=${port}`,
-      '-e',
-      'HOME=/tmp',
-      'localhost/desktop-agents/webshell',
-    );
-    try {
-      await waitFor('webshell /healthz', async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200, 30_000, 250);
+    await withContainer(`t-init-${port}`, [...envArgs({ PORT: String(port) }), 'localhost/desktop-agents/webshell'], { webshell: port }, async () => {
+      const name = `t-init-${port}`;
       const { stdout: init } = await podman('exec', name, 'cat', '/proc/1/comm');
       expect(init.trim()).toBe('tini');
       // the subshell exits at once, so sleep is re-parented to PID 1 and must be reaped there when it ends
       const { stdout } = await podman('exec', name, 'sh', '-c', '(sleep 1 &); sleep 2.5; cat /proc/[0-9]*/stat 2>/dev/null | grep -c ") Z " || true');
       expect(stdout.trim()).toBe('0');
-    } finally {
-      await podman('stop', '-t', '10', name).catch(() => undefined);
-    }
+    });
   }, 120_000);
 });
 
 describe.skipIf(!hasPodman)('the all-in-one image (every agent on the graphical image)', () => {
   it('starts every agent from start-agents, each on its port', async () => {
     const ports = Object.fromEntries(await Promise.all(Object.entries(AGENT_PORTS).map(async ([name]) => [name, await freePort()] as const)));
-    const portEnv = Object.entries(AGENT_PORTS).flatMap(([name, p]) => ['-e', `${'override' in p ? p.override : p.env}=${ports[name]}`]);
-    const name = `t-all-${ports['broadcast']}`;
-    await podman(
-      'run',
-      '-d',
-      '--rm',
-      '--name',
-      name,
-      '--network',
-      'host',
-      '-e',
-      'AUTH_TOKEN=images-test-token-0001',
-      '-e',
-      'CONTAINER_IP_ADDR=127.0.0.1',
-      '-e',
-      'HOME=/tmp',
-      '-e',
-      'WATCHDIR=/tmp',
-      '-e',
-      'SPAWNER_PID_FILE=/tmp/spawner.pid',
-      ...portEnv,
-      'localhost/desktop-agents/all-in-one',
-      '/opt/desktop-agents/start-agents',
-    );
-    try {
-      for (const agent of Object.keys(AGENT_PORTS)) {
-        await waitFor(`${agent} /healthz`, async () => (await fetch(`http://127.0.0.1:${ports[agent]}/healthz`)).status === 200, 30_000, 250);
-      }
-    } finally {
-      await podman('stop', '-t', '10', name).catch(() => undefined);
-    }
+    const portEnv = Object.fromEntries(Object.entries(AGENT_PORTS).map(([name, p]) => [`${'override' in p ? p.override : p.env}`, String(ports[name])]));
+    await withContainer(`t-all-${ports['broadcast']}`, [...envArgs(portEnv), 'localhost/desktop-agents/all-in-one', '/opt/desktop-agents/start-agents'], ports);
   }, 180_000);
 });
