@@ -5,7 +5,8 @@ export default defineConfig({
     include: ['tests/**/*.test.ts', 'security/**/*.test.ts', 'conformance/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Each file starts its own daemons; two at a time suits a 2-core machine.
+    // Each file starts its own daemons; two at a time suits a 2-core machine. The image builds (tests/images.test.ts)
+    // run on their own after the rest (the test script): beside them the pod tests starved for CPU.
     maxWorkers: 2,
   },
 });

@@ -48,7 +48,12 @@ const othersNotReady = async (except: string) => {
     const res = await agent(a.name)
       .get('/readyz')
       .catch((err: Error) => ({ status: 0, body: { reason: err.message } }));
-    if (res.status !== 200) notReady.push(`${a.name}: ${res.status} ${JSON.stringify(res.body)}`);
+    if (res.status !== 200) {
+      const proc = agent(a.name).process;
+      // an agent that is gone says why in its last lines
+      const gone = proc.running ? '' : ` (exited: ${proc.output.split('\n').slice(-8).join(' | ')})`;
+      notReady.push(`${a.name}: ${res.status} ${JSON.stringify(res.body)}${gone}`);
+    }
   }
   return notReady;
 };
