@@ -54,6 +54,19 @@ export interface StartAgentOptions {
   portEnv?: string;
 }
 
+/** GET a path; resolves with status and parsed JSON body (or the text). */
+async function httpGet(url: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${url}${path}`, { headers });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body };
+}
+
 /** Starts an agent as a child process on a free loopback port, as `npm start -w agents/<name>` would, and waits for it. */
 export async function startAgent(name: AgentName | string, options: StartAgentOptions = {}): Promise<RunningAgent> {
   const root = repoRoot();
@@ -61,29 +74,33 @@ export async function startAgent(name: AgentName | string, options: StartAgentOp
   const entry = argv[argv.length - 1] ?? '';
   if (!existsSync(entry)) throw new Error(`${entry} does not exist: run \`npm run build\` first`);
   const host = '127.0.0.1';
-  const port = options.port ?? (await freePort(host));
   const portEnv = options.portEnv ?? (name in AGENT_PORTS ? AGENT_PORTS[name as AgentName].env : 'PORT');
-  const env = { ...process.env, CONTAINER_IP_ADDR: host, [portEnv]: String(port), LOG_LEVEL: 'info', ...options.env };
-  const child = startProcess(name, process.execPath, argv, { env, cwd: dirname(entry) });
-  const url = `http://${host}:${port}`;
-  const get = async (path: string, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${url}${path}`, { headers });
-    const text = await res.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // not JSON: keep the text
-    }
-    return { status: res.status, body };
-  };
   const probe = options.awaitReady === false ? '/healthz' : '/readyz';
-  try {
-    await child.aliveWhile(waitFor(`${name} ${probe}`, async () => (await get(probe)).status === 200, options.timeoutMs ?? 15_000));
-  } catch (err) {
-    await child.stop();
-    throw new Error(`${(err as Error).message}\n--- ${name} output ---\n${child.output}`, { cause: err });
+  // A free port found here may be taken by another test's process before the agent binds it: the agent then exits
+  // with EADDRINUSE while the other process answers the probe. So the probe counts only once this very process has
+  // logged that it listens there, and a lost port is retried on another one (unless the caller chose the port).
+  let port: number;
+  let url: string;
+  let child: ManagedProcess;
+  for (let attempt = 1; ; attempt++) {
+    port = options.port ?? (await freePort(host));
+    url = `http://${host}:${port}`;
+    const env = { ...process.env, CONTAINER_IP_ADDR: host, [portEnv]: String(port), LOG_LEVEL: 'info', ...options.env };
+    const started = startProcess(name, process.execPath, argv, { env, cwd: dirname(entry) });
+    const listening = `Server listening at ${url}"`;
+    try {
+      await started.aliveWhile(
+        waitFor(`${name} ${probe}`, async () => started.output.includes(listening) && (await httpGet(url, probe)).status === 200, options.timeoutMs ?? 15_000),
+      );
+      child = started;
+      break;
+    } catch (err) {
+      await started.stop();
+      if (options.port === undefined && attempt < 3 && started.output.includes('EADDRINUSE')) continue;
+      throw new Error(`${(err as Error).message}\n--- ${name} output ---\n${started.output}`, { cause: err });
+    }
   }
+  const get = (path: string, headers: Record<string, string> = {}) => httpGet(url, path, headers);
   return {
     name,
     port,
