@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ResumableUploads } from './resumable.js';
-import { HttpError } from '../errors.js';
 import { FILE_ERRORS, fileErrorToHttp } from './errors.js';
 import { sendFile, sendFolderZip } from './download.js';
 import { ConfinedFolder, NotRegularFile, withFolder, type FileRoot } from './paths.js';
@@ -40,7 +39,7 @@ class FileStats {
 
 /** An upload's outcome as a metric label, from what the route answered. */
 function resultOf(err: unknown): string {
-  const status = err instanceof HttpError ? err.statusCode : (err as { statusCode?: number }).statusCode;
+  const status = (err as { statusCode?: number }).statusCode;
   return status === 413 ? 'too_large' : status === 507 ? 'no_space' : status === 403 ? 'refused' : status === 422 ? 'invalid' : 'failed';
 }
 
@@ -153,7 +152,7 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
           const isFolder = (await lstat(dir.at(name))).isDirectory();
           if (isFolder && request.body.recursive !== true) throw FILE_ERRORS.IS_A_FOLDER();
           await rm(dir.at(name), { recursive: isFolder, force: false });
-        }).catch((err: unknown) => (err instanceof HttpError ? Promise.reject(err) : pathErrors('Not Found')(err)));
+        }).catch(pathErrors('Not Found'));
         request.log.info({ path: root.relative(join(folder, name)) }, 'deleted');
         return { code: 200, data: 'ok' };
       },
