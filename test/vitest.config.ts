@@ -6,7 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Each file starts its own daemons; two at a time suits a 2-core machine. The image builds (tests/images.test.ts)
-    // run on their own after the rest (the test script): beside them the pod tests starved for CPU.
+    // and the container pod (tests/pod-containers.test.ts) run after the rest, one after the other (the test script):
+    // beside them the host-process pod tests starved for CPU.
     maxWorkers: 2,
   },
 });

@@ -6,6 +6,7 @@ import Ajv2019 from 'ajv/dist/2019.js';
 import { Pod } from 'kubernetes-models/v1/Pod';
 import { parse } from 'yaml';
 import { AGENT_PORTS } from '@desktop-agents/kit';
+import { podmanVariant, readManifest } from '@desktop-agents/tools/container-pod';
 import { repoRoot } from '@desktop-agents/tools/harness';
 
 const root = repoRoot();
@@ -68,10 +69,68 @@ describe('compose/desktop-pod.yaml', () => {
     expect(pod.spec?.securityContext?.runAsUser).toBe(4096);
   });
 
+  it('sets requests and limits on every container, and probes that match each one', () => {
+    const pod = new Pod(manifest);
+    for (const container of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+      for (const key of ['requests', 'limits'] as const) {
+        expect(container.resources?.[key]?.['memory'], `${container.name} ${key}`).toMatch(/^\d+(Mi|Gi)$/);
+        expect(container.resources?.[key]?.['cpu'], `${container.name} ${key}`).toBeDefined();
+      }
+    }
+    for (const container of pod.spec?.containers ?? []) {
+      expect(container.readinessProbe, container.name).toBeDefined();
+      expect(container.livenessProbe, container.name).toBeDefined();
+      if (container.name in AGENT_PORTS) expect(container.livenessProbe?.httpGet?.path).toBe('/healthz');
+    }
+  });
+
+  it('runs the spawner and the webshell from the desktop image, with the desktop volumes', () => {
+    const pod = new Pod(manifest);
+    const mounts = (name: string) => pod.spec?.containers.find((c) => c.name === name)?.volumeMounts?.map((m) => m.mountPath) ?? [];
+    for (const agent of ['spawner', 'webshell']) {
+      expect(mounts(agent)).toEqual(expect.arrayContaining(['/tmp/.X11-unix', '/dev/shm', '/home/balloon', '/tmp']));
+    }
+    expect(mounts('graphical')).toEqual(mounts('spawner'));
+  });
+
   it('is refused by the schema when broken (the check can fail)', () => {
     const broken = structuredClone(manifest) as { spec: { containers: Array<{ ports?: Array<{ containerPort: unknown }> }> } };
     const first = broken.spec.containers[0];
     if (first?.ports?.[0]) first.ports[0].containerPort = 'not-a-port';
     expect(() => new Pod(broken as ConstructorParameters<typeof Pod>[0]).validate()).toThrow();
+  });
+});
+
+describe('the podman variant of compose/desktop-pod.yaml (generated, never kept)', () => {
+  const source = readManifest(join(root, 'compose', 'desktop-pod.yaml'));
+  const { manifest, gaps, secrets } = podmanVariant(source, { name: 'desktop-variant', fields: { 'spec.nodeName': 'node-1' } });
+  const containers = [...(manifest.spec.initContainers ?? []), ...manifest.spec.containers];
+
+  it('is still a valid Pod, named as asked, its secrets renamed with it', () => {
+    expect(() => new Pod(manifest as unknown as ConstructorParameters<typeof Pod>[0]).validate()).not.toThrow();
+    expect(manifest.metadata.name).toBe('desktop-variant');
+    expect(secrets.get('desktop-alice')).toBe('desktop-variant');
+    const refs = containers.flatMap((c) => c.env ?? []).flatMap((e) => (e.valueFrom?.secretKeyRef ? [e.valueFrom.secretKeyRef.name] : []));
+    expect(new Set(refs)).toEqual(new Set(['desktop-variant']));
+  });
+
+  it('keeps only the field refs podman resolves, and sets the others to values', () => {
+    const env = containers.flatMap((c) => c.env ?? []);
+    expect(env.flatMap((e) => (e.valueFrom?.fieldRef ? [e.valueFrom.fieldRef.fieldPath] : []))).toEqual(expect.arrayContaining(['metadata.name']));
+    expect(env.some((e) => ['status.podIP', 'spec.nodeName', 'metadata.namespace'].includes(e.valueFrom?.fieldRef?.fieldPath ?? ''))).toBe(false);
+    expect(env.find((e) => e.name === 'CONTAINER_IP_ADDR')?.value).toBe('0.0.0.0');
+    expect(env.find((e) => e.name === 'NODE_NAME')?.value).toBe('node-1');
+  });
+
+  it('drops what podman ignores (httpGet probes, the memory volume at /dev/shm) and says so', () => {
+    expect(containers.some((c) => c.readinessProbe?.httpGet || c.livenessProbe?.httpGet)).toBe(false);
+    expect(manifest.spec.containers.find((c) => c.name === 'graphical')?.readinessProbe?.exec).toBeDefined();
+    expect(manifest.spec.volumes?.some((v) => v.emptyDir?.medium === 'Memory')).toBe(false);
+    expect(containers.some((c) => c.volumeMounts?.some((m) => m.mountPath === '/dev/shm'))).toBe(false);
+    expect(gaps.join('\n')).toMatch(/status\.podIP/);
+    expect(gaps.join('\n')).toMatch(/httpGet/);
+    expect(gaps.join('\n')).toMatch(/\/dev\/shm/);
+    // the source is untouched
+    expect(source.spec.containers.find((c) => c.name === 'spawner')?.readinessProbe?.httpGet?.path).toBe('/readyz');
   });
 });

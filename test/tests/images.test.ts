@@ -1,22 +1,12 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AGENT_PORTS, type AgentName } from '@desktop-agents/kit';
-import { findCommand, freePort, repoRoot, waitFor } from '@desktop-agents/tools/harness';
+import { buildImages, podmanMissing, projectPodman } from '@desktop-agents/tools/container-pod';
+import { freePort, waitFor } from '@desktop-agents/tools/harness';
 
-const run = promisify(execFile);
-const root = repoRoot();
-const hasPodman = findCommand('podman') !== undefined && findCommand('debootstrap') !== undefined && process.getuid?.() === 0;
-const work = mkdtempSync(join(tmpdir(), 'images-'));
-const conf = join(work, 'containers.conf');
-writeFileSync(conf, '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[engine]\nruntime = "runc"\n');
-const env = { ...process.env, CONTAINERS_CONF: conf };
-// the store images/build-images uses under IMAGES_WORKDIR
-const podman = (...args: string[]) =>
-  run('podman', ['--storage-driver', 'overlay', '--root', join(work, 'build', 'storage'), ...args], { env, maxBuffer: 16 * 1024 * 1024, timeout: 120_000 });
+// The images are built into the project's podman store (IMAGES_WORKDIR, as images/build-images and `npm run pod`
+// use it): its layers are the cache the container pod test and the next run start from.
+const missing = podmanMissing();
+const podman = (...args: string[]) => projectPodman()(args);
 
 /** The settings every agent container of these tests gets, as `-e` arguments, plus extra ones. */
 function envArgs(extra: Record<string, string> = {}): string[] {
@@ -45,22 +35,17 @@ async function withContainer(name: string, runArgs: string[], ports: Record<stri
 }
 
 afterAll(async () => {
-  // the store's layers may still be mounted: let podman undo its own work before the folder goes
-  if (hasPodman) await podman('system', 'reset', '-f').catch(() => undefined);
-  rmSync(work, { recursive: true, force: true });
+  // containers a failed test left behind (the images stay: they are the cache)
+  if (!missing) await podman('rm', '-f', '--filter', 'name=^t-').catch(() => undefined);
 });
 
 // Without podman (or debootstrap, or root) the images cannot be built here: said, not hidden.
-describe.skipIf(!hasPodman)('images built with podman from a local Debian base (needs podman, debootstrap, root)', () => {
+describe.skipIf(missing !== undefined)(`images built with podman from a local Debian base${missing ? ` (skipped: ${missing})` : ''}`, () => {
   const agents = Object.keys(AGENT_PORTS) as AgentName[];
 
   it('builds every agent image and the printer, graphical and pulseaudio images', async () => {
-    await run('bash', [join(root, 'images', 'build-images')], {
-      env: { ...process.env, IMAGES_WORKDIR: join(work, 'build') },
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 1_500_000,
-    });
-    const { stdout } = await podman('images', '--format', '{{.Repository}}');
+    await buildImages([]);
+    const stdout = await podman('images', '--format', '{{.Repository}}');
     for (const name of [...agents, 'printer', 'graphical', 'pulseaudio', 'all-in-one']) expect(stdout).toContain(`localhost/desktop-agents/${name}`);
   }, 1_600_000);
 
@@ -68,16 +53,10 @@ describe.skipIf(!hasPodman)('images built with podman from a local Debian base (
     '%s: runs as 4096:4096, declares its port and health check, and answers /healthz in a podman run',
     async (agent) => {
       const image = `localhost/desktop-agents/${agent}`;
-      const { stdout } = await podman(
-        'image',
-        'inspect',
-        image,
-        '--format',
-        '{{.Config.User}} {{json .Config.ExposedPorts}} {{json .Config.Healthcheck.Test}}',
-      );
+      const stdout = await podman('image', 'inspect', image, '--format', '{{.Config.User}} {{json .Config.ExposedPorts}} {{json .Config.Healthcheck.Test}}');
       expect(stdout).toContain('4096:4096');
       expect(stdout).toContain(`${AGENT_PORTS[agent].port}/tcp`);
-      expect(stdout).toContain('/healthz');
+      expect(stdout).toContain('healthcheck.js');
       const port = await freePort();
       await withContainer(`t-${agent}-${port}`, [...envArgs({ [AGENT_PORTS[agent].env]: String(port) }), image], { [agent]: port });
     },
@@ -88,19 +67,57 @@ describe.skipIf(!hasPodman)('images built with podman from a local Debian base (
     const port = await freePort();
     await withContainer(`t-init-${port}`, [...envArgs({ PORT: String(port) }), 'localhost/desktop-agents/webshell'], { webshell: port }, async () => {
       const name = `t-init-${port}`;
-      const { stdout: init } = await podman('exec', name, 'cat', '/proc/1/comm');
+      const init = await podman('exec', name, 'cat', '/proc/1/comm');
       expect(init.trim()).toBe('tini');
       // the subshell exits at once, so sleep is re-parented to PID 1 and must be reaped there when it ends
-      const { stdout } = await podman('exec', name, 'sh', '-c', '(sleep 1 &); sleep 2.5; cat /proc/[0-9]*/stat 2>/dev/null | grep -c ") Z " || true');
+      const stdout = await podman('exec', name, 'sh', '-c', '(sleep 1 &); sleep 2.5; cat /proc/[0-9]*/stat 2>/dev/null | grep -c ") Z " || true');
       expect(stdout.trim()).toBe('0');
     });
   }, 120_000);
+
+  it.each(['spawner', 'webshell'])(
+    "%s: is layered onto the desktop image, so what it starts finds the desktop's programs",
+    async (agent) => {
+      const found = await podman(
+        'run',
+        '--rm',
+        '--entrypoint',
+        '/bin/sh',
+        `localhost/desktop-agents/${agent}`,
+        '-c',
+        'for c in xeyes xterm lp bash; do command -v $c; done',
+      );
+      expect(found.trim().split('\n')).toEqual(['/usr/bin/xeyes', '/usr/bin/xterm', '/usr/bin/lp', '/usr/bin/bash']);
+    },
+    60_000,
+  );
+
+  it.each([
+    { agent: 'webshell' as const, path: '/' },
+    { agent: 'filer' as const, path: '/filer/panel' },
+  ])(
+    '$agent: serves its page from the image ($path)',
+    async ({ agent, path }) => {
+      const port = await freePort();
+      await withContainer(
+        `t-page-${agent}-${port}`,
+        [...envArgs({ [AGENT_PORTS[agent].env]: String(port) }), `localhost/desktop-agents/${agent}`],
+        { [agent]: port },
+        async () => {
+          const page = await fetch(`http://127.0.0.1:${port}${path}`);
+          expect(page.status).toBe(200);
+          expect(page.headers.get('content-type')).toContain('text/html');
+        },
+      );
+    },
+    120_000,
+  );
 });
 
-describe.skipIf(!hasPodman)('the all-in-one image (every agent on the graphical image)', () => {
+describe.skipIf(missing !== undefined)('the all-in-one image (every agent on the desktop image)', () => {
   it('starts every agent from start-agents, each on its port', async () => {
     const ports = Object.fromEntries(await Promise.all(Object.entries(AGENT_PORTS).map(async ([name]) => [name, await freePort()] as const)));
     const portEnv = Object.fromEntries(Object.entries(AGENT_PORTS).map(([name, p]) => [`${'override' in p ? p.override : p.env}`, String(ports[name])]));
-    await withContainer(`t-all-${ports['broadcast']}`, [...envArgs(portEnv), 'localhost/desktop-agents/all-in-one', '/opt/desktop-agents/start-agents'], ports);
+    await withContainer(`t-all-${ports['broadcast']}`, [...envArgs(portEnv), 'localhost/desktop-agents/all-in-one'], ports);
   }, 180_000);
 });

@@ -1,0 +1,223 @@
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
+import { makeRunDir, repoRoot } from '../harness/index.js';
+import { readManifest, secretRefs, type Container, type PodManifest } from './manifest.js';
+import { buildImages, projectPodman, type Podman } from './podman.js';
+import { podmanVariant } from './variant.js';
+
+export interface ContainerStatus {
+  container: string;
+  /** podman's state of the container (running, exited...). */
+  state: string;
+  ready: boolean;
+  reason?: string;
+  /** The agent's port, for containers probed over HTTP. */
+  port?: number;
+  url?: string;
+}
+
+export interface ContainerPod {
+  name: string;
+  /** The pod's address on podman's network (where its ports are). */
+  ip: string;
+  token: string;
+  cookie: string;
+  /** The manifest as played (the podman variant), and what it had to change. */
+  manifest: PodManifest;
+  gaps: string[];
+  podman: Podman;
+  /** http://<pod ip>:<port> of a container with an HTTP readiness probe in the manifest. */
+  url(container: string): string;
+  /** podman's name of a container of the pod. */
+  containerName(container: string): string;
+  exec(container: string, argv: string[], options?: { timeoutMs?: number; input?: string | Buffer }): Promise<string>;
+  stopContainer(container: string): Promise<void>;
+  startContainer(container: string): Promise<void>;
+  status(): Promise<ContainerStatus[]>;
+  /** Waits until every container (or those named) is ready; rejects with each one's reason after timeoutMs. */
+  waitReady(timeoutMs: number, containers?: string[]): Promise<ContainerStatus[]>;
+  /** Memory charged to each container's cgroup now, in MiB. */
+  memory(): Promise<Map<string, number>>;
+  stop(): Promise<void>;
+}
+
+export interface ContainerPodOptions {
+  manifestPath?: string;
+  /** Pod name (default: the manifest's). */
+  name?: string;
+  /** Build the manifest's images first (default true; cached). */
+  build?: boolean;
+  token?: string;
+  readyTimeoutMs?: number;
+}
+
+interface PsEntry {
+  Names: string[];
+  State: string;
+}
+
+/** The images of the manifest that images/build-images makes (localhost/desktop-agents/<name>). */
+function projectImages(manifest: PodManifest): string[] {
+  const names = new Set<string>();
+  for (const c of [...(manifest.spec.initContainers ?? []), ...manifest.spec.containers]) {
+    const match = /^localhost\/desktop-agents\/([a-z0-9-]+)(:latest)?$/.exec(c.image);
+    if (match?.[1]) names.add(match[1]);
+  }
+  return [...names];
+}
+
+/** Plays the pod's manifest on podman (its generated podman variant) and waits until every container is ready. */
+export async function startContainerPod(options: ContainerPodOptions = {}): Promise<ContainerPod> {
+  const source = readManifest(options.manifestPath ?? join(repoRoot(), 'compose', 'desktop-pod.yaml'));
+  const podman = projectPodman();
+  if (options.build ?? true) await buildImages(projectImages(source), podman.workdir);
+  const { manifest, gaps, secrets } = podmanVariant(source, { ...(options.name ? { name: options.name } : {}) });
+  const name = manifest.metadata.name;
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  const cookie = randomBytes(16).toString('base64url');
+  const values: Record<string, string> = { 'auth-token': token, 'broadcast-cookie': cookie };
+
+  await podman(['pod', 'rm', '-f', '-t', '5', name]).catch(() => undefined);
+  const run = await makeRunDir('container-pod');
+  for (const [original, secret] of secrets) {
+    const keys = secretRefs(source).get(original) ?? new Set<string>();
+    const data = Object.fromEntries([...keys].map((key) => [key, Buffer.from(values[key] ?? randomBytes(16).toString('base64url')).toString('base64')]));
+    await podman(['secret', 'rm', secret]).catch(() => undefined);
+    // from a private file: podman reads `-` only from a FIFO, and Node's stdin pipes are sockets
+    const dataFile = join(run.dir, `${secret}.secret.json`);
+    await writeFile(dataFile, JSON.stringify(data), { mode: 0o600 });
+    await podman(['secret', 'create', secret, dataFile]);
+  }
+  const file = join(run.dir, `${name}.podman.yaml`);
+  await writeFile(file, `# generated from compose/desktop-pod.yaml by tools/container-pod (podman variant)\n${stringify(manifest)}`);
+  await podman(['kube', 'play', file], { timeoutMs: 300_000 });
+
+  const infra = (await podman(['pod', 'inspect', name, '--format', '{{.InfraContainerID}}'])).trim();
+  const ip = (await podman(['inspect', infra, '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}'])).trim();
+  if (!ip) throw new Error(`pod ${name} has no address on podman's network`);
+
+  const byName = new Map(manifest.spec.containers.map((c) => [c.name, c]));
+  const containerOf = (container: string): Container => {
+    const c = byName.get(container);
+    if (!c) throw new Error(`no container ${container} in pod ${name}`);
+    return c;
+  };
+  // the probes of the manifest as written (the variant drops httpGet ones: podman ignores them)
+  const sourceProbes = new Map(source.spec.containers.map((c) => [c.name, c.readinessProbe]));
+  const containerName = (container: string) => `${name}-${container}`;
+  const exec = (container: string, argv: string[], o: { timeoutMs?: number; input?: string | Buffer } = {}) =>
+    podman(['exec', ...(o.input !== undefined ? ['-i'] : []), containerName(containerOf(container).name), ...argv], {
+      timeoutMs: o.timeoutMs ?? 15_000,
+      ...(o.input !== undefined ? { input: o.input } : {}),
+    });
+  const url = (container: string) => {
+    const port = sourceProbes.get(container)?.httpGet?.port;
+    if (port === undefined) throw new Error(`container ${container} has no HTTP readiness probe`);
+    return `http://${ip}:${port}`;
+  };
+
+  async function probe(container: Container, state: string): Promise<ContainerStatus> {
+    const readiness = sourceProbes.get(container.name);
+    const port = readiness?.httpGet?.port;
+    const base = { container: container.name, state, ...(port !== undefined ? { port, url: `http://${ip}:${port}` } : {}) };
+    if (state !== 'running') return { ...base, ready: false, reason: `container ${state}` };
+    try {
+      if (readiness?.httpGet) {
+        const reply = await fetch(`http://${ip}:${readiness.httpGet.port}${readiness.httpGet.path}`, { signal: AbortSignal.timeout(3_000) });
+        if (reply.ok) return { ...base, ready: true };
+        const body = (await reply.json().catch(() => ({}))) as { reason?: string; message?: string };
+        return { ...base, ready: false, reason: body.reason ?? body.message ?? `HTTP ${reply.status}` };
+      }
+      if (readiness?.exec) await exec(container.name, readiness.exec.command, { timeoutMs: 5_000 });
+      return { ...base, ready: true };
+    } catch (err) {
+      return { ...base, ready: false, reason: (err as Error).message.split('\n')[0] ?? 'probe failed' };
+    }
+  }
+
+  async function status(): Promise<ContainerStatus[]> {
+    const entries = JSON.parse(await podman(['ps', '-a', '--filter', `pod=${name}`, '--format', 'json'])) as PsEntry[];
+    const states = new Map(entries.map((e) => [e.Names[0] ?? '', e.State]));
+    return Promise.all(manifest.spec.containers.map((c) => probe(c, states.get(containerName(c.name)) ?? 'missing')));
+  }
+
+  async function waitReady(timeoutMs: number, containers?: string[]): Promise<ContainerStatus[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const all = await status();
+      const wanted = containers ? all.filter((s) => containers.includes(s.container)) : all;
+      if (wanted.every((s) => s.ready)) return all;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `pod ${name} not ready after ${timeoutMs} ms: ${wanted
+            .filter((s) => !s.ready)
+            .map((s) => `${s.container}: ${s.reason}`)
+            .join('; ')}`,
+        );
+      }
+      await sleep(500);
+    }
+  }
+
+  const pod: ContainerPod = {
+    name,
+    ip,
+    token,
+    cookie,
+    manifest,
+    gaps,
+    podman,
+    url,
+    containerName,
+    exec,
+    async stopContainer(container) {
+      await podman(['stop', '-t', '5', containerName(containerOf(container).name)]);
+    },
+    async startContainer(container) {
+      await podman(['start', containerName(containerOf(container).name)]);
+    },
+    status,
+    waitReady,
+    async memory() {
+      const lines = await podman([
+        'stats',
+        '--no-stream',
+        '--format',
+        '{{.Name}} {{.MemUsageBytes}}',
+        ...manifest.spec.containers.map((c) => containerName(c.name)),
+      ]);
+      const usage = new Map<string, number>();
+      for (const line of lines.trim().split('\n')) {
+        const [full, bytes] = line.trim().split(/\s+/);
+        if (full && bytes) usage.set(full.slice(name.length + 1), parseSize(bytes) / 2 ** 20);
+      }
+      return usage;
+    },
+    async stop() {
+      await podman(['pod', 'rm', '-f', '-t', '10', name]).catch(() => undefined);
+      for (const secret of secrets.values()) await podman(['secret', 'rm', secret]).catch(() => undefined);
+      await run.remove();
+    },
+  };
+  try {
+    await waitReady(options.readyTimeoutMs ?? 90_000);
+  } catch (err) {
+    await pod.stop();
+    throw err;
+  }
+  return pod;
+}
+
+/** "12.5MB", "300kB", "1.2GiB" → bytes (podman's human sizes). */
+export function parseSize(text: string): number {
+  const match = /^([\d.]+)\s*([kKMGT]?i?B?)$/.exec(text.trim());
+  if (!match) return Number.NaN;
+  const value = Number(match[1]);
+  const unit = (match[2] ?? '').toUpperCase().replace('IB', 'B');
+  const scale: Record<string, number> = { '': 1, B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, K: 1e3, M: 1e6, G: 1e9 };
+  const binary = /i/i.test(match[2] ?? '') ? { KB: 2 ** 10, MB: 2 ** 20, GB: 2 ** 30, TB: 2 ** 40 } : {};
+  return value * ((binary as Record<string, number>)[unit] ?? scale[unit] ?? Number.NaN);
+}

@@ -1,0 +1,4 @@
+export * from './manifest.js';
+export * from './variant.js';
+export * from './podman.js';
+export * from './container-pod.js';
