@@ -60,6 +60,22 @@ class Terminal {
 
 const auth = (pod: ContainerPod) => ({ ABCAuthorization: `Bearer ${pod.token}` });
 
+/** "96Mi", "1Gi" → MiB. */
+const mebibytes = (quantity: string | undefined): number => {
+  const match = /^(\d+)(Mi|Gi)$/.exec(quantity ?? '');
+  return match ? Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1) : Number.NaN;
+};
+
+/** Each container's memory now beside its request or limit in the manifest, for those above it. */
+async function overBudget(pod: ContainerPod, key: 'requests' | 'limits'): Promise<string[]> {
+  const usage = await pod.memory();
+  return pod.manifest.spec.containers.flatMap((c) => {
+    const used = usage.get(c.name) ?? Number.NaN;
+    const budget = mebibytes(c.resources?.[key]?.['memory']);
+    return used <= budget ? [] : [`${c.name}: ${used.toFixed(1)} MiB, ${key} ${budget} MiB`];
+  });
+}
+
 describe.skipIf(missing !== undefined)(`the desktop pod on podman${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let pod: ContainerPod;
   let tab: BusTab;
@@ -72,6 +88,10 @@ describe.skipIf(missing !== undefined)(`the desktop pod on podman${missing ? ` (
     tab?.socket.close();
     await pod?.stop();
   }, 60_000);
+
+  it('idles within the memory each container requests in the manifest', async () => {
+    expect(await overBudget(pod, 'requests')).toEqual([]);
+  });
 
   it('counts a browser on the bus (connect.counter)', async () => {
     await tab.next('connect.counter for the first tab', (e) => e.method === 'connect.counter' && Number(e.data) >= 1);
@@ -161,5 +181,9 @@ describe.skipIf(missing !== undefined)(`the desktop pod on podman${missing ? ` (
       await pod.startContainer(container);
     }
     await pod.waitReady(60_000, [container, agent]);
+  });
+
+  it('stays within the memory limit of each container after the whole session', async () => {
+    expect(await overBudget(pod, 'limits')).toEqual([]);
   });
 });
