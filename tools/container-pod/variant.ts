@@ -56,7 +56,7 @@ export function podmanVariant(source: PodManifest, options: VariantOptions = {})
     for (const key of ['readinessProbe', 'livenessProbe'] as const) {
       if (container[key]?.httpGet) {
         delete container[key];
-        gaps.add(`${key}.httpGet makes no podman health check: the runner polls each agent's /readyz and /healthz itself`);
+        gaps.add(`${key}.httpGet makes no podman health check: dropped; the runner polls each agent's /readyz itself (liveness is not watched)`);
       }
     }
   }
