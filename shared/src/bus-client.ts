@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { Backoff } from './backoff.js';
 import type { AgentEvents } from './bus-methods.js';
 import { busUrl, type CommonConfig } from './config.js';
+import { connectInProcess, type LocalSocket } from './local-bus.js';
 
 /** A frame on the desktop bus. Extra fields are allowed and relayed (the browser's `hello` carries `user`). */
 export interface BusMessage<D = unknown> {
@@ -25,6 +26,8 @@ export interface BusClientOptions {
   /** Messages kept while disconnected; the oldest are dropped past it. */
   maxQueue?: number;
   maxPayload?: number;
+  /** Opens an in-process connection instead of a WebSocket to url (the bus in the same process), when it can. */
+  inProcess?: () => LocalSocket | undefined;
 }
 
 type Handler = (message: BusMessage) => void;
@@ -40,13 +43,13 @@ interface BusEvents {
  * disconnected are queued (bounded) and flushed on reconnect; reconnects back off exponentially.
  */
 export class BusClient extends EventEmitter<BusEvents> {
-  #socket: WebSocket | undefined;
+  #socket: WebSocket | LocalSocket | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   readonly #backoff: Backoff;
   readonly #queue: string[] = [];
   readonly #handlers = new Map<string, Set<Handler>>();
-  readonly #options: Required<Omit<BusClientOptions, 'cookie' | 'token'>> & Pick<BusClientOptions, 'cookie' | 'token'>;
+  readonly #options: Required<Omit<BusClientOptions, 'cookie' | 'token' | 'inProcess'>> & Pick<BusClientOptions, 'cookie' | 'token' | 'inProcess'>;
 
   constructor(options: BusClientOptions) {
     super();
@@ -114,7 +117,7 @@ export class BusClient extends EventEmitter<BusEvents> {
     const headers: Record<string, string> = {};
     if (this.#options.cookie) headers['broadcast_cookie'] = this.#options.cookie;
     if (this.#options.token) headers['authorization'] = `Bearer ${this.#options.token}`;
-    const socket = new WebSocket(this.#options.url, { headers, maxPayload: this.#options.maxPayload });
+    const socket = this.#options.inProcess?.() ?? new WebSocket(this.#options.url, { headers, maxPayload: this.#options.maxPayload });
     this.#socket = socket;
     socket.on('open', () => {
       this.#backoff.reset();
@@ -122,9 +125,9 @@ export class BusClient extends EventEmitter<BusEvents> {
       for (const frame of this.#queue.splice(0)) socket.send(frame);
       this.emit('open');
     });
-    socket.on('message', (raw, isBinary) => this.#dispatch(raw, isBinary));
-    socket.on('error', (err) => this.#options.logger.debug({ err: { message: err.message } }, 'bus socket error'));
-    socket.on('close', (code, reason) => {
+    socket.on('message', (raw: WebSocket.RawData, isBinary: boolean) => this.#dispatch(raw, isBinary));
+    socket.on('error', (err: Error) => this.#options.logger.debug({ err: { message: err.message } }, 'bus socket error'));
+    socket.on('close', (code: number, reason: Buffer) => {
       if (this.#socket === socket) this.#socket = undefined;
       this.emit('close', code, reason.toString());
       if (!this.#closed) this.#scheduleReconnect();
@@ -151,12 +154,16 @@ export class BusClient extends EventEmitter<BusEvents> {
   }
 }
 
-/** The agent's connection to the pod's bus, as every publishing agent makes it: its cookie and its token. */
+/**
+ * The agent's connection to the pod's bus, as every publishing agent makes it: its cookie and its token; in-process
+ * when the broadcast agent runs in the same process on the configured port (and no other bus URL is set).
+ */
 export function connectBus(config: CommonConfig, logger: Logger): BusClient {
   return new BusClient({
     url: busUrl(config),
     logger: logger.child({ component: 'bus' }),
     cookie: config.BROADCAST_COOKIE,
     token: config.AUTH_TOKEN,
+    ...(config.BROADCAST_SERVICE_URL ? {} : { inProcess: () => connectInProcess(config.BROADCAST_SERVICE_TCP_PORT) }),
   }).connect();
 }

@@ -18,3 +18,4 @@ export { Metrics, type MetricDefinition, type Sample } from './metrics.js';
 // its module augmentation (app.swagger()) reaches every agent through the kit's types
 export type { SwaggerOptions } from '@fastify/swagger';
 export * from './replies.js';
+export { LocalSocket, offerBusInProcess, connectInProcess, type BusSocket } from './local-bus.js';

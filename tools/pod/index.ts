@@ -1,2 +1,3 @@
 export * from './pod.js';
 export * from './status.js';
+export * from './components.js';

@@ -1,4 +1,4 @@
-import { createServer, replies, serverOptionsOf, serveWebSockets, type AgentContext, type AgentConfig } from '@desktop-agents/kit';
+import { createServer, offerBusInProcess, replies, serverOptionsOf, serveWebSockets, type AgentContext, type AgentConfig } from '@desktop-agents/kit';
 import { Bus } from './bus.js';
 import type { BroadcastEnv } from './config.js';
 
@@ -21,8 +21,13 @@ export async function buildBroadcast(context: AgentContext<BroadcastConfig>) {
       if (!bus.accepting || !app.server.listening) throw new Error('bus is not accepting clients');
     },
   });
+  // the agents of this process (npm run agents) join without a loopback WebSocket
+  const withdraw = offerBusInProcess(config.BROADCAST_SERVICE_TCP_PORT, (socket) => bus.join(socket, true));
   // first: the bus stops counting before the clients are closed
-  app.addHook('preClose', async () => bus.close());
+  app.addHook('preClose', async () => {
+    withdraw();
+    bus.close();
+  });
   // any path: browsers use /broadcast?jwt_token=..., agents the root
   serveWebSockets(app, {
     maxPayload: config.BROADCAST_MAX_FRAME_BYTES,

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import type { Logger } from '@desktop-agents/kit';
+import { LocalSocket, type BusSocket, type Logger } from '@desktop-agents/kit';
 import {
   counterFrame,
   forbiddenMethodFrame,
@@ -23,7 +23,8 @@ export interface BusSettings {
 
 interface Client {
   id: number;
-  socket: WebSocket;
+  /** A WebSocket, or the in-process end of an agent of this process. */
+  socket: BusSocket;
   /** Another agent of the pod (cookie, or the pod's address in abcdesktop mode): not counted as a browser. */
   local: boolean;
   /** Last time it connected or sent a frame: picks the unicast target. */
@@ -76,7 +77,7 @@ export class Bus {
   }
 
   /** Takes an authenticated socket; its handlers are attached before any frame can arrive. */
-  join(socket: WebSocket, local: boolean): void {
+  join(socket: BusSocket, local: boolean): void {
     if (this.#closing) {
       socket.close(1001, 'server shutting down');
       return;
@@ -99,6 +100,8 @@ export class Bus {
   close(): void {
     this.#closing = true;
     for (const t of this.#timers) clearInterval(t);
+    // the agents of this process; WebSocket clients are closed by the kit's server
+    for (const c of this.#clients) if (c.socket instanceof LocalSocket) c.socket.close(1001, 'server shutting down');
   }
 
   #onFrame(client: Client, data: WebSocket.RawData, isBinary: boolean): void {

@@ -1,5 +1,4 @@
 import { runAgent } from '@desktop-agents/kit';
-import { buildBroadcast } from './app.js';
-import { BroadcastEnv } from './config.js';
+import { definition } from './definition.js';
 
-await runAgent({ name: 'broadcast', env: BroadcastEnv, build: buildBroadcast });
+await runAgent(definition);

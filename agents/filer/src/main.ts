@@ -1,5 +1,4 @@
 import { runAgent } from '@desktop-agents/kit';
-import { buildFiler } from './app.js';
-import { FilerEnv } from './config.js';
+import { definition } from './definition.js';
 
-await runAgent({ name: 'filer', env: FilerEnv, build: buildFiler });
+await runAgent(definition);

@@ -1,5 +1,4 @@
 import { runAgent } from '@desktop-agents/kit';
-import { buildPrinterfile } from './app.js';
-import { PrinterfileEnv } from './config.js';
+import { definition } from './definition.js';
 
-await runAgent({ name: 'printerfile', env: PrinterfileEnv, build: buildPrinterfile });
+await runAgent(definition);

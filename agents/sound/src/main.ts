@@ -1,5 +1,4 @@
 import { runAgent } from '@desktop-agents/kit';
-import { buildSound } from './app.js';
-import { SoundEnv } from './config.js';
+import { definition } from './definition.js';
 
-await runAgent({ name: 'sound', env: SoundEnv, build: buildSound });
+await runAgent(definition);

@@ -1,5 +1,4 @@
 import { runAgent } from '@desktop-agents/kit';
-import { buildSpawner } from './app.js';
-import { SpawnerEnv } from './config.js';
+import { definition } from './definition.js';
 
-await runAgent({ name: 'spawner', env: SpawnerEnv, build: buildSpawner });
+await runAgent(definition);

@@ -1,5 +1,4 @@
 import { runAgent } from '@desktop-agents/kit';
-import { buildWebshell } from './app.js';
-import { WebshellEnv } from './config.js';
+import { definition } from './definition.js';
 
-await runAgent({ name: 'webshell', env: WebshellEnv, build: buildWebshell });
+await runAgent(definition);
