@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { access, lstat, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import send from '@fastify/send';
 import { childEnv } from '@desktop-agents/kit';
 
 /** One application of generateDesktopFiles' list (names checked by the route's schema). */
@@ -14,13 +13,19 @@ export interface AppEntry {
   mimetype?: string;
 }
 
-export function mimeOf(filename: string): string {
-  return send.mime.getType(filename) ?? 'application/octet-stream';
+/** The MIME table, loaded on first use: an idle spawner does not hold it. */
+async function mimeTable(): Promise<{ getType(name: string): string | null }> {
+  return (await import('@fastify/send')).default.mime;
+}
+
+export async function mimeOf(filename: string): Promise<string> {
+  return (await mimeTable()).getType(filename) ?? 'application/octet-stream';
 }
 
 /** Files whose name holds every keyword (plain text, case-insensitive), walking home breadth-first within bounds. */
 export async function searchFiles(home: string, keywords: string[], max: number, budget = 20_000): Promise<Array<{ file: string; mime: string | false }>> {
   const found: Array<{ file: string; mime: string | false }> = [];
+  const mime = await mimeTable();
   const queue = [home];
   let visited = 0;
   while (queue.length > 0 && found.length < max && visited < budget) {
@@ -38,7 +43,7 @@ export async function searchFiles(home: string, keywords: string[], max: number,
       const stat = await lstat(path).catch(() => undefined);
       if (!stat) continue;
       if (stat.isDirectory()) queue.push(path);
-      else if (stat.isFile() && keywords.every((k) => name.toLowerCase().includes(k))) found.push({ file: path, mime: send.mime.getType(name) ?? false });
+      else if (stat.isFile() && keywords.every((k) => name.toLowerCase().includes(k))) found.push({ file: path, mime: mime.getType(name) ?? false });
     }
   }
   return found;
@@ -83,7 +88,7 @@ export class Applications {
 
   /** The command line of the application declared for a file's type: [program, ...args, filename], if any. */
   async forFile(filename: string): Promise<{ command: string; args: string[] } | undefined> {
-    const words = await appFor(this.applications, mimeOf(filename));
+    const words = await appFor(this.applications, await mimeOf(filename));
     if (!words || words.length === 0 || words[0] === undefined) return undefined;
     return { command: words[0], args: [...words.slice(1), filename] };
   }

@@ -1,6 +1,4 @@
 import { NotRegularFile, openInside, PathNotFound, PathOutsideRoot } from '@desktop-agents/kit/files';
-import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
 
 /** Decoded pixels, 4 bytes each (RGBA). */
 export interface Rgba {
@@ -83,9 +81,12 @@ export async function decodeImage(path: string, limits: DecodeLimits): Promise<R
   }
   let image: Rgba;
   if (size.format === 'png') {
+    // the decoders are loaded when a wallpaper is first set: an idle spawner does not hold them
+    const { PNG } = await import('pngjs');
     const png = PNG.sync.read(bytes);
     image = { width: png.width, height: png.height, data: png.data };
   } else {
+    const { default: jpeg } = await import('jpeg-js');
     const decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: limits.maxPixels / 1e6, maxMemoryUsageInMB: 1024 });
     image = { width: decoded.width, height: decoded.height, data: Buffer.from(decoded.data.buffer, decoded.data.byteOffset, decoded.data.byteLength) };
   }

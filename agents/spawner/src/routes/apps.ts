@@ -74,7 +74,7 @@ export function appRoutes(settings: { home: string; ocrun: string }): FastifyPlu
     app.get<{ Querystring: { filename: string } }>(
       '/getmimeforfile',
       { schema: { querystring: filenameQuery('Bad filename pattern'), response: replies(textReply, { validated: true }) } },
-      async (request, reply) => reply.type('text/plain; charset=utf-8').send(mimeOf(request.query.filename)),
+      async (request, reply) => reply.type('text/plain; charset=utf-8').send(await mimeOf(request.query.filename)),
     );
 
     app.get<{ Querystring: { filename: string } }>(

@@ -1,0 +1,143 @@
+// Density: what an idle desktop's agents cost. Idle RSS of each agent alone beside a bare fastify process, all six in
+// one process (npm run agents) beside the sum of the six alone, and start-to-ready times beside `node -e ''`, all
+// measured in this run on the same machine.
+import { performance } from 'node:perf_hooks';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { mkdir } from 'node:fs/promises';
+import { AGENT_PORTS, type AgentName } from '@desktop-agents/kit';
+import { agentCommand, freePort, makeRunDir, repoRoot, rssMiB, startAgent, startProcess, waitFor } from '../../harness/index.js';
+import { startComponents, type PodComponents } from '../../pod/components.js';
+import type { BenchResult, BenchSuite } from '../types.js';
+
+const names = Object.keys(AGENT_PORTS) as AgentName[];
+/** How long a process idles before its RSS is read (start-up garbage collected, timers settled). */
+const SETTLE_MS = 2_000;
+
+function podEnv(components: PodComponents, dir: string): Record<string, string> {
+  const { x, pulse, cups } = components;
+  return {
+    AUTH_TOKEN: 'density-bench-token-0001',
+    BROADCAST_COOKIE: 'density-bench-cookie',
+    CONTAINER_IP_ADDR: '127.0.0.1',
+    HOME: join(dir, 'home'),
+    SPAWNER_PID_FILE: join(dir, 'spawner.pid'),
+    ...(x ? { DISPLAY: x.display } : {}),
+    ...(pulse ? { PULSE_SERVER: pulse.server } : {}),
+    ...(cups ? { CUPS_SERVER: cups.server, PRINTER_NAME: cups.printer, WATCHDIR: cups.outDir } : {}),
+  };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+
+/** A bare fastify process listening on a loopback port: the floor an HTTP agent in Node stands on. */
+async function bareFastify(): Promise<{ rss: number; readyMs: number }> {
+  const script = "const f = (await import('fastify')).default(); await f.listen({ port: 0, host: '127.0.0.1' }); console.log('listening');";
+  const t0 = performance.now();
+  const proc = startProcess('fastify', process.execPath, ['--input-type=module', '-e', script], { cwd: join(repoRoot(), 'shared') });
+  await proc.aliveWhile(waitFor('bare fastify', async () => proc.output.includes('listening'), 10_000, 5));
+  const readyMs = performance.now() - t0;
+  await sleep(SETTLE_MS);
+  const rss = rssMiB(proc.pid);
+  await proc.stop();
+  return { rss, readyMs };
+}
+
+async function emptyNode(): Promise<number> {
+  const t0 = performance.now();
+  const proc = startProcess('node', process.execPath, ['-e', '']);
+  await proc.exited;
+  return performance.now() - t0;
+}
+
+const suite: BenchSuite = {
+  name: 'density',
+  async run(): Promise<BenchResult[]> {
+    const components = await startComponents();
+    const run = await makeRunDir('density');
+    await mkdir(join(run.dir, 'home'));
+    try {
+      const env = podEnv(components, run.dir);
+      const fastify = await bareFastify();
+      const nodeMs = median([await emptyNode(), await emptyNode(), await emptyNode()]);
+
+      // each agent alone, started as its image starts it (the package's start script), the bus running as in a pod
+      const alone = new Map<AgentName, { rss: number; readyMs: number }>();
+      const bus = await startAgent('broadcast', { env });
+      for (const name of names) {
+        const port = await freePort();
+        const entry: { env: string; override?: string } = AGENT_PORTS[name];
+        const agentEnv = { ...process.env, ...env, BROADCAST_SERVICE_TCP_PORT: String(bus.port), [entry.override ?? entry.env]: String(port) };
+        const t0 = performance.now();
+        const argv = agentCommand(repoRoot(), name);
+        const agent = startProcess(name, process.execPath, argv, { env: agentEnv, cwd: join(repoRoot(), 'agents', name) });
+        const ready = async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200;
+        await agent.aliveWhile(waitFor(`${name} ready`, ready, 15_000, 5));
+        const readyMs = performance.now() - t0;
+        await sleep(SETTLE_MS);
+        alone.set(name, { rss: rssMiB(agent.pid), readyMs });
+        await agent.stop();
+      }
+      await bus.stop();
+
+      // all six in one process
+      const ports = new Map<AgentName, number>();
+      const oneEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+      for (const name of names) {
+        const port = await freePort();
+        ports.set(name, port);
+        const entry: { env: string; override?: string } = AGENT_PORTS[name];
+        oneEnv[entry.override ?? entry.env] = String(port);
+      }
+      const t0 = performance.now();
+      const multi = startProcess('agents', process.execPath, ['--max-semi-space-size=1', join(repoRoot(), 'multi', 'dist', 'src', 'main.js')], { env: oneEnv });
+      const ready = async (name: AgentName) => (await fetch(`http://127.0.0.1:${ports.get(name)}/readyz`).catch(() => undefined))?.status === 200;
+      await multi.aliveWhile(waitFor('all six ready', async () => (await Promise.all(names.map(ready))).every(Boolean), 20_000, 5));
+      const oneReadyMs = performance.now() - t0;
+      await sleep(SETTLE_MS);
+      const oneRss = rssMiB(multi.pid);
+      await multi.stop();
+
+      const sumAlone = [...alone.values()].reduce((sum, a) => sum + a.rss, 0);
+      return [
+        ...names.map((name): BenchResult => ({
+          measure: `${name} alone, idle RSS`,
+          unit: 'MiB',
+          value: alone.get(name)?.rss ?? Number.NaN,
+          reference: { name: 'bare fastify listening', value: fastify.rss },
+          better: 'lower',
+          target: { ratio: { max: 1.1 } },
+        })),
+        {
+          measure: 'all six in one process, idle RSS',
+          unit: 'MiB',
+          value: oneRss,
+          reference: { name: 'the six alone, summed', value: sumAlone },
+          better: 'lower',
+          target: { value: { max: 100 } },
+        },
+        ...names.map((name): BenchResult => ({
+          measure: `${name} start to /readyz 200`,
+          unit: 'ms',
+          value: alone.get(name)?.readyMs ?? Number.NaN,
+          reference: { name: "node -e ''", value: nodeMs },
+          better: 'lower',
+          target: { value: { max: 400 } },
+        })),
+        {
+          measure: 'all six in one process, start to every /readyz 200',
+          unit: 'ms',
+          value: oneReadyMs,
+          reference: { name: "node -e ''", value: nodeMs },
+          better: 'lower',
+          target: { value: { max: 1000 } },
+        },
+      ];
+    } finally {
+      await components.stop();
+      await run.remove();
+    }
+  },
+};
+
+export default suite;
