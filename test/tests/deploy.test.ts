@@ -6,7 +6,7 @@ import Ajv2019 from 'ajv/dist/2019.js';
 import { Pod } from 'kubernetes-models/v1/Pod';
 import { parse } from 'yaml';
 import { AGENT_PORTS } from '@desktop-agents/kit';
-import { podmanVariant, readManifest } from '@desktop-agents/tools/container-pod';
+import { podmanVariant, readManifest, twoContainerManifestText } from '@desktop-agents/tools/container-pod';
 import { repoRoot } from '@desktop-agents/tools/harness';
 
 const root = repoRoot();
@@ -132,5 +132,46 @@ describe('the podman variant of compose/desktop-pod.yaml (generated, never kept)
     expect(gaps.join('\n')).toMatch(/\/dev\/shm/);
     // the source is untouched
     expect(source.spec.containers.find((c) => c.name === 'spawner')?.readinessProbe?.httpGet?.path).toBe('/readyz');
+  });
+});
+
+describe('compose/desktop-pod.two-containers.yaml (generated from the per-agent manifest)', () => {
+  const path = join(root, 'compose', 'desktop-pod.two-containers.yaml');
+  const pod = new Pod(load('compose/desktop-pod.two-containers.yaml') as ConstructorParameters<typeof Pod>[0]);
+  const container = (name: string) => pod.spec?.containers.find((c) => c.name === name);
+
+  it('is what npm run manifests generates (never edited by hand), and a valid Pod', () => {
+    expect(readFileSync(path, 'utf8')).toBe(twoContainerManifestText(join(root, 'compose', 'desktop-pod.yaml')));
+    expect(() => pod.validate()).not.toThrow();
+  });
+
+  it('has two agent containers: spawner + webshell on the desktop image, the other four on the slim image', () => {
+    expect(pod.spec?.containers.map((c) => c.name)).toEqual(['graphical', 'desktop-agents', 'agents', 'printer', 'pulseaudio']);
+    expect(container('desktop-agents')?.ports?.map((p) => p.containerPort)).toEqual([29786, 29781]);
+    expect(container('agents')?.ports?.map((p) => p.containerPort)).toEqual([29784, 29782, 29783, 4714]);
+    expect(container('agents')?.env?.find((e) => e.name === 'PRINTERFILE_SERVICE_TCP_PORT')?.value).toBe('29782');
+    expect(container('agents')?.volumeMounts?.map((m) => m.mountPath)).toEqual(
+      expect.arrayContaining(['/home/balloon', '/var/spool/desktop-pdf', '/tmp', '/var/tmp']),
+    );
+  });
+
+  it('probes every agent of a container (one readiness probe asks each /readyz) and sums their resources', () => {
+    expect(container('agents')?.readinessProbe?.exec?.command).toEqual([
+      'node',
+      '/app/shared/dist/healthcheck.js',
+      '--ready',
+      'broadcast',
+      'filer',
+      'printerfile',
+      'sound',
+    ]);
+    expect(container('desktop-agents')?.livenessProbe?.exec?.command).toEqual([
+      'node',
+      '/opt/desktop-agents/app/shared/dist/healthcheck.js',
+      'spawner',
+      'webshell',
+    ]);
+    expect(container('desktop-agents')?.resources?.limits?.['memory']).toBe('1536Mi');
+    expect(container('agents')?.resources?.requests?.['memory']).toBe('192Mi');
   });
 });

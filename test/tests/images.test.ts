@@ -115,9 +115,36 @@ describe.skipIf(missing !== undefined)(`images built with podman from a local De
 });
 
 describe.skipIf(missing !== undefined)('the all-in-one image (every agent on the desktop image)', () => {
-  it('starts every agent from start-agents, each on its port', async () => {
+  it('starts every agent from start-agents in one process, each on its port', async () => {
     const ports = Object.fromEntries(await Promise.all(Object.entries(AGENT_PORTS).map(async ([name]) => [name, await freePort()] as const)));
     const portEnv = Object.fromEntries(Object.entries(AGENT_PORTS).map(([name, p]) => [`${'override' in p ? p.override : p.env}`, String(ports[name])]));
-    await withContainer(`t-all-${ports['broadcast']}`, [...envArgs(portEnv), 'localhost/desktop-agents/all-in-one'], ports);
+    const name = `t-all-${ports['broadcast']}`;
+    await withContainer(name, [...envArgs(portEnv), 'localhost/desktop-agents/all-in-one'], ports, async () => {
+      // one Node process for the six (npm run agents), not six
+      expect((await podman('exec', name, 'sh', '-c', 'cat /proc/[0-9]*/comm | grep -c "^node$"')).trim()).toBe('1');
+    });
   }, 180_000);
+});
+
+describe.skipIf(missing !== undefined)('the two agent containers of the two-container pod', () => {
+  it.each([
+    { image: 'agents', agents: ['broadcast', 'filer', 'printerfile', 'sound'] as AgentName[] },
+    { image: 'desktop-agents', agents: ['spawner', 'webshell'] as AgentName[] },
+  ])(
+    '$image: runs $agents in one process, each on its port',
+    async ({ image, agents }) => {
+      const ports = Object.fromEntries(await Promise.all(agents.map(async (agent) => [agent, await freePort()] as const)));
+      const portEnv = Object.fromEntries(
+        agents.map((agent) => {
+          const entry: { env: string; override?: string } = AGENT_PORTS[agent];
+          return [entry.override ?? entry.env, String(ports[agent])];
+        }),
+      );
+      const name = `t-${image}-${ports[agents[0] ?? 'broadcast']}`;
+      await withContainer(name, [...envArgs(portEnv), `localhost/desktop-agents/${image}`], ports, async () => {
+        expect((await podman('exec', name, 'sh', '-c', 'cat /proc/[0-9]*/comm | grep -c "^node$"')).trim()).toBe('1');
+      });
+    },
+    120_000,
+  );
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { podmanMissing, startContainerPod, type ContainerPod } from '@desktop-agents/tools/container-pod';
+import { podmanMissing, startContainerPod, type ContainerPod, type PodLayout } from '@desktop-agents/tools/container-pod';
 import { waitFor } from '@desktop-agents/tools/harness';
 
 // The product as it ships: compose/desktop-pod.yaml played on podman, every agent in its own container, reached
@@ -76,12 +76,15 @@ async function overBudget(pod: ContainerPod, key: 'requests' | 'limits'): Promis
   });
 }
 
-describe.skipIf(missing !== undefined)(`the desktop pod on podman${missing ? ` (skipped: ${missing})` : ''}`, () => {
+// the manifest as written (one container per agent), and the two-container pod generated from it (one process each)
+const layouts: PodLayout[] = ['per-agent', 'two-containers'];
+
+describe.skipIf(missing !== undefined).each(layouts)(`the desktop pod on podman, %s${missing ? ` (skipped: ${missing})` : ''}`, (layout) => {
   let pod: ContainerPod;
   let tab: BusTab;
 
   beforeAll(async () => {
-    pod = await startContainerPod({ name: `desktop-test-${randomBytes(3).toString('hex')}`, readyTimeoutMs: 120_000 });
+    pod = await startContainerPod({ layout, name: `desktop-test-${randomBytes(3).toString('hex')}`, readyTimeoutMs: 120_000 });
     tab = await BusTab.open(pod);
   }, 1_800_000);
   afterAll(async () => {
@@ -180,7 +183,8 @@ describe.skipIf(missing !== undefined)(`the desktop pod on podman${missing ? ` (
     } finally {
       await pod.startContainer(container);
     }
-    await pod.waitReady(60_000, [container, agent]);
+    await pod.waitReady(60_000, [container]);
+    await waitFor(`${agent} ready again`, async () => (await fetch(`${pod.url(agent)}/readyz`)).status === 200, 60_000, 250);
   });
 
   it('stays within the memory limit of each container after the whole session', async () => {

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { makeRunDir, repoRoot } from '../harness/index.js';
+import { AGENT_PORTS } from '@desktop-agents/kit';
+import { groupAgents } from './layout.js';
 import { readManifest, secretRefs, type Container, type PodManifest } from './manifest.js';
 import { buildImages, projectPodman, type Podman } from './podman.js';
 import { podmanVariant } from './variant.js';
@@ -29,7 +31,8 @@ export interface ContainerPod {
   manifest: PodManifest;
   gaps: string[];
   podman: Podman;
-  /** http://<pod ip>:<port> of a container with an HTTP readiness probe in the manifest. */
+  layout: PodLayout;
+  /** http://<pod ip>:<port> of an agent (by its name, whichever container it runs in). */
   url(container: string): string;
   /** podman's name of a container of the pod. */
   containerName(container: string): string;
@@ -44,8 +47,12 @@ export interface ContainerPod {
   stop(): Promise<void>;
 }
 
+/** One container per agent (the manifest as written), or the two-container pod generated from it (layout.ts). */
+export type PodLayout = 'per-agent' | 'two-containers';
+
 export interface ContainerPodOptions {
   manifestPath?: string;
+  layout?: PodLayout;
   /** Pod name (default: the manifest's). */
   name?: string;
   /** Build the manifest's images first (default true; cached). */
@@ -71,7 +78,9 @@ function projectImages(manifest: PodManifest): string[] {
 
 /** Plays the pod's manifest on podman (its generated podman variant) and waits until every container is ready. */
 export async function startContainerPod(options: ContainerPodOptions = {}): Promise<ContainerPod> {
-  const source = readManifest(options.manifestPath ?? join(repoRoot(), 'compose', 'desktop-pod.yaml'));
+  const layout = options.layout ?? 'per-agent';
+  const written = readManifest(options.manifestPath ?? join(repoRoot(), 'compose', 'desktop-pod.yaml'));
+  const source = layout === 'two-containers' ? groupAgents(written) : written;
   const podman = projectPodman();
   if (options.build ?? true) await buildImages(projectImages(source), podman.workdir);
   const { manifest, gaps, secrets } = podmanVariant(source, { ...(options.name ? { name: options.name } : {}) });
@@ -113,9 +122,10 @@ export async function startContainerPod(options: ContainerPodOptions = {}): Prom
       timeoutMs: o.timeoutMs ?? 15_000,
       ...(o.input !== undefined ? { input: o.input } : {}),
     });
-  const url = (container: string) => {
-    const port = sourceProbes.get(container)?.httpGet?.port;
-    if (port === undefined) throw new Error(`container ${container} has no HTTP readiness probe`);
+  const url = (agent: string) => {
+    const port =
+      sourceProbes.get(agent)?.httpGet?.port ?? (Object.hasOwn(AGENT_PORTS, agent) ? AGENT_PORTS[agent as keyof typeof AGENT_PORTS].port : undefined);
+    if (port === undefined) throw new Error(`no agent ${agent} in pod ${name}`);
     return `http://${ip}:${port}`;
   };
 
@@ -164,6 +174,7 @@ export async function startContainerPod(options: ContainerPodOptions = {}): Prom
 
   const pod: ContainerPod = {
     name,
+    layout,
     ip,
     token,
     cookie,

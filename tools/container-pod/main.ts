@@ -1,10 +1,13 @@
 // npm run pod: the product as it ships. Builds the images (cached), plays compose/desktop-pod.yaml on podman (its
 // generated podman variant), waits until every container's readiness probe passes, prints the table of containers,
-// ports and the token, and removes the pod on Ctrl-C. `--once` removes it right after the table (used by tests).
+// ports and the token, and removes the pod on Ctrl-C. `--once` removes it right after the table (used by tests);
+// `--two-containers` plays the two-agent-container layout generated from the same manifest.
 import { podmanMissing } from './podman.js';
 import { startContainerPod } from './container-pod.js';
 
 const once = process.argv.includes('--once');
+// --two-containers: spawner + webshell in one process on the desktop image, the other four in one on the slim image
+const layout = process.argv.includes('--two-containers') ? 'two-containers' : 'per-agent';
 const missing = podmanMissing();
 if (missing) {
   console.error(`npm run pod needs rootful podman: ${missing}. \`npm run up\` runs the same agents as host processes.`);
@@ -12,7 +15,7 @@ if (missing) {
 }
 
 console.log('building the images (cached) and playing compose/desktop-pod.yaml on podman...');
-const pod = await startContainerPod({ ...(process.env['AUTH_TOKEN'] ? { token: process.env['AUTH_TOKEN'] } : {}) });
+const pod = await startContainerPod({ layout, ...(process.env['AUTH_TOKEN'] ? { token: process.env['AUTH_TOKEN'] } : {}) });
 const [statuses, memory] = await Promise.all([pod.status(), pod.memory().catch(() => new Map<string, number>())]);
 
 console.log('');
