@@ -122,3 +122,65 @@ export async function startAgent(name: AgentName | string, options: StartAgentOp
     stop: (graceMs?: number) => child.stop(graceMs),
   };
 }
+
+/**
+ * Several agents in one process (multi/, as `npm run agents` starts them), each on its own loopback port; resolves
+ * once every one answers `/readyz` (or `/healthz` when awaitReady is false). Each entry shares the one process.
+ */
+export async function startAgentsInOneProcess(
+  names: AgentName[],
+  options: { env?: Record<string, string>; ports?: Map<AgentName, number>; awaitReady?: boolean; timeoutMs?: number } = {},
+): Promise<RunningAgent[]> {
+  const root = repoRoot();
+  const entry = join(root, 'multi', 'dist', 'src', 'main.js');
+  if (!existsSync(entry)) throw new Error(`${entry} does not exist: run \`npm run build\` first`);
+  const host = '127.0.0.1';
+  const env: NodeJS.ProcessEnv = { ...process.env, CONTAINER_IP_ADDR: host, LOG_LEVEL: 'info', ...options.env };
+  const ports = new Map<AgentName, number>();
+  for (const name of names) {
+    const port = options.ports?.get(name) ?? (await freePort(host));
+    ports.set(name, port);
+    const variable: { env: string; override?: string } = AGENT_PORTS[name];
+    env[variable.override ?? variable.env] = String(port);
+  }
+  const child = startProcess('agents', process.execPath, ['--max-semi-space-size=1', entry, ...names], { env, cwd: dirname(entry) });
+  const probe = options.awaitReady === false ? '/healthz' : '/readyz';
+  const agents = names.map((name): RunningAgent => {
+    const port = ports.get(name) ?? 0;
+    const url = `http://${host}:${port}`;
+    return {
+      name,
+      port,
+      host,
+      url,
+      process: child,
+      get: (path, headers = {}) => httpGet(url, path, headers),
+      logLines: () =>
+        child.output
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .flatMap((line) => {
+            try {
+              const parsed = JSON.parse(line) as Record<string, unknown>;
+              return parsed['name'] === name ? [parsed] : [];
+            } catch {
+              return [];
+            }
+          }),
+      stop: (graceMs?: number) => child.stop(graceMs),
+    };
+  });
+  try {
+    await child.aliveWhile(
+      waitFor(
+        'every agent of the process',
+        async () => (await Promise.all(agents.map((a) => a.get(probe)))).every((r) => r.status === 200),
+        options.timeoutMs ?? 20_000,
+      ),
+    );
+  } catch (err) {
+    await child.stop();
+    throw new Error(`${(err as Error).message}\n--- agents output ---\n${child.output}`, { cause: err });
+  }
+  return agents;
+}

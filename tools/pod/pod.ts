@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { AGENT_PORTS, type AgentName } from '@desktop-agents/kit';
-import { freePort, makeRunDir, repoRoot, startAgent, type RunningAgent } from '../harness/index.js';
+import { freePort, makeRunDir, repoRoot, startAgent, startAgentsInOneProcess, type RunningAgent } from '../harness/index.js';
 import { startComponents, type PodComponents } from './components.js';
 
 export interface PodAgent {
@@ -49,9 +49,10 @@ export function agentNames(root = repoRoot()): string[] {
 
 /**
  * A whole pod on this machine: Xvfb + openbox, PulseAudio and cupsd on private sockets, then every agent in agents/
- * (the bus first) with the pod's shared settings. `preferDefaults` uses the abcdesktop ports when they are free.
+ * (the bus first) with the pod's shared settings. `preferDefaults` uses the abcdesktop ports when they are free;
+ * `oneProcess` runs the agents in one process (npm run agents) instead of one each.
  */
-export async function startPod(options: { preferDefaults?: boolean; env?: Record<string, string> } = {}): Promise<Pod> {
+export async function startPod(options: { preferDefaults?: boolean; env?: Record<string, string>; oneProcess?: boolean } = {}): Promise<Pod> {
   const token = process.env['AUTH_TOKEN'] ?? randomBytes(24).toString('base64url');
   const cookie = process.env['BROADCAST_COOKIE'] ?? randomBytes(16).toString('base64url');
   const run = await makeRunDir('pod');
@@ -73,7 +74,13 @@ export async function startPod(options: { preferDefaults?: boolean; env?: Record
     ...options.env,
   };
   const agents: PodAgent[] = [];
-  for (const name of names) {
+  if (options.oneProcess) {
+    // every agent in one process (npm run agents): the bus in-process, each agent on its port
+    const known = names.filter((n): n is AgentName => n in AGENT_PORTS);
+    const running = await startAgentsInOneProcess(known, { env, ports: new Map(known.map((n) => [n, ports.get(n) ?? 0])), awaitReady: false });
+    for (const agent of running) agents.push({ name: agent.name, port: agent.port, running: agent, failure: undefined });
+  }
+  for (const name of options.oneProcess ? [] : names) {
     const port = ports.get(name) ?? (await freePort());
     try {
       agents.push({ name, port, running: await startAgent(name, { env, port, awaitReady: false }), failure: undefined });

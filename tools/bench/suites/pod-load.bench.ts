@@ -109,6 +109,29 @@ async function drive(pod: Pod, seconds: number, clients: number, terminals: numb
   return load;
 }
 
+/** The same load on the six agents in one process (npm run agents): its peak RSS beside the six processes' peaks summed. */
+async function oneProcessPeak(separatePeaks: number): Promise<BenchResult> {
+  const pod = await startPod({ oneProcess: true });
+  try {
+    for (const a of pod.agents) await waitFor(`${a.name} ready`, async () => (await a.running?.get('/readyz'))?.status === 200, 15_000);
+    const pid = pod.agents[0]?.running?.process.pid ?? 0;
+    let peak = rssOrZero(pid);
+    const sampler = setInterval(() => (peak = Math.max(peak, rssOrZero(pid))), 200);
+    await drive(pod, SECONDS, 200, 20, 10);
+    clearInterval(sampler);
+    return {
+      measure: `all six in one process, peak RSS under the same ${SECONDS} s load`,
+      unit: 'MiB',
+      value: peak,
+      reference: { name: 'the six processes, peaks summed', value: separatePeaks },
+      better: 'lower',
+      target: { value: { max: 160 } },
+    };
+  } finally {
+    await pod.stop();
+  }
+}
+
 const suite: BenchSuite = {
   name: 'pod under load',
   async run(): Promise<BenchResult[]> {
@@ -161,6 +184,7 @@ const suite: BenchSuite = {
           reference: { name: 'idle', value: idleRss.get(a.name) ?? 0 },
           better: 'lower',
         })),
+        await oneProcessPeak([...peak.values()].reduce((sum, v) => sum + v, 0)),
       ];
     } finally {
       await pod.stop();
