@@ -32,11 +32,11 @@ const ready = async (name: string) =>
   ).status === 200;
 /**
  * Asserts that every agent but `except` is ready. A probe can time out while the machine is saturated (the image
- * builds run beside this file), so it asks again for up to 5 s before it reports who is not ready and why.
+ * builds run beside this file), so it asks again for up to 15 s before it reports who is not ready and why.
  */
 async function expectOthersReady(except: string): Promise<void> {
   let notReady = await othersNotReady(except);
-  for (const deadline = Date.now() + 5000; notReady.length > 0 && Date.now() < deadline; notReady = await othersNotReady(except)) await sleep(250);
+  for (const deadline = Date.now() + 15_000; notReady.length > 0 && Date.now() < deadline; notReady = await othersNotReady(except)) await sleep(250);
   expect(notReady).toEqual([]);
 }
 
@@ -124,7 +124,7 @@ describe('dependencies going away under load', () => {
     expect(x).toBeDefined();
     const number = Number(x?.display.slice(1));
     await x?.stop();
-    await waitFor('spawner not ready', async () => !(await ready('spawner')), 5000);
+    await waitFor('spawner not ready', async () => !(await ready('spawner')), 15_000);
     await expectOthersReady('spawner');
     expect(await busDelivers()).toBe(true);
     pod.components.x = await startXvfb({ windowManager: true, displayNumber: number });
@@ -133,7 +133,7 @@ describe('dependencies going away under load', () => {
 
   it('PulseAudio: the sound agent reports it and recovers', async () => {
     await pod.components.pulse?.kill();
-    await waitFor('sound not ready', async () => !(await ready('sound')), 5000);
+    await waitFor('sound not ready', async () => !(await ready('sound')), 15_000);
     await expectOthersReady('sound');
     await pod.components.pulse?.restart();
     await waitFor('sound ready again', () => ready('sound'), 15_000);
@@ -141,7 +141,7 @@ describe('dependencies going away under load', () => {
 
   it('cupsd: the printerfile agent reports it and recovers', async () => {
     await pod.components.cups?.kill();
-    await waitFor('printerfile not ready', async () => !(await ready('printerfile')), 5000);
+    await waitFor('printerfile not ready', async () => !(await ready('printerfile')), 15_000);
     await expectOthersReady('printerfile');
     expect(await busDelivers()).toBe(true);
     await pod.components.cups?.restart();
