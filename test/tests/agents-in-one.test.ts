@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { AGENT_PORTS, type AgentName } from '@desktop-agents/kit';
 import { freePort, makeRunDir, repoRoot, startProcess, waitFor, type ManagedProcess } from '@desktop-agents/tools/harness';
-import { startComponents, type PodComponents } from '@desktop-agents/tools/pod';
+import { componentsEnv, startComponents, type PodComponents } from '@desktop-agents/tools/pod';
 
 // npm run agents: any set of agents in one Node process, each on its own port with its own probes and logger name,
 // the bus reached in-process, one shutdown path.
@@ -18,7 +18,6 @@ const ports = new Map<AgentName, number>();
 
 /** The env of the process: the pod's settings and every agent's own port variable. */
 function podEnv(): Record<string, string> {
-  const { x, pulse, cups } = components;
   const env: Record<string, string> = {
     ...process.env,
     AUTH_TOKEN: token,
@@ -27,9 +26,7 @@ function podEnv(): Record<string, string> {
     HOME: join(run.dir, 'home'),
     SPAWNER_PID_FILE: join(run.dir, 'spawner.pid'),
     LOG_LEVEL: 'info',
-    ...(x ? { DISPLAY: x.display } : {}),
-    ...(pulse ? { PULSE_SERVER: pulse.server } : {}),
-    ...(cups ? { CUPS_SERVER: cups.server, PRINTER_NAME: cups.printer, WATCHDIR: cups.outDir } : {}),
+    ...componentsEnv(components),
   };
   for (const name of names) {
     const entryOf: { env: string; override?: string } = AGENT_PORTS[name];

@@ -108,19 +108,23 @@ export async function startAgent(name: AgentName | string, options: StartAgentOp
     url,
     process: child,
     get,
-    logLines: () =>
-      child.output
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .flatMap((line) => {
-          try {
-            return [JSON.parse(line) as Record<string, unknown>];
-          } catch {
-            return [];
-          }
-        }),
+    logLines: () => jsonLines(child.output),
     stop: (graceMs?: number) => child.stop(graceMs),
   };
+}
+
+/** The JSON log lines of a process's output (pino writes one object per line; other lines are skipped). */
+function jsonLines(output: string): Array<Record<string, unknown>> {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
 }
 
 /**
@@ -129,7 +133,7 @@ export async function startAgent(name: AgentName | string, options: StartAgentOp
  */
 export async function startAgentsInOneProcess(
   names: AgentName[],
-  options: { env?: Record<string, string>; ports?: Map<AgentName, number>; awaitReady?: boolean; timeoutMs?: number } = {},
+  options: { env?: Record<string, string>; ports?: Map<AgentName, number>; awaitReady?: boolean; timeoutMs?: number; pollMs?: number } = {},
 ): Promise<RunningAgent[]> {
   const root = repoRoot();
   const entry = join(root, 'multi', 'dist', 'src', 'main.js');
@@ -155,18 +159,7 @@ export async function startAgentsInOneProcess(
       url,
       process: child,
       get: (path, headers = {}) => httpGet(url, path, headers),
-      logLines: () =>
-        child.output
-          .split('\n')
-          .filter((line) => line.startsWith('{'))
-          .flatMap((line) => {
-            try {
-              const parsed = JSON.parse(line) as Record<string, unknown>;
-              return parsed['name'] === name ? [parsed] : [];
-            } catch {
-              return [];
-            }
-          }),
+      logLines: () => jsonLines(child.output).filter((line) => line['name'] === name),
       stop: (graceMs?: number) => child.stop(graceMs),
     };
   });

@@ -37,3 +37,12 @@ export async function startComponents(): Promise<PodComponents> {
   };
   return components;
 }
+
+/** The env that points an agent at the pod's components (only those running). */
+export function componentsEnv({ x, pulse, cups }: Pick<PodComponents, 'x' | 'pulse' | 'cups'>): Record<string, string> {
+  return {
+    ...(x ? { DISPLAY: x.display } : {}),
+    ...(pulse ? { PULSE_SERVER: pulse.server } : {}),
+    ...(cups ? { CUPS_SERVER: cups.server, PRINTER_NAME: cups.printer, WATCHDIR: cups.outDir } : {}),
+  };
+}

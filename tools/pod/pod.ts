@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { AGENT_PORTS, type AgentName } from '@desktop-agents/kit';
 import { freePort, makeRunDir, repoRoot, startAgent, startAgentsInOneProcess, type RunningAgent } from '../harness/index.js';
-import { startComponents, type PodComponents } from './components.js';
+import { componentsEnv, startComponents, type PodComponents } from './components.js';
 
 export interface PodAgent {
   name: string;
@@ -68,9 +68,7 @@ export async function startPod(options: { preferDefaults?: boolean; env?: Record
     HOME: home,
     BROADCAST_SERVICE_TCP_PORT: String(ports.get('broadcast') ?? AGENT_PORTS.broadcast.port),
     SPAWNER_PID_FILE: join(run.dir, 'spawner.pid'),
-    ...(components.x ? { DISPLAY: components.x.display } : {}),
-    ...(components.pulse ? { PULSE_SERVER: components.pulse.server } : {}),
-    ...(components.cups ? { CUPS_SERVER: components.cups.server, PRINTER_NAME: components.cups.printer, WATCHDIR: components.cups.outDir } : {}),
+    ...componentsEnv(components),
     ...options.env,
   };
   const agents: PodAgent[] = [];

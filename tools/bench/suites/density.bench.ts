@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdir } from 'node:fs/promises';
 import { AGENT_PORTS, type AgentName } from '@desktop-agents/kit';
-import { agentCommand, freePort, makeRunDir, repoRoot, rssMiB, startAgent, startProcess, waitFor } from '../../harness/index.js';
-import { startComponents, type PodComponents } from '../../pod/components.js';
+import { agentCommand, freePort, makeRunDir, repoRoot, rssMiB, startAgent, startAgentsInOneProcess, startProcess, waitFor } from '../../harness/index.js';
+import { componentsEnv, startComponents, type PodComponents } from '../../pod/components.js';
 import type { BenchResult, BenchSuite } from '../types.js';
 
 const names = Object.keys(AGENT_PORTS) as AgentName[];
@@ -15,16 +15,13 @@ const names = Object.keys(AGENT_PORTS) as AgentName[];
 const SETTLE_MS = 2_000;
 
 function podEnv(components: PodComponents, dir: string): Record<string, string> {
-  const { x, pulse, cups } = components;
   return {
     AUTH_TOKEN: 'density-bench-token-0001',
     BROADCAST_COOKIE: 'density-bench-cookie',
     CONTAINER_IP_ADDR: '127.0.0.1',
     HOME: join(dir, 'home'),
     SPAWNER_PID_FILE: join(dir, 'spawner.pid'),
-    ...(x ? { DISPLAY: x.display } : {}),
-    ...(pulse ? { PULSE_SERVER: pulse.server } : {}),
-    ...(cups ? { CUPS_SERVER: cups.server, PRINTER_NAME: cups.printer, WATCHDIR: cups.outDir } : {}),
+    ...componentsEnv(components),
   };
 }
 
@@ -81,22 +78,12 @@ const suite: BenchSuite = {
       await bus.stop();
 
       // all six in one process
-      const ports = new Map<AgentName, number>();
-      const oneEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
-      for (const name of names) {
-        const port = await freePort();
-        ports.set(name, port);
-        const entry: { env: string; override?: string } = AGENT_PORTS[name];
-        oneEnv[entry.override ?? entry.env] = String(port);
-      }
       const t0 = performance.now();
-      const multi = startProcess('agents', process.execPath, ['--max-semi-space-size=1', join(repoRoot(), 'multi', 'dist', 'src', 'main.js')], { env: oneEnv });
-      const ready = async (name: AgentName) => (await fetch(`http://127.0.0.1:${ports.get(name)}/readyz`).catch(() => undefined))?.status === 200;
-      await multi.aliveWhile(waitFor('all six ready', async () => (await Promise.all(names.map(ready))).every(Boolean), 20_000, 5));
+      const six = await startAgentsInOneProcess(names, { env, pollMs: 5 });
       const oneReadyMs = performance.now() - t0;
       await sleep(SETTLE_MS);
-      const oneRss = rssMiB(multi.pid);
-      await multi.stop();
+      const oneRss = rssMiB(six[0]?.process.pid ?? 0);
+      await six[0]?.stop();
 
       const sumAlone = [...alone.values()].reduce((sum, a) => sum + a.rss, 0);
       return [
