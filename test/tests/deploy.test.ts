@@ -172,6 +172,6 @@ describe('compose/desktop-pod.two-containers.yaml (generated from the per-agent 
       'webshell',
     ]);
     expect(container('desktop-agents')?.resources?.limits?.['memory']).toBe('1536Mi');
-    expect(container('agents')?.resources?.requests?.['memory']).toBe('192Mi');
+    expect(container('agents')?.resources?.requests?.['memory']).toBe('256Mi');
   });
 });
