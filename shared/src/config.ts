@@ -111,6 +111,15 @@ export function loadConfig<P extends EnvSettings>(agentEnv: P, env: NodeJS.Proce
   return config;
 }
 
+/**
+ * The variable that gives this agent its own port even beside the others in one env (one process, one container):
+ * its override where it has one (PRINTERFILE_SERVICE_TCP_PORT), else its abcdesktop variable.
+ */
+export function ownPortVariable(name: AgentName): string {
+  const entry: { env: string; override?: string } = AGENT_PORTS[name];
+  return entry.override ?? entry.env;
+}
+
 /** The agent's port from its abcdesktop variable (e.g. SPAWNER_SERVICE_TCP_PORT), or its default. */
 export function agentPort(name: AgentName, env: NodeJS.ProcessEnv = process.env): number {
   const entry: { env: string; port: number; override?: string; alias?: string } = AGENT_PORTS[name];

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { AGENT_PORTS, type AgentName } from '@desktop-agents/kit';
+import { AGENT_PORTS, ownPortVariable, type AgentName } from '@desktop-agents/kit';
 import { freePort, makeRunDir, repoRoot, startProcess, waitFor, type ManagedProcess } from '@desktop-agents/tools/harness';
 import { componentsEnv, startComponents, type PodComponents } from '@desktop-agents/tools/pod';
 
@@ -28,10 +28,7 @@ function podEnv(): Record<string, string> {
     LOG_LEVEL: 'info',
     ...componentsEnv(components),
   };
-  for (const name of names) {
-    const entryOf: { env: string; override?: string } = AGENT_PORTS[name];
-    env[entryOf.override ?? entryOf.env] = String(ports.get(name));
-  }
+  for (const name of names) env[ownPortVariable(name)] = String(ports.get(name));
   return env;
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { AGENT_PORTS, type AgentName } from '@desktop-agents/kit';
+import { AGENT_PORTS, ownPortVariable, type AgentName } from '@desktop-agents/kit';
 import { buildImages, podmanMissing, projectPodman } from '@desktop-agents/tools/container-pod';
 import { freePort, waitFor } from '@desktop-agents/tools/harness';
 
@@ -117,7 +117,7 @@ describe.skipIf(missing !== undefined)(`images built with podman from a local De
 describe.skipIf(missing !== undefined)('the all-in-one image (every agent on the desktop image)', () => {
   it('starts every agent from start-agents in one process, each on its port', async () => {
     const ports = Object.fromEntries(await Promise.all(Object.entries(AGENT_PORTS).map(async ([name]) => [name, await freePort()] as const)));
-    const portEnv = Object.fromEntries(Object.entries(AGENT_PORTS).map(([name, p]) => [`${'override' in p ? p.override : p.env}`, String(ports[name])]));
+    const portEnv = Object.fromEntries((Object.keys(AGENT_PORTS) as AgentName[]).map((agent) => [ownPortVariable(agent), String(ports[agent])]));
     const name = `t-all-${ports['broadcast']}`;
     await withContainer(name, [...envArgs(portEnv), 'localhost/desktop-agents/all-in-one'], ports, async () => {
       // one Node process for the six (npm run agents), not six

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AGENT_PORTS, type AgentName } from '@desktop-agents/kit';
+import { AGENT_PORTS, ownPortVariable, type AgentName } from '@desktop-agents/kit';
 import { freePort, startProcess, waitFor, type Exit, type ManagedProcess } from './process.js';
 
 /** The checkout's root: the first folder above this file whose package.json declares workspaces. */
@@ -144,8 +144,7 @@ export async function startAgentsInOneProcess(
   for (const name of names) {
     const port = options.ports?.get(name) ?? (await freePort(host));
     ports.set(name, port);
-    const variable: { env: string; override?: string } = AGENT_PORTS[name];
-    env[variable.override ?? variable.env] = String(port);
+    env[ownPortVariable(name)] = String(port);
   }
   const child = startProcess('agents', process.execPath, ['--max-semi-space-size=1', entry, ...names], { env, cwd: dirname(entry) });
   const probe = options.awaitReady === false ? '/healthz' : '/readyz';

@@ -5,10 +5,10 @@ import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdir } from 'node:fs/promises';
-import { AGENT_PORTS, type AgentName } from '@desktop-agents/kit';
+import { AGENT_PORTS, ownPortVariable, type AgentName } from '@desktop-agents/kit';
 import { agentCommand, freePort, makeRunDir, repoRoot, rssMiB, startAgent, startAgentsInOneProcess, startProcess, waitFor } from '../../harness/index.js';
 import { componentsEnv, startComponents, type PodComponents } from '../../pod/components.js';
-import type { BenchResult, BenchSuite } from '../types.js';
+import { percentile, type BenchResult, type BenchSuite } from '../types.js';
 
 const names = Object.keys(AGENT_PORTS) as AgentName[];
 /** How long a process idles before its RSS is read (start-up garbage collected, timers settled). */
@@ -25,7 +25,11 @@ function podEnv(components: PodComponents, dir: string): Record<string, string> 
   };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+const median = (values: number[]) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 
 /** A bare fastify process listening on a loopback port: the floor an HTTP agent in Node stands on. */
 async function bareFastify(): Promise<{ rss: number; readyMs: number }> {
@@ -63,8 +67,7 @@ const suite: BenchSuite = {
       const bus = await startAgent('broadcast', { env });
       for (const name of names) {
         const port = await freePort();
-        const entry: { env: string; override?: string } = AGENT_PORTS[name];
-        const agentEnv = { ...process.env, ...env, BROADCAST_SERVICE_TCP_PORT: String(bus.port), [entry.override ?? entry.env]: String(port) };
+        const agentEnv = { ...process.env, ...env, BROADCAST_SERVICE_TCP_PORT: String(bus.port), [ownPortVariable(name)]: String(port) };
         const t0 = performance.now();
         const argv = agentCommand(repoRoot(), name);
         const agent = startProcess(name, process.execPath, argv, { env: agentEnv, cwd: join(repoRoot(), 'agents', name) });

@@ -3,7 +3,7 @@
 // and start-up time go.
 import { join } from 'node:path';
 import { repoRoot, startProcess } from '../../harness/index.js';
-import type { BenchResult, BenchSuite } from '../types.js';
+import { percentile, type BenchResult, type BenchSuite } from '../types.js';
 
 interface Cost {
   rssMiB: number;
@@ -23,7 +23,11 @@ async function importCost(specifiers: string[], cwd: string): Promise<Cost> {
 /** The median of three fresh processes. */
 async function medianCost(specifiers: string[], cwd: string): Promise<Cost> {
   const runs = [await importCost(specifiers, cwd), await importCost(specifiers, cwd), await importCost(specifiers, cwd)];
-  const mid = (values: number[]) => [...values].sort((a, b) => a - b)[1] ?? Number.NaN;
+  const mid = (values: number[]) =>
+    percentile(
+      [...values].sort((a, b) => a - b),
+      50,
+    );
   return { rssMiB: mid(runs.map((r) => r.rssMiB)), ms: mid(runs.map((r) => r.ms)) };
 }
 
