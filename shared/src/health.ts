@@ -16,7 +16,10 @@ function withTimeout(check: ReadinessCheck, ms: number): Promise<void> {
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`readiness check timed out after ${ms} ms`)), ms);
   });
-  return Promise.race([check(), timeout]).finally(() => clearTimeout(timer));
+  // a check that throws before its first await (a getter refusing, say) is a rejection like any other: thrown
+  // synchronously, it would skip the race and leave the timeout to reject later with no one listening
+  const checked = Promise.resolve().then(check);
+  return Promise.race([checked, timeout]).finally(() => clearTimeout(timer));
 }
 
 const plugin: FastifyPluginAsync<HealthOptions> = async (app, { readiness, timeoutMs }) => {

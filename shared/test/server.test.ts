@@ -225,4 +225,20 @@ describe('createServer', () => {
     const ok = await app.inject({ url: '/readyz' });
     expect(ok.statusCode).toBe(200);
   });
+
+  it('reports a check that throws before it awaits, and leaves no timeout to reject later', async () => {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      const { app } = await build(() => {
+        throw new Error('display is reconnecting');
+      });
+      expect((await app.inject({ url: '/readyz' })).json()).toEqual({ ready: false, reason: 'display is reconnecting' });
+      await new Promise((resolve) => setTimeout(resolve, 300)); // past the 200 ms timeout
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  });
 });
