@@ -19,3 +19,4 @@ export { Metrics, type MetricDefinition, type Sample } from './metrics.js';
 export type { SwaggerOptions } from '@fastify/swagger';
 export * from './replies.js';
 export { LocalSocket, offerBusInProcess, connectInProcess, type BusSocket } from './local-bus.js';
+export { FanOut, Outbox, shareFrame, type SharedFrame } from './fanout.js';

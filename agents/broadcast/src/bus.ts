@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { LocalSocket, type BusSocket, type Logger } from '@desktop-agents/kit';
+import { FanOut, LocalSocket, shareFrame, type BusSocket, type Logger, type Outbox, type SharedFrame } from '@desktop-agents/kit';
 import {
   counterFrame,
   forbiddenMethodFrame,
@@ -25,6 +25,8 @@ interface Client {
   id: number;
   /** A WebSocket, or the in-process end of an agent of this process. */
   socket: BusSocket;
+  /** A WebSocket's frames of this turn, written together; none for an in-process end. */
+  outbox: Outbox | undefined;
   /** Another agent of the pod (cookie, or the pod's address in abcdesktop mode): not counted as a browser. */
   local: boolean;
   /** Last time it connected or sent a frame: picks the unicast target. */
@@ -51,6 +53,7 @@ export interface BusStats {
 export class Bus {
   readonly #clients = new Set<Client>();
   readonly #timers: NodeJS.Timeout[] = [];
+  readonly #fanOut = new FanOut();
   #nextId = 1;
   #closing = false;
   #shed = 0;
@@ -83,7 +86,8 @@ export class Bus {
       return;
     }
     const id = this.#nextId++;
-    const client: Client = { id, socket, local, lastActive: Date.now(), overSince: undefined, shed: 0, log: this.log.child({ client: id, local }) };
+    const outbox = socket instanceof WebSocket ? this.#fanOut.outbox(socket) : undefined;
+    const client: Client = { id, socket, outbox, local, lastActive: Date.now(), overSince: undefined, shed: 0, log: this.log.child({ client: id, local }) };
     this.#clients.add(client);
     socket.on('message', (data, isBinary) => this.#onFrame(client, data, isBinary));
     socket.on('error', (err) => client.log.info({ err: { message: err.message } }, 'client socket error'));
@@ -117,15 +121,15 @@ export class Bus {
     if (!client.local && LOCAL_ONLY_METHODS.has(message.method)) {
       // a browser (or a page with its token) must not forge what the agents report: printer.new, window.list...
       client.log.info({ method: message.method }, 'agent event from a browser refused');
-      this.#send(client, forbiddenMethodFrame(message.method));
+      this.#send(client, shareFrame(forbiddenMethodFrame(message.method), false));
       return;
     }
     switch (routeOf(message.method)) {
       case 'broadcast':
-        this.#sendToAll(JSON.stringify(withoutCredentials(message)));
+        this.#sendToAll(shareFrame(JSON.stringify(withoutCredentials(message)), false));
         break;
       case 'unicast':
-        this.#unicast(client, message.method, JSON.stringify(withoutCredentials(message)));
+        this.#unicast(client, message.method, shareFrame(JSON.stringify(withoutCredentials(message)), false));
         break;
       case 'counter':
         this.#sendCounter();
@@ -137,7 +141,7 @@ export class Bus {
   }
 
   /** The most recently active open browser client other than the sender; the sender hears of it when there is none. */
-  #unicast(sender: Client, method: string, frame: string): void {
+  #unicast(sender: Client, method: string, frame: SharedFrame): void {
     let target: Client | undefined;
     for (const c of this.#clients) {
       if (c === sender || c.local || c.socket.readyState !== WebSocket.OPEN) continue;
@@ -146,31 +150,31 @@ export class Bus {
     if (target) this.#send(target, frame);
     else {
       sender.log.info({ method }, 'unicast frame has no recipient');
-      this.#send(sender, noRecipientFrame(method));
+      this.#send(sender, shareFrame(noRecipientFrame(method), false));
     }
   }
 
   #sendCounter(): void {
-    this.#sendToAll(counterFrame(this.stats().browsers));
+    this.#sendToAll(shareFrame(counterFrame(this.stats().browsers), false));
   }
 
   #keepalive(): void {
-    this.#sendToAll(keepaliveFrame());
+    this.#sendToAll(shareFrame(keepaliveFrame(), false));
   }
 
-  #sendToAll(frame: string): void {
-    // encoded once: ws would otherwise turn the string into bytes again for every client
-    const bytes = Buffer.from(frame);
-    for (const c of this.#clients) this.#send(c, bytes);
+  /** Framed once for all; each client's frames of this turn leave in one write at its end. */
+  #sendToAll(frame: SharedFrame): void {
+    for (const c of this.#clients) this.#send(c, frame);
   }
 
   /**
    * Backpressure policy: a frame to a client whose unsent bytes exceed maxBufferedBytes is shed (not queued), and a
    * client that stays over the bound for stallTimeoutMs is terminated. Other clients never wait for it.
    */
-  #send(client: Client, frame: string | Buffer): void {
-    const { socket } = client;
+  #send(client: Client, frame: SharedFrame): void {
+    const { socket, outbox } = client;
     if (socket.readyState !== WebSocket.OPEN) return;
+    // frames queued this turn are shared buffers, not copies: the bound is on what the socket holds unsent
     if (socket.bufferedAmount > this.settings.maxBufferedBytes) {
       const now = Date.now();
       client.overSince ??= now;
@@ -180,7 +184,8 @@ export class Bus {
       return;
     }
     client.overSince = undefined;
-    socket.send(frame, { binary: false });
+    if (outbox) outbox.push(frame);
+    else socket.send(frame.payload, { binary: false });
   }
 
   #drop(client: Client): void {

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import type { Logger } from '@desktop-agents/kit';
+import { FanOut, shareFrame, type Logger, type Outbox } from '@desktop-agents/kit';
 
 export interface StreamFormat {
   format: 's16le';
@@ -9,6 +9,7 @@ export interface StreamFormat {
 
 interface Listener {
   socket: WebSocket;
+  outbox: Outbox;
   dropped: number;
 }
 
@@ -21,6 +22,7 @@ export class TooManyListeners extends Error {}
  */
 export class AudioListeners {
   readonly #listeners = new Set<Listener>();
+  readonly #fanOut = new FanOut();
   #dropped = 0;
 
   constructor(
@@ -43,7 +45,7 @@ export class AudioListeners {
       socket.close(1013, 'too many listeners');
       return;
     }
-    const listener: Listener = { socket, dropped: 0 };
+    const listener: Listener = { socket, outbox: this.#fanOut.outbox(socket), dropped: 0 };
     this.#listeners.add(listener);
     socket.send(JSON.stringify({ type: 'format', ...this.format }));
     // listeners only listen: anything they send is ignored
@@ -55,7 +57,10 @@ export class AudioListeners {
     this.log.info({ listeners: this.#listeners.size }, 'listener joined');
   }
 
+  /** One chunk to every listener, framed once. */
   push(chunk: Buffer): void {
+    if (this.#listeners.size === 0) return;
+    const frame = shareFrame(chunk, true);
     for (const l of this.#listeners) {
       if (l.socket.readyState !== l.socket.OPEN) continue;
       if (l.socket.bufferedAmount > this.maxBufferedBytes) {
@@ -63,7 +68,7 @@ export class AudioListeners {
         this.#dropped += chunk.length;
         continue;
       }
-      l.socket.send(chunk, { binary: true });
+      l.outbox.push(frame);
     }
   }
 }
