@@ -27,6 +27,12 @@ export function agentCommand(root: string, name: string): string[] {
   return words.slice(1).map((w) => (w.startsWith('-') ? w : join(dir, w)));
 }
 
+/**
+ * The process settings an agent runs with in its image (images/start-agents sets the same): two malloc arenas
+ * instead of one per thread, measured ~5 MiB less at the peak of a 1 GiB transfer and ~1 MiB less idle.
+ */
+export const AGENT_PROCESS_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+
 export interface RunningAgent {
   name: string;
   port: number;
@@ -85,7 +91,7 @@ export async function startAgent(name: AgentName | string, options: StartAgentOp
   for (let attempt = 1; ; attempt++) {
     port = options.port ?? (await freePort(host));
     url = `http://${host}:${port}`;
-    const env = { ...process.env, CONTAINER_IP_ADDR: host, [portEnv]: String(port), LOG_LEVEL: 'info', ...options.env };
+    const env = { ...process.env, ...AGENT_PROCESS_ENV, CONTAINER_IP_ADDR: host, [portEnv]: String(port), LOG_LEVEL: 'info', ...options.env };
     const started = startProcess(name, process.execPath, argv, { env, cwd: dirname(entry) });
     const listening = `Server listening at ${url}"`;
     // above info (a bench's quiet agent) the line is never written: the probe alone counts then
@@ -145,14 +151,14 @@ export async function startAgentsInOneProcess(
   const entry = join(root, 'multi', 'dist', 'src', 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} does not exist: run \`npm run build\` first`);
   const host = '127.0.0.1';
-  const env: NodeJS.ProcessEnv = { ...process.env, CONTAINER_IP_ADDR: host, LOG_LEVEL: 'info', ...options.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...AGENT_PROCESS_ENV, CONTAINER_IP_ADDR: host, LOG_LEVEL: 'info', ...options.env };
   const ports = new Map<AgentName, number>();
   for (const name of names) {
     const port = options.ports?.get(name) ?? (await freePort(host));
     ports.set(name, port);
     env[ownPortVariable(name)] = String(port);
   }
-  const child = startProcess('agents', process.execPath, ['--max-semi-space-size=1', entry, ...names], { env, cwd: dirname(entry) });
+  const child = startProcess('agents', process.execPath, ['--max-semi-space-size=1', '--expose-gc', entry, ...names], { env, cwd: dirname(entry) });
   const probe = options.awaitReady === false ? '/healthz' : '/readyz';
   const agents = names.map((name): RunningAgent => {
     const port = ports.get(name) ?? 0;

@@ -1,12 +1,19 @@
 import { basename } from 'node:path';
+import { pipeline, type Readable } from 'node:stream';
 import contentDisposition from 'content-disposition';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { countBytesMoved } from '../garbage.js';
 import { planZip, zipStream } from './zip.js';
 import type { OpenedEntry } from './paths.js';
 
 /** `attachment; filename="ascii"` plus an RFC 5987 `filename*` whenever the name is not plain ASCII. */
 export function attachment(name: string): string {
   return contentDisposition(name, { fallback: name.replace(/[^\x20-\x7e]/g, '?') });
+}
+
+/** The stream passed through countBytesMoved; an error of either ends both (so the response too). */
+function counted(stream: Readable): Readable {
+  return pipeline(stream, countBytesMoved(), () => undefined);
 }
 
 /**
@@ -25,13 +32,13 @@ export async function sendFile(request: FastifyRequest, reply: FastifyReply, ope
     acceptRanges: true,
     cacheControl: false,
     index: false,
-    // 64 KiB reads cap a download near 350 MiB/s here; 128 KiB reads go about twice as fast, memory still bounded
-    highWaterMark: 128 * 1024,
+    // 64 KiB reads cap a download near 350 MiB/s here; 1 MiB reads go several times as fast, memory still bounded
+    highWaterMark: 1024 * 1024,
   });
   reply.code(statusCode).headers(headers as Record<string, string>);
   if (statusCode === 200 || statusCode === 206)
     reply.header('content-disposition', attachment(basename(real))).type(mime.getType(real) ?? 'application/octet-stream');
-  return reply.send(stream);
+  return reply.send(counted(stream));
 }
 
 /**
@@ -42,5 +49,9 @@ export async function sendFolderZip(reply: FastifyReply, root: string, real: str
   const plan = await planZip(root, real);
   const name = `${basename(real) || 'home'}.zip`;
   const stream = await zipStream(root, plan, (err) => reply.log.warn({ err: { message: err.message } }, 'zip stream ended early'));
-  return reply.type('application/zip').header('content-disposition', attachment(name)).header('x-skipped-entries', String(plan.skipped.length)).send(stream);
+  return reply
+    .type('application/zip')
+    .header('content-disposition', attachment(name))
+    .header('x-skipped-entries', String(plan.skipped.length))
+    .send(counted(stream));
 }

@@ -1,8 +1,8 @@
-import { createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Multipart, MultipartFile } from '@fastify/multipart';
+import { LargeWriteFile } from './large-writes.js';
 import { commitFile, assertRoomFor, tempName, type PartialUploads } from './store.js';
 import type { ConfinedFolder, FileRoot } from './paths.js';
 
@@ -24,9 +24,9 @@ export class NoFilePart extends Error {
   override name = 'NoFilePart';
 }
 
-/** Streams one part to a temp file (never holding it in memory); the caller fsyncs and renames or removes it. */
+/** Streams one part to a temp file in large writes (never holding it all); the caller fsyncs and renames or removes it. */
 async function receive(file: MultipartFile, temp: string): Promise<number> {
-  await pipeline(file.file, createWriteStream(temp, { flags: 'wx', mode: 0o644 }));
+  await pipeline(file.file, new LargeWriteFile(temp));
   return (await stat(temp)).size;
 }
 

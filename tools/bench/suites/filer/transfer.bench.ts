@@ -1,7 +1,7 @@
 // Upload and download of 1 GiB through the filer, beside `cp` of the same file and nginx serving it, in one run;
 // with the agent's peak RSS beside its idle RSS.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -39,30 +39,63 @@ const suite: BenchSuite = {
     const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(agent.process.pid))), 50);
     try {
       const idle = rssMiB(agent.process.pid);
-      // the agent fsyncs an upload before renaming it into place: the reference copy is made as durable
-      const cp = await timed(async () => execFileSync('cp', [source, join(work, 'cp-copy.bin')]) && execFileSync('sync', [join(work, 'cp-copy.bin')]));
-      // curl is the client on both sides, so the client's own cost is the same
-      const upload = await timed(async () =>
-        curl(['-H', `Authorization: Bearer ${TOKEN}`, '-F', 'fullPath=big.bin', '-F', `file=@${source}`, `${agent.url}/filer`]),
-      );
-      const viaNginx = await timed(async () => curl([`${nginx.url}/big.bin`]));
-      const download = await timed(async () => curl(['-H', `Authorization: Bearer ${TOKEN}`, `${agent.url}/filer?file=~/big.bin`]));
+      const copy = join(work, 'cp-copy.bin');
+      // each figure is the median of three rounds, each transfer starting with no dirty pages of the one before it:
+      // the disk here is shared and noisy, and a copy's writeback would otherwise land on the next one's time
+      const rounds = { cp: [] as number[], upload: [] as number[], nginx: [] as number[], download: [] as number[], zip: [] as number[] };
+      for (let round = 0; round < 3; round++) {
+        execFileSync('sync');
+        // the agent fsyncs an upload before renaming it into place: the reference copy is made as durable
+        rounds.cp.push(await timed(async () => execFileSync('cp', [source, copy]) && execFileSync('sync', [copy])));
+        rmSync(copy);
+        execFileSync('sync');
+        // curl is the client on both sides, so the client's own cost is the same
+        rounds.upload.push(
+          await timed(async () =>
+            curl(['-H', `Authorization: Bearer ${TOKEN}`, '-F', 'fullPath=big.bin', '-F', 'overwrite=true', '-F', `file=@${source}`, `${agent.url}/filer`]),
+          ),
+        );
+        rounds.nginx.push(await timed(async () => curl([`${nginx.url}/big.bin`])));
+        rounds.download.push(await timed(async () => curl(['-H', `Authorization: Bearer ${TOKEN}`, `${agent.url}/filer?file=~/big.bin`])));
+        // a folder holding the same file (a second link, no second copy) downloads as a zip of one stored entry
+        if (round === 0) {
+          mkdirSync(join(home, 'folder'));
+          linkSync(join(home, 'big.bin'), join(home, 'folder', 'big.bin'));
+        }
+        rounds.zip.push(await timed(async () => curl(['-H', `Authorization: Bearer ${TOKEN}`, `${agent.url}/filer?file=~/folder`])));
+      }
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+      const [cp, upload, viaNginx, download, zip] = [rounds.cp, rounds.upload, rounds.nginx, rounds.download, rounds.zip].map(median) as [
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
       clearInterval(sampler);
       const mib = SIZE / 1048576;
       return [
         {
-          measure: 'upload 1 GiB (curl -F)',
+          measure: 'upload 1 GiB (curl -F), median of 3',
           unit: 'MiB/s',
           value: mib / upload,
           reference: { name: 'cp + sync', value: mib / cp },
           better: 'higher',
-          target: { ratio: { min: 0.7 } },
+          target: { ratio: { min: 0.8 } },
         },
         {
-          measure: 'download 1 GiB (curl)',
+          measure: 'download 1 GiB (curl), median of 3',
           unit: 'MiB/s',
           value: mib / download,
           reference: { name: 'nginx', value: mib / viaNginx },
+          better: 'higher',
+          target: { ratio: { min: 0.5 } },
+        },
+        {
+          measure: 'folder of 1 GiB as a zip (stored entry), median of 3',
+          unit: 'MiB/s',
+          value: mib / zip,
+          reference: { name: 'download of the file', value: mib / download },
           better: 'higher',
           target: { ratio: { min: 0.8 } },
         },
@@ -72,7 +105,7 @@ const suite: BenchSuite = {
           value: peak,
           reference: { name: 'agent idle', value: idle },
           better: 'lower',
-          target: { value: { max: 100 } },
+          target: { value: { max: 80 } },
         },
       ];
     } finally {
