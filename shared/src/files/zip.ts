@@ -2,6 +2,7 @@ import { lstat, readdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { isInside, openInside, withFolder } from './paths.js';
+import { zipBytes, type ZipEntry } from './zip-writer.js';
 
 export interface ZipPlan {
   files: Array<{ path: string; name: string }>;
@@ -58,33 +59,27 @@ export async function planZip(root: string, folder: string): Promise<ZipPlan> {
  * process never does.
  */
 export async function zipStream(root: string, plan: ZipPlan, onError: (err: Error) => void): Promise<Readable> {
-  const { default: yazl } = await import('yazl');
-  const zip = new yazl.ZipFile();
-  const output = zip.outputStream as Readable;
-  zip.on('error', (err: Error) => {
-    onError(err);
-    output.destroy(err);
-  });
-  for (const folder of plan.folders) zip.addEmptyDirectory(folder);
-  for (const file of plan.files) {
-    zip.addReadStreamLazy(file.name, { compress: false }, (done) => {
-      openInside(root, file.path).then(
-        ({ handle, stat }) => {
-          if (!stat.isFile()) {
-            void handle.close();
-            return done(new Error(`${file.name} is no longer a regular file`), Readable.from([]));
-          }
-          // a growing file is read to its end as it is then (the size is counted, not declared)
-          done(null, handle.createReadStream({ highWaterMark: 1024 * 1024 }));
-        },
-        (err: Error) => done(err, Readable.from([])),
-      );
-    });
-  }
+  const entries: ZipEntry[] = [
+    ...plan.folders.map((name): ZipEntry => ({ kind: 'folder', name })),
+    ...plan.files.map((file): ZipEntry => ({
+      kind: 'file',
+      name: file.name,
+      open: async () => {
+        const { handle, stat } = await openInside(root, file.path);
+        if (!stat.isFile()) {
+          await handle.close();
+          throw new Error(`${file.name} is no longer a regular file`);
+        }
+        // a growing file is read to its end as it is then (the size is counted, not declared)
+        return { data: handle.createReadStream({ highWaterMark: 1024 * 1024 }), mtime: stat.mtime, mode: stat.mode };
+      },
+    })),
+  ];
   if (plan.skipped.length > 0) {
     const report = plan.skipped.map((s) => `${s.name}\t${s.reason}`).join('\n');
-    zip.addBuffer(Buffer.from(`${report}\n`), 'SKIPPED.txt', { compress: false });
+    entries.push({ kind: 'buffer', name: 'SKIPPED.txt', data: Buffer.from(`${report}\n`) });
   }
-  zip.end();
+  const output = Readable.from(zipBytes(entries), { objectMode: false });
+  output.once('error', onError);
   return output;
 }
