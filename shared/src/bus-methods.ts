@@ -21,6 +21,8 @@ export interface AgentEvents {
   'display.setBackgroundBorderColor': string;
   'speaker.available': boolean;
   'printer.available': boolean;
+  /** No input for SPAWNER_IDLE_MS (the X server's own idle time), then input again. */
+  'desktop.idle': { idle: true; idleMs: number } | { idle: false };
 }
 
 export type AgentEventMethod = keyof AgentEvents;
@@ -33,6 +35,7 @@ export const AGENT_EVENT_METHODS: readonly AgentEventMethod[] = [
   'display.setBackgroundBorderColor',
   'speaker.available',
   'printer.available',
+  'desktop.idle',
 ];
 
 /** Relayed to every client whoever sends them (abcdesktop 4.x adds `snapshot`). */

@@ -3,11 +3,13 @@ import { dirname, join } from 'node:path';
 import { connectBus, createServer, objectReply, replies, serverOptionsOf, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
 import { handledCommands, type SpawnerEnv } from './config.js';
 import { DisplayLink } from './display.js';
+import { IdleWatch } from './idle.js';
 import { Launcher } from './launcher.js';
 import { appRoutes } from './routes/apps.js';
 import { audioRoutes } from './routes/audio.js';
 import { clipboardRoutes } from './routes/clipboard.js';
 import { desktopRoutes } from './routes/desktop-settings.js';
+import { idleRoutes } from './routes/idle.js';
 import { wallpaperRoutes } from './routes/wallpaper.js';
 import { launchRoutes } from './routes/launch.js';
 import { windowRoutes } from './routes/windows.js';
@@ -49,6 +51,7 @@ export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
   const bus = connectBus(config, logger);
   const publisher = new WindowListPublisher(display, bus, logger.child({ component: 'window-list' }));
   const store = new SettingsStore(join(config.HOME, '.store'));
+  const idle = new IdleWatch(display, config.SPAWNER_IDLE_MS, bus, logger.child({ component: 'idle' }));
 
   const app = await createServer({ ...serverOptionsOf(context), readiness: () => display.desktop.ping() });
   const launcher = new Launcher(
@@ -94,6 +97,7 @@ export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
         }),
       );
       await spawner.register(clipboardRoutes(config.DISPLAY));
+      await spawner.register(idleRoutes(idle));
       await spawner.register(appRoutes({ home: config.HOME, ocrun: config.SPAWNER_OCRUN }));
       await spawner.register(audioRoutes({ pulseServer: config.PULSE_SERVER, rtpDestination: config.SPAWNER_RTP_DESTINATION }, bus));
       spawner.get('/openapi.json', { schema: { response: replies(objectReply) } }, async () => app.swagger());
@@ -113,9 +117,11 @@ export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
     process.off('SIGUSR1', onOpen);
     process.off('SIGUSR2', onClose);
     publisher.stop();
+    idle.stop();
     await bus.close();
     display.close();
     await rm(config.SPAWNER_PID_FILE, { force: true });
   });
+  idle.start();
   return app;
 }

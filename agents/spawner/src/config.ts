@@ -28,6 +28,8 @@ export const SpawnerEnv = {
   SPAWNER_RTP_DESTINATION: { type: 'string' },
   /** cupsd's socket: getSettings lists "printers" while it exists. */
   CUPS_SOCKET: { type: 'string', default: '/tmp/.cups.sock' },
+  /** No keyboard or pointer input for this long publishes desktop.idle; 0 = never. */
+  SPAWNER_IDLE_MS: { type: 'integer', minimum: 0, default: 900_000 },
   /** JSON file with { date, commit, version } describing this build (abcdesktop's version file). */
   SPAWNER_VERSION_FILE: { type: 'string', minLength: 1, default: '/composer/version.json' },
 } as const satisfies EnvSettings;

@@ -1,6 +1,6 @@
 import type { BusWindow, Logger } from '@desktop-agents/kit';
 import x11 from 'x11';
-import type { XDisplay, XProperty } from 'x11';
+import type { ScreenSaverExtension, XDisplay, XProperty } from 'x11';
 
 /** A top-level window as abcdesktop's web UI knows it. */
 /** A window as the bus and getwindowslist carry it (wm_class is "instance.Class", from WM_CLASS). */
@@ -44,6 +44,7 @@ export class Desktop {
   #closed = false;
   #listeners = new Set<() => void>();
   #backgroundPixmap: number | undefined;
+  #screenSaver: Promise<ScreenSaverExtension> | undefined;
   readonly #disconnectListeners = new Set<() => void>();
 
   private constructor(
@@ -94,6 +95,16 @@ export class Desktop {
   onClientListChange(listener: () => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Milliseconds since the last keyboard or pointer input the X server saw (VNC's included): MIT-SCREEN-SAVER. */
+  async idleMs(): Promise<number> {
+    this.#screenSaver ??= call<ScreenSaverExtension>((cb) => this.display.client.require('screen-saver', cb));
+    const screenSaver = await this.#screenSaver.catch((err: Error) => {
+      this.#screenSaver = undefined;
+      throw new Error(`the X server has no MIT-SCREEN-SAVER extension: ${err.message}`);
+    });
+    return (await call<{ idle: number }>((cb) => screenSaver.QueryInfo(this.root, cb))).idle;
   }
 
   /** A round trip to the server: fails when the display is gone. */

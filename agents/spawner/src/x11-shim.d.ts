@@ -33,7 +33,13 @@ declare module 'x11' {
 
   type Callback<T> = (err: Error | null, result: T) => void;
 
+  /** MIT-SCREEN-SAVER, as lib/ext/screen-saver.js defines it: `idle` is ms since the last input. */
+  export interface ScreenSaverExtension {
+    QueryInfo(drawable: number, cb: Callback<{ state: number; idle: number; until: number; kind: number }>): void;
+  }
+
   export interface XClient extends EventEmitter {
+    require(extension: 'screen-saver', cb: Callback<ScreenSaverExtension>): void;
     InternAtom(onlyIfExists: boolean, name: string, cb: Callback<number>): void;
     GetProperty(del: number, wid: number, name: number, type: number, longOffset: number, longLength: number, cb: Callback<XProperty>): void;
     ChangeWindowAttributes(wid: number, values: { eventMask?: number; backgroundPixel?: number; backgroundPixmap?: number }, cb?: Callback<unknown>): void;

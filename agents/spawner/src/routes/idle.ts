@@ -1,0 +1,12 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { dataReply, replies } from '@desktop-agents/kit';
+import type { IdleWatch } from '../idle.js';
+
+const IDLE = { type: 'object', properties: { idleMs: { type: 'integer' }, lastInput: { type: 'string' } }, required: ['idleMs', 'lastInput'] };
+
+/** GET /spawner/idle: the X server's input idle time, for the control plane to find idle pods. */
+export function idleRoutes(idle: IdleWatch): FastifyPluginAsync {
+  return async (app) => {
+    app.get('/idle', { schema: { response: replies(dataReply(IDLE)) } }, async () => ({ code: 200, data: await idle.now() }));
+  };
+}
