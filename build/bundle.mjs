@@ -20,7 +20,8 @@ const banner = [
 await build({
   input: entry,
   platform: 'node',
-  external: [/\.node$/, 'node-pty'],
+  // usocket: dbus-next's optional native socket, required in a try (plain sockets serve a unix path without it)
+  external: [/\.node$/, 'node-pty', 'usocket'],
   logLevel: 'warn',
   // what the agent imports on first use (decoders, tus, zip, jose, prom-client) stays a chunk of its own, loaded then
   output: {

@@ -23,6 +23,18 @@ export interface AgentEvents {
   'printer.available': boolean;
   /** No input for SPAWNER_IDLE_MS (the X server's own idle time), then input again. */
   'desktop.idle': { idle: true; idleMs: number } | { idle: false };
+  /** A desktop notification (org.freedesktop.Notifications), for the page to show. */
+  notification: {
+    id: number;
+    app: string;
+    summary: string;
+    body: string;
+    icon?: string;
+    urgency: 'low' | 'normal' | 'critical';
+    timeoutMs: number;
+    actions: Array<{ key: string; label: string }>;
+  };
+  'notification.closed': { id: number; reason: 'expired' | 'dismissed' | 'closed' | 'undefined' };
 }
 
 export type AgentEventMethod = keyof AgentEvents;
@@ -36,7 +48,18 @@ export const AGENT_EVENT_METHODS: readonly AgentEventMethod[] = [
   'speaker.available',
   'printer.available',
   'desktop.idle',
+  'notification',
+  'notification.closed',
 ];
+
+/** What browsers send to the desktop's agents: relayed to every client, but only when a browser sends it. */
+export interface BrowserEvents {
+  'notification.action': { id: number; key: string };
+}
+
+export type BrowserEventMethod = keyof BrowserEvents;
+
+export const BROWSER_EVENT_METHODS: readonly BrowserEventMethod[] = ['notification.action'];
 
 /** Relayed to every client whoever sends them (abcdesktop 4.x adds `snapshot`). */
 export const SHARED_METHODS = ['hello', 'snapshot'] as const;

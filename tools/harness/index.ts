@@ -8,3 +8,4 @@ export * from './websocket.js';
 export * from './chromium.js';
 export * from './nginx.js';
 export * from './proc.js';
+export * from './dbus.js';

@@ -4,6 +4,7 @@ import {
   counterFrame,
   forbiddenMethodFrame,
   keepaliveFrame,
+  BROWSER_ONLY_METHODS,
   LOCAL_ONLY_METHODS,
   noRecipientFrame,
   parseFrame,
@@ -122,6 +123,12 @@ export class Bus {
       // a browser (or a page with its token) must not forge what the agents report: printer.new, window.list...
       client.log.info({ method: message.method }, 'agent event from a browser refused');
       this.#send(client, shareFrame(forbiddenMethodFrame(message.method), false));
+      return;
+    }
+    if (client.local && BROWSER_ONLY_METHODS.has(message.method)) {
+      // an agent must not pose as the user acting on the page
+      client.log.info({ method: message.method }, 'browser request from a local service refused');
+      this.#send(client, shareFrame(forbiddenMethodFrame(message.method, 'browser'), false));
       return;
     }
     switch (routeOf(message.method)) {

@@ -1,10 +1,13 @@
-import { AGENT_EVENT_METHODS, COUNTER_METHOD, SHARED_METHODS, UNICAST_METHODS, type BusMessage } from '@desktop-agents/kit';
+import { AGENT_EVENT_METHODS, BROWSER_EVENT_METHODS, COUNTER_METHOD, SHARED_METHODS, UNICAST_METHODS, type BusMessage } from '@desktop-agents/kit';
 
-/** Relayed to every client, the sender included: the agents' events and what anyone may share. */
-export const BROADCAST_METHODS: ReadonlySet<string> = new Set<string>([...AGENT_EVENT_METHODS, ...SHARED_METHODS]);
+/** Relayed to every client, the sender included: the agents' events, the browsers' requests, what anyone may share. */
+export const BROADCAST_METHODS: ReadonlySet<string> = new Set<string>([...AGENT_EVENT_METHODS, ...BROWSER_EVENT_METHODS, ...SHARED_METHODS]);
 
 /** Agent events: relayed only when a local service (another agent of the pod) sends them, never a browser. */
 export const LOCAL_ONLY_METHODS: ReadonlySet<string> = new Set<string>(AGENT_EVENT_METHODS);
+
+/** The browsers' requests to the agents (an action on a notification): relayed only when a browser sends them. */
+export const BROWSER_ONLY_METHODS: ReadonlySet<string> = new Set<string>(BROWSER_EVENT_METHODS);
 
 /** Delivered to exactly one browser client. */
 export const UNICAST: ReadonlySet<string> = new Set<string>(UNICAST_METHODS);
@@ -71,8 +74,9 @@ export function counterFrame(count: number): string {
   return JSON.stringify({ method: COUNTER_METHOD, data: count });
 }
 
-export function forbiddenMethodFrame(method: string): string {
-  return JSON.stringify({ method: 'error', data: { code: 'FORBIDDEN_METHOD', method, message: 'only a local service of the pod may send this event' } });
+export function forbiddenMethodFrame(method: string, onlyFrom: 'local' | 'browser' = 'local'): string {
+  const message = onlyFrom === 'local' ? 'only a local service of the pod may send this event' : 'only a browser may send this request';
+  return JSON.stringify({ method: 'error', data: { code: 'FORBIDDEN_METHOD', method, message } });
 }
 
 export function noRecipientFrame(method: string): string {

@@ -4,6 +4,8 @@ import { connectBus, createServer, objectReply, replies, serverOptionsOf, type A
 import { handledCommands, type SpawnerEnv } from './config.js';
 import { DisplayLink } from './display.js';
 import { IdleWatch } from './idle.js';
+import { NotificationServer } from './notification-server.js';
+import { NotificationCenter } from './notifications.js';
 import { Launcher } from './launcher.js';
 import { appRoutes } from './routes/apps.js';
 import { audioRoutes } from './routes/audio.js';
@@ -52,6 +54,20 @@ export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
   const publisher = new WindowListPublisher(display, bus, logger.child({ component: 'window-list' }));
   const store = new SettingsStore(join(config.HOME, '.store'));
   const idle = new IdleWatch(display, config.SPAWNER_IDLE_MS, bus, logger.child({ component: 'idle' }));
+  const notifications = new NotificationCenter(
+    bus,
+    { defaultTimeoutMs: config.SPAWNER_NOTIFICATION_TIMEOUT_MS, maxOpen: 64 },
+    logger.child({ component: 'notifications' }),
+  );
+  const notificationServer = config.DBUS_SESSION_BUS_ADDRESS
+    ? new NotificationServer(config.DBUS_SESSION_BUS_ADDRESS, notifications, logger.child({ component: 'notifications' }))
+    : undefined;
+  bus.subscribe('notification.action', (message) => {
+    const data: unknown = message.data;
+    if (data === null || typeof data !== 'object') return;
+    const { id, key } = data as { id?: unknown; key?: unknown };
+    if (typeof id === 'number' && typeof key === 'string') notifications.invoke(id, key);
+  });
 
   const app = await createServer({ ...serverOptionsOf(context), readiness: () => display.desktop.ping() });
   const launcher = new Launcher(
@@ -118,10 +134,13 @@ export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
     process.off('SIGUSR2', onClose);
     publisher.stop();
     idle.stop();
+    notificationServer?.stop();
+    notifications.stop();
     await bus.close();
     display.close();
     await rm(config.SPAWNER_PID_FILE, { force: true });
   });
   idle.start();
+  void notificationServer?.start();
   return app;
 }

@@ -28,6 +28,10 @@ export const SpawnerEnv = {
   SPAWNER_RTP_DESTINATION: { type: 'string' },
   /** cupsd's socket: getSettings lists "printers" while it exists. */
   CUPS_SOCKET: { type: 'string', default: '/tmp/.cups.sock' },
+  /** The desktop's session D-Bus, where the spawner serves org.freedesktop.Notifications; unset = no notifications. */
+  DBUS_SESSION_BUS_ADDRESS: { type: 'string', minLength: 1 },
+  /** How long a notification asking for the server's default stays shown. */
+  SPAWNER_NOTIFICATION_TIMEOUT_MS: { type: 'integer', minimum: 1, default: 10_000 },
   /** No keyboard or pointer input for this long publishes desktop.idle; 0 = never. */
   SPAWNER_IDLE_MS: { type: 'integer', minimum: 0, default: 900_000 },
   /** JSON file with { date, commit, version } describing this build (abcdesktop's version file). */

@@ -1,0 +1,150 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import {
+  requireCommand,
+  startAgent,
+  startDbusSession,
+  startXvfb,
+  waitFor,
+  type DbusSession,
+  type RunningAgent,
+  type XServer,
+} from '@desktop-agents/tools/harness';
+
+// The spawner as the desktop's notification server on a private session D-Bus: notify-send (libnotify, the
+// reference client) and gdbus against it, the bus frames a browser sees, and an action clicked in the browser
+// reaching the application that asked.
+const TOKEN = 'spawner-notify-token-1';
+const COOKIE = 'spawner-notify-cookie';
+const home = mkdtempSync(join(tmpdir(), 'spawner-notify-'));
+let x: XServer;
+let dbus: DbusSession;
+let bus: RunningAgent;
+let spawner: RunningAgent;
+let browser: WebSocket;
+const frames: Array<{ method: string; data?: unknown }> = [];
+
+interface Shown {
+  id: number;
+  app: string;
+  summary: string;
+  body: string;
+  urgency: string;
+  timeoutMs: number;
+  actions: Array<{ key: string; label: string }>;
+}
+const shown = () => frames.filter((f) => f.method === 'notification').map((f) => f.data as Shown);
+const closed = () => frames.filter((f) => f.method === 'notification.closed').map((f) => f.data as { id: number; reason: string });
+const env = () => ({ ...process.env, ...dbus.env });
+const run = promisify(execFile);
+const gdbus = (...args: string[]) =>
+  run(
+    requireCommand('gdbus', 'libglib2.0-bin'),
+    ['call', '--session', '--dest', 'org.freedesktop.Notifications', '--object-path', '/org/freedesktop/Notifications', ...args],
+    {
+      env: env(),
+    },
+  );
+
+beforeAll(async () => {
+  requireCommand('notify-send', 'libnotify-bin');
+  x = await startXvfb();
+  dbus = await startDbusSession();
+  bus = await startAgent('broadcast', { env: { AUTH_TOKEN: TOKEN, BROADCAST_COOKIE: COOKIE } });
+  browser = new WebSocket(`ws://127.0.0.1:${bus.port}/broadcast?jwt_token=${TOKEN}`);
+  browser.on('message', (raw) => frames.push(JSON.parse(raw.toString()) as { method: string; data?: unknown }));
+  await new Promise((resolve) => browser.once('open', resolve));
+  spawner = await startAgent('spawner', {
+    env: {
+      AUTH_TOKEN: TOKEN,
+      BROADCAST_COOKIE: COOKIE,
+      BROADCAST_SERVICE_TCP_PORT: String(bus.port),
+      DISPLAY: x.display,
+      HOME: home,
+      SPAWNER_PID_FILE: join(home, 'spawner.pid'),
+      SPAWNER_DEFAULT_IMAGE: join(home, 'no-default.png'),
+      SPAWNER_IDLE_MS: '0',
+      DBUS_SESSION_BUS_ADDRESS: dbus.address,
+    },
+  });
+  await waitFor('notification server', async () => spawner.logLines().some((l) => l['msg'] === 'notification server on the session bus'), 10_000);
+});
+afterAll(async () => {
+  browser?.terminate();
+  await spawner?.stop();
+  await bus?.stop();
+  await dbus?.stop();
+  await x?.stop();
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe('desktop notifications', () => {
+  it('answers GetServerInformation and GetCapabilities as the session bus notification server', async () => {
+    expect((await gdbus('--method', 'org.freedesktop.Notifications.GetServerInformation')).stdout).toContain("'desktop-agents spawner'");
+    expect((await gdbus('--method', 'org.freedesktop.Notifications.GetCapabilities')).stdout).toContain("'actions'");
+  });
+
+  it('turns notify-send into a notification frame, and its expiry into notification.closed', async () => {
+    await run('notify-send', ['-a', 'mail', '-u', 'critical', '-t', '700', 'New mail', 'From: Alice'], { env: env() });
+    const n = await waitFor('notification frame', async () => shown().find((s) => s.summary === 'New mail'), 5000);
+    expect(n).toMatchObject({ app: 'mail', body: 'From: Alice', urgency: 'critical', timeoutMs: 700, actions: [] });
+    expect(await waitFor('expired', async () => closed().find((c) => c.id === n.id), 5000)).toEqual({ id: n.id, reason: 'expired' });
+  });
+
+  it('delivers an action clicked in the browser to the application (notify-send --action), then closes it', async () => {
+    const app = spawn('notify-send', ['-A', 'open=Open it', '-A', 'later=Later', '-t', '0', 'Update ready', 'Restart now?'], { env: env() });
+    let printed = '';
+    app.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => app.once('exit', resolve));
+    const n = await waitFor('notification with actions', async () => shown().find((s) => s.summary === 'Update ready'), 5000);
+    expect(n.actions).toEqual([
+      { key: 'open', label: 'Open it' },
+      { key: 'later', label: 'Later' },
+    ]);
+    expect(n.timeoutMs).toBe(0);
+    // an unknown action is ignored: the application is still waiting
+    browser.send(JSON.stringify({ method: 'notification.action', data: { id: n.id, key: 'delete-everything' } }));
+    browser.send(JSON.stringify({ method: 'notification.action', data: { id: n.id, key: 'open' } }));
+    expect(await exited).toBe(0);
+    expect(printed.trim()).toBe('open');
+    expect(await waitFor('closed as dismissed', async () => closed().find((c) => c.id === n.id), 5000)).toEqual({ id: n.id, reason: 'dismissed' });
+  });
+
+  it('closes on CloseNotification, and a replacement keeps its id', async () => {
+    const { stdout } = await run('notify-send', ['-p', '-t', '0', 'Downloading', '10%'], { env: env() });
+    const id = Number(stdout.trim());
+    await waitFor('first', async () => shown().find((s) => s.id === id && s.body === '10%'), 5000);
+    await run('notify-send', ['-r', String(id), '-t', '0', 'Downloading', '90%'], { env: env() });
+    await waitFor('replaced', async () => shown().find((s) => s.id === id && s.body === '90%'), 5000);
+    await gdbus('--method', 'org.freedesktop.Notifications.CloseNotification', String(id));
+    expect(await waitFor('closed', async () => closed().find((c) => c.id === id), 5000)).toEqual({ id, reason: 'closed' });
+  });
+
+  it('refuses notification events from a browser and notification.action from an agent', async () => {
+    const errors: Array<{ code: string; method: string }> = [];
+    const forger = new WebSocket(`ws://127.0.0.1:${bus.port}/broadcast?jwt_token=${TOKEN}`);
+    const agent = new WebSocket(`ws://127.0.0.1:${bus.port}/`, { headers: { broadcast_cookie: COOKIE } });
+    for (const ws of [forger, agent]) {
+      ws.on('message', (raw) => {
+        const f = JSON.parse(raw.toString()) as { method: string; data: { code: string; method: string } };
+        if (f.method === 'error') errors.push(f.data);
+      });
+      await new Promise((resolve) => ws.once('open', resolve));
+    }
+    forger.send(JSON.stringify({ method: 'notification', data: { id: 999, summary: 'phishing' } }));
+    agent.send(JSON.stringify({ method: 'notification.action', data: { id: 1, key: 'open' } }));
+    await waitFor('two refusals', async () => errors.length === 2, 3000);
+    expect(errors.map((e) => [e.code, e.method]).sort()).toEqual([
+      ['FORBIDDEN_METHOD', 'notification'],
+      ['FORBIDDEN_METHOD', 'notification.action'],
+    ]);
+    expect(shown().some((s) => s.id === 999)).toBe(false);
+    forger.terminate();
+    agent.terminate();
+  });
+});
