@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Logger } from 'pino';
 import { Backoff } from './backoff.js';
-import type { AgentEvents } from './bus-methods.js';
+import { REPLY_METHOD, type AgentEvents } from './bus-methods.js';
 import { busUrl, type CommonConfig } from './config.js';
 import { connectInProcess, type LocalSocket } from './local-bus.js';
 
@@ -92,6 +92,12 @@ export class BusClient extends EventEmitter<BusEvents> {
     if (this.#queue.length > this.#options.maxQueue) this.#queue.shift();
   }
 
+  /** An error frame for one browser only: the sender of the request being refused (its `sender` stamp). */
+  replyTo(sender: number, data: { code: string; message: string; method?: string }): void {
+    const frame = JSON.stringify({ method: REPLY_METHOD, to: sender, data });
+    if (this.connected) this.#socket?.send(frame);
+  }
+
   /** Calls handler for every frame with this method. Returns a function that removes it. */
   subscribe(method: string, handler: Handler): () => void {
     const set = this.#handlers.get(method) ?? new Set<Handler>();
@@ -158,8 +164,9 @@ export class BusClient extends EventEmitter<BusEvents> {
  * The agent's connection to the pod's bus, as every publishing agent makes it: its cookie and its token; in-process
  * when the broadcast agent runs in the same process on the configured port (and no other bus URL is set).
  */
-export function connectBus(config: CommonConfig, logger: Logger): BusClient {
+export function connectBus(config: CommonConfig, logger: Logger, options: { maxPayload?: number } = {}): BusClient {
   return new BusClient({
+    ...options,
     url: busUrl(config),
     logger: logger.child({ component: 'bus' }),
     cookie: config.BROADCAST_COOKIE,

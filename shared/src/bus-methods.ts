@@ -35,6 +35,8 @@ export interface AgentEvents {
     actions: Array<{ key: string; label: string }>;
   };
   'notification.closed': { id: number; reason: 'expired' | 'dismissed' | 'closed' | 'undefined' };
+  /** The desktop's CLIPBOARD has a new value (text, or a PNG in base64). */
+  'clipboard.changed': { mime: 'text/plain'; text: string; bytes: number } | { mime: 'image/png'; base64: string; bytes: number };
 }
 
 export type AgentEventMethod = keyof AgentEvents;
@@ -50,16 +52,24 @@ export const AGENT_EVENT_METHODS: readonly AgentEventMethod[] = [
   'desktop.idle',
   'notification',
   'notification.closed',
+  'clipboard.changed',
 ];
 
 /** What browsers send to the desktop's agents: relayed to every client, but only when a browser sends it. */
 export interface BrowserEvents {
   'notification.action': { id: number; key: string };
+  'clipboard.set': { mime: string; text?: string; base64?: string };
 }
 
 export type BrowserEventMethod = keyof BrowserEvents;
 
-export const BROWSER_EVENT_METHODS: readonly BrowserEventMethod[] = ['notification.action'];
+export const BROWSER_EVENT_METHODS: readonly BrowserEventMethod[] = ['notification.action', 'clipboard.set'];
+
+/**
+ * The bus stamps a browser's request with the sender's client id (`sender`) when it relays it to the agents; an
+ * agent answers that browser alone with `{ method: "error", to: sender, data }` (a refused clipboard.set).
+ */
+export const REPLY_METHOD = 'error';
 
 /** Relayed to every client whoever sends them (abcdesktop 4.x adds `snapshot`). */
 export const SHARED_METHODS = ['hello', 'snapshot'] as const;

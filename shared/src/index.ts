@@ -20,3 +20,4 @@ export type { SwaggerOptions } from '@fastify/swagger';
 export * from './replies.js';
 export { LocalSocket, offerBusInProcess, connectInProcess, type BusSocket } from './local-bus.js';
 export { FanOut, Outbox, shareFrame, type SharedFrame } from './fanout.js';
+export { switchOn } from './switch.js';

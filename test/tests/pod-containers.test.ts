@@ -24,8 +24,10 @@ class BusTab {
   }
   static async open(pod: ContainerPod): Promise<BusTab> {
     const socket = new WebSocket(`${pod.url('broadcast').replace('http', 'ws')}/?jwt_token=${pod.token}`);
+    // listening from the start: the first counter can arrive with the upgrade's reply, before 'open' is handled
+    const tab = new BusTab(socket);
     await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-    return new BusTab(socket);
+    return tab;
   }
   async next(what: string, match: (e: BusEvent) => boolean, timeoutMs = 20_000): Promise<BusEvent> {
     return waitFor(what, async () => this.events.find(match), timeoutMs, 100);

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { FanOut, LocalSocket, shareFrame, type BusSocket, type Logger, type Outbox, type SharedFrame } from '@desktop-agents/kit';
+import { FanOut, LocalSocket, shareFrame, type BusMessage, type BusSocket, type Logger, type Outbox, type SharedFrame } from '@desktop-agents/kit';
 import {
   counterFrame,
   forbiddenMethodFrame,
@@ -141,6 +141,14 @@ export class Bus {
       case 'counter':
         this.#sendCounter();
         break;
+      case 'to-agents': {
+        const frame = shareFrame(JSON.stringify({ ...withoutCredentials(message), sender: client.id }), false);
+        for (const c of this.#clients) if (c.local) this.#send(c, frame);
+        break;
+      }
+      case 'reply':
+        if (client.local) this.#reply(message);
+        break;
       case 'ignored':
         client.log.debug({ method: message.method }, 'unknown method ignored');
         break;
@@ -159,6 +167,13 @@ export class Bus {
       sender.log.info({ method }, 'unicast frame has no recipient');
       this.#send(sender, shareFrame(noRecipientFrame(method), false));
     }
+  }
+
+  /** An agent's answer to one browser's request: `to` names the sender the bus stamped on it. */
+  #reply(message: BusMessage): void {
+    const to = message['to'];
+    const target = typeof to === 'number' ? [...this.#clients].find((c) => c.id === to && !c.local) : undefined;
+    if (target) this.#send(target, shareFrame(JSON.stringify({ method: message.method, data: withoutCredentials(message.data) }), false));
   }
 
   #sendCounter(): void {

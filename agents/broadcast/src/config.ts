@@ -7,7 +7,7 @@ export const BroadcastEnv = {
   /** Period of the WebSocket ping; a client that has not answered the previous ping is dropped. */
   BROADCAST_HEARTBEAT_MS: { type: 'integer', minimum: 10, default: 30_000 },
   /** Largest frame accepted from a client; larger ones close it with 1009 (the original relays 256 KiB frames). */
-  BROADCAST_MAX_FRAME_BYTES: { type: 'integer', minimum: 256, default: 1024 * 1024 },
+  BROADCAST_MAX_FRAME_BYTES: { type: 'integer', minimum: 256, default: 12 * 1024 * 1024 },
   /** Bytes waiting to be sent to one client above which frames to it are shed. */
   BROADCAST_MAX_BUFFERED_BYTES: { type: 'integer', minimum: 1024, default: 1024 * 1024 },
   /** A client that stays over the bound this long is disconnected. */

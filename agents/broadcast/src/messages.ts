@@ -1,12 +1,23 @@
-import { AGENT_EVENT_METHODS, BROWSER_EVENT_METHODS, COUNTER_METHOD, SHARED_METHODS, UNICAST_METHODS, type BusMessage } from '@desktop-agents/kit';
+import {
+  AGENT_EVENT_METHODS,
+  BROWSER_EVENT_METHODS,
+  COUNTER_METHOD,
+  REPLY_METHOD,
+  SHARED_METHODS,
+  UNICAST_METHODS,
+  type BusMessage,
+} from '@desktop-agents/kit';
 
-/** Relayed to every client, the sender included: the agents' events, the browsers' requests, what anyone may share. */
-export const BROADCAST_METHODS: ReadonlySet<string> = new Set<string>([...AGENT_EVENT_METHODS, ...BROWSER_EVENT_METHODS, ...SHARED_METHODS]);
+/** Relayed to every client, the sender included: the agents' events and what anyone may share. */
+export const BROADCAST_METHODS: ReadonlySet<string> = new Set<string>([...AGENT_EVENT_METHODS, ...SHARED_METHODS]);
 
 /** Agent events: relayed only when a local service (another agent of the pod) sends them, never a browser. */
 export const LOCAL_ONLY_METHODS: ReadonlySet<string> = new Set<string>(AGENT_EVENT_METHODS);
 
-/** The browsers' requests to the agents (an action on a notification): relayed only when a browser sends them. */
+/**
+ * The browsers' requests to the agents (an action on a notification, a clipboard to paste): relayed only when a
+ * browser sends them, and only to the agents (other browsers have no use for them), stamped with the sender's id.
+ */
 export const BROWSER_ONLY_METHODS: ReadonlySet<string> = new Set<string>(BROWSER_EVENT_METHODS);
 
 /** Delivered to exactly one browser client. */
@@ -14,10 +25,12 @@ export const UNICAST: ReadonlySet<string> = new Set<string>(UNICAST_METHODS);
 
 export { COUNTER_METHOD };
 
-export type Route = 'broadcast' | 'unicast' | 'counter' | 'ignored';
+export type Route = 'broadcast' | 'unicast' | 'counter' | 'to-agents' | 'reply' | 'ignored';
 
 export function routeOf(method: string): Route {
   if (BROADCAST_METHODS.has(method)) return 'broadcast';
+  if (BROWSER_ONLY_METHODS.has(method)) return 'to-agents';
+  if (method === REPLY_METHOD) return 'reply';
   if (UNICAST.has(method)) return 'unicast';
   if (method === COUNTER_METHOD) return 'counter';
   return 'ignored';

@@ -88,6 +88,24 @@ describe('relaying', () => {
     expect(older.count('download') + newer.count('download') + agent.count('download') + other.count('download')).toBe(1);
   });
 
+  it("relays a browser's request to the agents only, stamped with its sender, and the agent's answer to that browser alone", async () => {
+    const [asking, other] = [await browser(), await browser()];
+    const [spawner, printer] = [await local(), await local()];
+    asking.ws.send(JSON.stringify({ method: 'clipboard.set', data: { mime: 'text/plain', text: 'hi', token: 'stripped' } }));
+    const relayed = await spawner.next('clipboard.set');
+    expect(relayed).toMatchObject({ method: 'clipboard.set', data: { mime: 'text/plain', text: 'hi' } });
+    expect(relayed.data).not.toHaveProperty('token');
+    expect((await printer.next('clipboard.set')).sender).toBe(relayed.sender);
+    const sender = relayed.sender as number;
+    spawner.ws.send(JSON.stringify({ method: 'error', to: sender, data: { code: 'CLIPBOARD_REFUSED', message: 'too big' } }));
+    expect(await asking.next('error')).toEqual({ method: 'error', data: { code: 'CLIPBOARD_REFUSED', message: 'too big' } });
+    // a browser may not address another: its error frame with `to` goes nowhere
+    asking.ws.send(JSON.stringify({ method: 'error', to: sender, data: { code: 'FAKE', message: 'x' } }));
+    await sleep(200);
+    expect(other.count('clipboard.set') + other.count('error')).toBe(0);
+    expect(asking.count('error')).toBe(1);
+  });
+
   it('tells the sender when a unicast frame has no browser to go to', async () => {
     const agent = await local();
     agent.ws.send(JSON.stringify({ method: 'logout' }));

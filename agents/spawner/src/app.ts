@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { connectBus, createServer, objectReply, replies, serverOptionsOf, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
 import { handledCommands, type SpawnerEnv } from './config.js';
 import { DisplayLink } from './display.js';
+import { Clipboard, clipboardPolicy } from './clipboard.js';
 import { IdleWatch } from './idle.js';
 import { NotificationServer } from './notification-server.js';
 import { NotificationCenter } from './notifications.js';
@@ -50,7 +51,9 @@ export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
   const { config, logger } = context;
   const display = new DisplayLink(config.DISPLAY, logger.child({ component: 'x11' }));
   await display.start();
-  const bus = connectBus(config, logger);
+  // whatever the bus relays (12 MiB frames by default), and a clipboard.set of CLIPBOARD_MAX_BYTES in base64: an
+  // oversized paste must reach the clipboard's policy to be refused in words, not close the spawner's connection
+  const bus = connectBus(config, logger, { maxPayload: Math.max(16 * 1024 * 1024, Math.ceil((config.CLIPBOARD_MAX_BYTES * 4) / 3) + 64 * 1024) });
   const publisher = new WindowListPublisher(display, bus, logger.child({ component: 'window-list' }));
   const store = new SettingsStore(join(config.HOME, '.store'));
   const idle = new IdleWatch(display, config.SPAWNER_IDLE_MS, bus, logger.child({ component: 'idle' }));
@@ -62,6 +65,17 @@ export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
   const notificationServer = config.DBUS_SESSION_BUS_ADDRESS
     ? new NotificationServer(config.DBUS_SESSION_BUS_ADDRESS, notifications, logger.child({ component: 'notifications' }))
     : undefined;
+  const clipboard = new Clipboard(clipboardPolicy(config), bus, logger.child({ component: 'clipboard' }));
+  display.onConnect((desktop) => {
+    clipboard.attach(desktop).catch((err: Error) => logger.warn({ err: { message: err.message } }, 'clipboard not available on this display'));
+  });
+  bus.subscribe('clipboard.set', (message) => {
+    clipboard.set(message.data).catch((err: Error) => {
+      logger.info({ reason: err.message }, 'clipboard.set refused');
+      const sender = message['sender'];
+      if (typeof sender === 'number') bus.replyTo(sender, { code: 'CLIPBOARD_REFUSED', method: 'clipboard.set', message: err.message });
+    });
+  });
   bus.subscribe('notification.action', (message) => {
     const data: unknown = message.data;
     if (data === null || typeof data !== 'object') return;
@@ -112,7 +126,7 @@ export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
           limits: { maxBytes: config.SPAWNER_WALLPAPER_MAX_BYTES, maxPixels: config.SPAWNER_WALLPAPER_MAX_PIXELS },
         }),
       );
-      await spawner.register(clipboardRoutes(config.DISPLAY));
+      await spawner.register(clipboardRoutes(clipboard));
       await spawner.register(idleRoutes(idle));
       await spawner.register(appRoutes({ home: config.HOME, ocrun: config.SPAWNER_OCRUN }));
       await spawner.register(audioRoutes({ pulseServer: config.PULSE_SERVER, rtpDestination: config.SPAWNER_RTP_DESTINATION }, bus));
@@ -134,6 +148,7 @@ export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
     process.off('SIGUSR2', onClose);
     publisher.stop();
     idle.stop();
+    clipboard.close();
     notificationServer?.stop();
     notifications.stop();
     await bus.close();

@@ -32,6 +32,12 @@ export const SpawnerEnv = {
   DBUS_SESSION_BUS_ADDRESS: { type: 'string', minLength: 1 },
   /** How long a notification asking for the server's default stays shown. */
   SPAWNER_NOTIFICATION_TIMEOUT_MS: { type: 'integer', minimum: 1, default: 10_000 },
+  /** abcdesktop's clipboard switches: desktop → browsers, browsers → desktop (off with 0/false/disable/disabled). */
+  SENDCUTTEXT: { type: 'string' },
+  ACCEPTCUTTEXT: { type: 'string' },
+  /** The largest clipboard value either way; the bus's frame bound admits it in base64 (12 MiB by default). */
+  CLIPBOARD_MAX_BYTES: { type: 'integer', minimum: 1, default: 8 * 1024 * 1024 },
+  CLIPBOARD_MIME_ALLOW: { type: 'string', default: 'text/plain,image/png' },
   /** No keyboard or pointer input for this long publishes desktop.idle; 0 = never. */
   SPAWNER_IDLE_MS: { type: 'integer', minimum: 0, default: 900_000 },
   /** JSON file with { date, commit, version } describing this build (abcdesktop's version file). */

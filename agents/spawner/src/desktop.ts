@@ -24,7 +24,8 @@ type Atom = (typeof ATOMS)[number];
 
 const ANY_PROPERTY_TYPE = 0;
 
-function call<T>(fn: (cb: (err: Error | null, result: T) => void) => void, timeoutMs = 2000): Promise<T> {
+/** One X request as a promise, bounded in time (a server that never answers is an error, not a hang). */
+export function call<T>(fn: (cb: (err: Error | null, result: T) => void) => void, timeoutMs = 2000): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`X server did not answer within ${timeoutMs} ms`)), timeoutMs);
     fn((err, result) => {
@@ -73,6 +74,11 @@ export class Desktop {
     const atoms = {} as Record<Atom, number>;
     for (const name of ATOMS) atoms[name] = await call<number>((cb) => display.client.InternAtom(false, name, cb));
     return new Desktop(display, atoms, log);
+  }
+
+  /** The open connection, for the modules that hold conversations of their own on it (the selections). */
+  get x(): { client: XDisplay['client']; root: number } {
+    return { client: this.display.client, root: this.root };
   }
 
   get connected(): boolean {

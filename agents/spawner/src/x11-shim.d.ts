@@ -38,8 +38,53 @@ declare module 'x11' {
     QueryInfo(drawable: number, cb: Callback<{ state: number; idle: number; until: number; kind: number }>): void;
   }
 
+  /** XFIXES, as lib/ext/fixes.js defines it (QueryVersion already done by require). */
+  export interface FixesExtension {
+    firstEvent: number;
+    SelectionEventMask: { SetSelectionOwner: number; SelectionWindowDestroy: number; SelectionClientClose: number };
+    SelectSelectionInput(window: number, selection: number, eventMask: number): void;
+  }
+
+  /** An event as the library's parsers give it (core events and XFIXES SelectionNotify). */
+  export interface XAnyEvent {
+    type: number;
+    name: string;
+    wid?: number;
+    window?: number;
+    atom?: number;
+    state?: number;
+    time?: number;
+    owner?: number;
+    requestor?: number;
+    selection?: number;
+    target?: number;
+    property?: number;
+  }
+
   export interface XClient extends EventEmitter {
     require(extension: 'screen-saver', cb: Callback<ScreenSaverExtension>): void;
+    require(extension: 'fixes', cb: Callback<FixesExtension>): void;
+    CreateWindow(
+      id: number,
+      parent: number,
+      x: number,
+      y: number,
+      width: number,
+      height: number,
+      borderWidth: number,
+      depth: number,
+      windowClass: number,
+      visual: number,
+      values: { eventMask?: number },
+    ): void;
+    DestroyWindow(id: number): void;
+    SetSelectionOwner(owner: number, selection: number, time?: number): void;
+    GetSelectionOwner(selection: number, cb: Callback<number>): void;
+    ConvertSelection(requestor: number, selection: number, target: number, property: number, time?: number): void;
+    SendEvent(destination: number, propagate: boolean, eventMask: number, event: XAnyEvent & { seq?: number }): void;
+    ChangeProperty(mode: number, wid: number, name: number, type: number, format: 8 | 16 | 32, data: Buffer | number[]): void;
+    DeleteProperty(wid: number, name: number): void;
+    GetAtomName(atom: number, cb: Callback<string>): void;
     InternAtom(onlyIfExists: boolean, name: string, cb: Callback<number>): void;
     GetProperty(del: number, wid: number, name: number, type: number, longOffset: number, longLength: number, cb: Callback<XProperty>): void;
     ChangeWindowAttributes(wid: number, values: { eventMask?: number; backgroundPixel?: number; backgroundPixmap?: number }, cb?: Callback<unknown>): void;

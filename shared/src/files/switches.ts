@@ -1,4 +1,5 @@
 import type { EnvSettings } from '../config.js';
+import { switchOn } from '../switch.js';
 
 /** The file service's abcdesktop switches: each is on unless its env value is 0/false/disable/disabled. */
 export interface FileSwitches {
@@ -6,13 +7,6 @@ export interface FileSwitches {
   upload: boolean;
   list: boolean;
   remove: boolean;
-}
-
-const OFF = new Set(['0', 'false', 'disable', 'disabled', 'no', 'off']);
-
-function enabled(value: string | undefined, fallback: boolean): boolean {
-  if (value === undefined || value === '') return fallback;
-  return !OFF.has(value.trim().toLowerCase());
 }
 
 /** abcdesktop's switch variables, for an agent's env schema (text: 0/false/disable/disabled/no/off turn one off). */
@@ -32,9 +26,9 @@ type SwitchValues = Partial<Record<keyof typeof FileSwitchesEnv, string>>;
 /** Reads SENDFILE, ACCEPTFILE, ACCEPTLISTFILE, ACCEPTDELETEFILE from the config; `defaults` say what an unset one means. */
 export function readSwitches(env: SwitchValues, defaults: FileSwitches = { download: true, upload: true, list: true, remove: true }): FileSwitches {
   return {
-    download: enabled(env['SENDFILE'], defaults.download),
-    upload: enabled(env['ACCEPTFILE'], defaults.upload),
-    list: enabled(env['ACCEPTLISTFILE'], defaults.list),
-    remove: enabled(env['ACCEPTDELETEFILE'], defaults.remove),
+    download: switchOn(env['SENDFILE'], defaults.download),
+    upload: switchOn(env['ACCEPTFILE'], defaults.upload),
+    list: switchOn(env['ACCEPTLISTFILE'], defaults.list),
+    remove: switchOn(env['ACCEPTDELETEFILE'], defaults.remove),
   };
 }

@@ -1,11 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { Clipboard } from '../clipboard.js';
 import { okReply, replies } from '@desktop-agents/kit';
+import type { Clipboard } from '../clipboard.js';
 
 /** abcdesktop's clipboardsync: it answers first and copies PRIMARY to CLIPBOARD and SECONDARY after. */
-export function clipboardRoutes(display: string): FastifyPluginAsync {
+export function clipboardRoutes(clipboard: Clipboard): FastifyPluginAsync {
   return async (app) => {
-    const clipboard = new Clipboard(app.children, display);
     app.post('/clipboardsync', { schema: { response: replies(okReply) } }, async (request) => {
       setImmediate(() =>
         clipboard.syncPrimary().then(
