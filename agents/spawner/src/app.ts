@@ -1,5 +1,6 @@
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { connectBus, createServer, objectReply, replies, serverOptionsOf, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
 import { handledCommands, type SpawnerEnv } from './config.js';
 import { DisplayLink } from './display.js';
@@ -126,7 +127,7 @@ export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
           limits: { maxBytes: config.SPAWNER_WALLPAPER_MAX_BYTES, maxPixels: config.SPAWNER_WALLPAPER_MAX_PIXELS },
         }),
       );
-      await spawner.register(clipboardRoutes(clipboard));
+      await spawner.register(clipboardRoutes(clipboard, fileURLToPath(new URL('../public/', import.meta.url))));
       await spawner.register(idleRoutes(idle));
       await spawner.register(appRoutes({ home: config.HOME, ocrun: config.SPAWNER_OCRUN }));
       await spawner.register(audioRoutes({ pulseServer: config.PULSE_SERVER, rtpDestination: config.SPAWNER_RTP_DESTINATION }, bus));

@@ -1,10 +1,24 @@
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
-import { okReply, replies } from '@desktop-agents/kit';
+import { okReply, replies, textReply } from '@desktop-agents/kit';
 import type { Clipboard } from '../clipboard.js';
 
-/** abcdesktop's clipboardsync: it answers first and copies PRIMARY to CLIPBOARD and SECONDARY after. */
-export function clipboardRoutes(clipboard: Clipboard): FastifyPluginAsync {
+/**
+ * abcdesktop's clipboardsync (it answers first and copies PRIMARY to CLIPBOARD and SECONDARY after), and the
+ * browser side of the clipboard and notifications: a page and the script it uses, which abcdesktop's UI can load too
+ * (public: they hold no data; the bus they join checks the token).
+ */
+export function clipboardRoutes(clipboard: Clipboard, publicDir: string): FastifyPluginAsync {
   return async (app) => {
+    for (const [path, file, type] of [
+      ['/integration', 'integration.html', 'text/html; charset=utf-8'],
+      ['/integration.js', 'integration.js', 'text/javascript; charset=utf-8'],
+    ] as const) {
+      app.get(path, { config: { public: true }, schema: { response: { 200: textReply } } }, async (_request, reply) =>
+        reply.type(type).send(createReadStream(join(publicDir, file))),
+      );
+    }
     app.post('/clipboardsync', { schema: { response: replies(okReply) } }, async (request) => {
       setImmediate(() =>
         clipboard.syncPrimary().then(
