@@ -18,8 +18,8 @@ const PROPERTY_DELETED = 1;
 const PROPERTY_CHANGE_MASK = 0x400000;
 const INPUT_ONLY = 2;
 const ANY_TYPE = 0;
-/** Larger values go by INCR, in chunks of this size: well inside a core request (256 KiB). */
-const INCR_CHUNK = 64 * 1024;
+/** Larger values go by INCR, in chunks of this size: a core request holds 256 KiB, its header included. */
+const INCR_CHUNK = 256 * 1024 - 1024;
 /** How long one step of a transfer may take before the other side is given up on. */
 const STEP_MS = 2000;
 
