@@ -1,5 +1,12 @@
 import Ajv from 'ajv';
 
+/**
+ * Whether ajv checks each of our schemas against the JSON Schema meta-schema before compiling it: under test (vitest
+ * sets NODE_ENV=test, and the agents the tests start inherit it), where a mistake in our own fixed schemas must fail;
+ * not at every start of a deployed agent, where compiling the meta-schema cost ~60 ms and ~5 MiB per ajv instance.
+ */
+export const SCHEMAS_CHECKED = process.env['NODE_ENV'] === 'test';
+
 /** abcdesktop's port variables and their defaults: one table, used by every agent and by the pod runner. */
 export const AGENT_PORTS = {
   spawner: { env: 'SPAWNER_SERVICE_TCP_PORT', port: 29786 },
@@ -98,7 +105,7 @@ export function loadConfig<P extends EnvSettings>(agentEnv: P, env: NodeJS.Proce
     // an empty variable counts as unset, as in shell `${X:-default}`
     if (value !== undefined && value !== '') data[name] = value;
   }
-  const ajv = new Ajv.default({ coerceTypes: true, useDefaults: true, allErrors: true });
+  const ajv = new Ajv.default({ coerceTypes: true, useDefaults: true, allErrors: true, validateSchema: SCHEMAS_CHECKED });
   const validate = ajv.compile({ type: 'object', properties });
   if (!validate(data)) {
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1) || 'env'} ${e.message ?? 'is invalid'}`);

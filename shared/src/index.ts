@@ -15,8 +15,8 @@ export { limitConnections } from './connections.js';
 export * from './backoff.js';
 export * from './bus-methods.js';
 export { Metrics, type MetricDefinition, type Sample } from './metrics.js';
-// its module augmentation (app.swagger()) reaches every agent through the kit's types
-export type { SwaggerOptions } from '@fastify/swagger';
+// its module augmentation (app.openapi()) reaches every agent through the kit's types
+export type { openapiPlugin } from './openapi.js';
 export * from './replies.js';
 export { LocalSocket, offerBusInProcess, connectInProcess, type BusSocket } from './local-bus.js';
 export { FanOut, Outbox, shareFrame, type SharedFrame } from './fanout.js';

@@ -1,4 +1,3 @@
-import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyReply, type FastifySchemaCompiler, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Ajv from 'ajv';
@@ -10,10 +9,11 @@ import { MESSAGES_KEYWORD, toValidationIssues } from './validation.js';
 import { authPlugin } from './auth-plugin.js';
 import { healthPlugin, type ReadinessCheck } from './health.js';
 import type { Authenticator } from './auth.js';
-import { CommonEnv, type CommonConfig } from './config.js';
+import { CommonEnv, SCHEMAS_CHECKED, type CommonConfig } from './config.js';
 import { limitConnections } from './connections.js';
 import { originPolicy } from './origin.js';
 import { metricsPlugin } from './metrics.js';
+import { openapiPlugin } from './openapi.js';
 import { objectReply, replies } from './replies.js';
 
 /**
@@ -22,7 +22,14 @@ import { objectReply, replies } from './replies.js';
  */
 function createValidators() {
   const make = (coerceTypes: false | 'array') => {
-    const ajv = new Ajv.default({ allErrors: true, coerceTypes, useDefaults: true, removeAdditional: false, keywords: [MESSAGES_KEYWORD] });
+    const ajv = new Ajv.default({
+      allErrors: true,
+      coerceTypes,
+      useDefaults: true,
+      removeAdditional: false,
+      keywords: [MESSAGES_KEYWORD],
+      validateSchema: SCHEMAS_CHECKED,
+    });
     ajvFormats.default(ajv);
     return ajv;
   };
@@ -152,10 +159,8 @@ export async function createServer(options: ServerOptions) {
   const notFoundMessage = options.notFoundMessage ?? (() => 'Not found');
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, notFoundMessage(request.method, request.url.split('?')[0] ?? '')));
   // first, so that it sees every route registered after it: GET /openapi.json describes them all
-  await app.register(swagger, {
-    openapi: { info: { title: options.name ?? 'agent', version: '1.0.0', description: `${options.name ?? 'agent'} API (abcdesktop-compatible)` } },
-  });
-  app.get('/openapi.json', { schema: { response: replies(objectReply) } }, async () => app.swagger());
+  await app.register(openapiPlugin, { title: options.name ?? 'agent', description: `${options.name ?? 'agent'} API (abcdesktop-compatible)` });
+  app.get('/openapi.json', { schema: { response: replies(objectReply) } }, async () => app.openapi());
   await app.register(healthPlugin, { readiness: options.readiness, timeoutMs: options.readinessTimeoutMs ?? 2000 });
   await app.register(metricsPlugin, { public: security.METRICS_PUBLIC });
   await app.register(authPlugin, { authenticator: options.authenticator, origins: originPolicy(security) });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agentPort, busUrl, ConfigError, loadConfig } from '../src/index.js';
+import { agentPort, busUrl, ConfigError, loadConfig, SCHEMAS_CHECKED } from '../src/index.js';
 
 describe('loadConfig', () => {
   it('applies abcdesktop defaults and the agent schema', () => {
@@ -31,5 +31,13 @@ describe('loadConfig', () => {
     expect(() => agentPort('broadcast', { BROADCAST_SERVICE_TCP_PORT: '70000' })).toThrow(ConfigError);
     expect(agentPort('printerfile', { FILE_SERVICE_TCP_PORT: '5000' })).toBe(5000);
     expect(agentPort('printerfile', { FILE_SERVICE_TCP_PORT: '5000', PRINTERFILE_SERVICE_TCP_PORT: '5001' })).toBe(5001);
+  });
+});
+
+describe('schemas against the meta-schema', () => {
+  it('are checked under test (vitest sets NODE_ENV=test; the agents it starts inherit it), so a typo in one fails', () => {
+    expect(SCHEMAS_CHECKED).toBe(true);
+    const typo = { SOME_SETTING: { type: 'strnig' } } as unknown as Parameters<typeof loadConfig>[0];
+    expect(() => loadConfig(typo, { AUTH_TOKEN: 'a-token-of-enough-length' })).toThrow(/schema is invalid/);
   });
 });

@@ -131,7 +131,7 @@ export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
       await spawner.register(idleRoutes(idle));
       await spawner.register(appRoutes({ home: config.HOME, ocrun: config.SPAWNER_OCRUN }));
       await spawner.register(audioRoutes({ pulseServer: config.PULSE_SERVER, rtpDestination: config.SPAWNER_RTP_DESTINATION }, bus));
-      spawner.get('/openapi.json', { schema: { response: replies(objectReply) } }, async () => app.swagger());
+      spawner.get('/openapi.json', { schema: { response: replies(objectReply) } }, async () => app.openapi());
     },
     { prefix: '/spawner' },
   );
