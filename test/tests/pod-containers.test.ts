@@ -109,6 +109,28 @@ describe.skipIf(missing !== undefined).each(layouts)(`the desktop pod on podman,
     await tab.next('connect.counter back to one', (e) => e.method === 'connect.counter' && e.data === 1);
   });
 
+  it("reads the desktop's idle time and serves a browser's paste from the spawner's container, over the X protocol", async () => {
+    const idle = await fetch(`${pod.url('spawner')}/spawner/idle`, { headers: auth(pod) });
+    expect(idle.status).toBe(200);
+    expect(((await idle.json()) as { data: { idleMs: unknown } }).data.idleMs).toEqual(expect.any(Number));
+    // pasted by the browser (owned on CLIPBOARD and PRIMARY), read back from PRIMARY by clipboardsync, announced
+    const text = `pasted ${randomBytes(4).toString('hex')}`;
+    tab.socket.send(JSON.stringify({ method: 'clipboard.set', data: { mime: 'text/plain', text } }));
+    await waitFor(
+      'clipboardsync of the paste',
+      async () => {
+        await fetch(`${pod.url('spawner')}/spawner/clipboardsync`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...auth(pod) },
+          body: '{}',
+        });
+        return tab.events.some((e) => e.method === 'clipboard.changed' && JSON.stringify(e.data).includes(text));
+      },
+      20_000,
+      500,
+    );
+  });
+
   it("launches an app of the desktop image from the spawner's container: its window is in window.list on the bus", async () => {
     const reply = await fetch(`${pod.url('spawner')}/spawner/launch`, {
       method: 'POST',
