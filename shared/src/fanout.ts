@@ -12,7 +12,7 @@ export interface SharedFrame {
 }
 
 /** Frames a message once: ws would frame it again for every socket it is sent to (websockets/ws#617). */
-export function shareFrame(data: string | Buffer, binary: boolean): SharedFrame {
+export function shareFrame(data: string | Buffer, binary = false): SharedFrame {
   const payload = typeof data === 'string' ? Buffer.from(data) : data;
   const length = payload.length;
   const headerBytes = length < 126 ? 2 : length < 65536 ? 4 : 10;

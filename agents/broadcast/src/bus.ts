@@ -122,27 +122,27 @@ export class Bus {
     if (!client.local && LOCAL_ONLY_METHODS.has(message.method)) {
       // a browser (or a page with its token) must not forge what the agents report: printer.new, window.list...
       client.log.info({ method: message.method }, 'agent event from a browser refused');
-      this.#send(client, shareFrame(forbiddenMethodFrame(message.method), false));
+      this.#send(client, shareFrame(forbiddenMethodFrame(message.method)));
       return;
     }
     if (client.local && BROWSER_ONLY_METHODS.has(message.method)) {
       // an agent must not pose as the user acting on the page
       client.log.info({ method: message.method }, 'browser request from a local service refused');
-      this.#send(client, shareFrame(forbiddenMethodFrame(message.method, 'browser'), false));
+      this.#send(client, shareFrame(forbiddenMethodFrame(message.method, 'browser')));
       return;
     }
     switch (routeOf(message.method)) {
       case 'broadcast':
-        this.#sendToAll(shareFrame(JSON.stringify(withoutCredentials(message)), false));
+        this.#sendToAll(shareFrame(JSON.stringify(withoutCredentials(message))));
         break;
       case 'unicast':
-        this.#unicast(client, message.method, shareFrame(JSON.stringify(withoutCredentials(message)), false));
+        this.#unicast(client, message.method, shareFrame(JSON.stringify(withoutCredentials(message))));
         break;
       case 'counter':
         this.#sendCounter();
         break;
       case 'to-agents': {
-        const frame = shareFrame(JSON.stringify({ ...withoutCredentials(message), sender: client.id }), false);
+        const frame = shareFrame(JSON.stringify({ ...withoutCredentials(message), sender: client.id }));
         for (const c of this.#clients) if (c.local) this.#send(c, frame);
         break;
       }
@@ -165,7 +165,7 @@ export class Bus {
     if (target) this.#send(target, frame);
     else {
       sender.log.info({ method }, 'unicast frame has no recipient');
-      this.#send(sender, shareFrame(noRecipientFrame(method), false));
+      this.#send(sender, shareFrame(noRecipientFrame(method)));
     }
   }
 
@@ -173,15 +173,15 @@ export class Bus {
   #reply(message: BusMessage): void {
     const to = message['to'];
     const target = typeof to === 'number' ? [...this.#clients].find((c) => c.id === to && !c.local) : undefined;
-    if (target) this.#send(target, shareFrame(JSON.stringify({ method: message.method, data: withoutCredentials(message.data) }), false));
+    if (target) this.#send(target, shareFrame(JSON.stringify({ method: message.method, data: withoutCredentials(message.data) })));
   }
 
   #sendCounter(): void {
-    this.#sendToAll(shareFrame(counterFrame(this.stats().browsers), false));
+    this.#sendToAll(shareFrame(counterFrame(this.stats().browsers)));
   }
 
   #keepalive(): void {
-    this.#sendToAll(shareFrame(keepaliveFrame(), false));
+    this.#sendToAll(shareFrame(keepaliveFrame()));
   }
 
   /** Framed once for all; each client's frames of this turn leave in one write at its end. */
