@@ -70,19 +70,8 @@ export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
   display.onConnect((desktop) => {
     clipboard.attach(desktop).catch((err: Error) => logger.warn({ err: { message: err.message } }, 'clipboard not available on this display'));
   });
-  bus.subscribe('clipboard.set', (message) => {
-    clipboard.set(message.data).catch((err: Error) => {
-      logger.info({ reason: err.message }, 'clipboard.set refused');
-      const sender = message['sender'];
-      if (typeof sender === 'number') bus.replyTo(sender, { code: 'CLIPBOARD_REFUSED', method: 'clipboard.set', message: err.message });
-    });
-  });
-  bus.subscribe('notification.action', (message) => {
-    const data: unknown = message.data;
-    if (data === null || typeof data !== 'object') return;
-    const { id, key } = data as { id?: unknown; key?: unknown };
-    if (typeof id === 'number' && typeof key === 'string') notifications.invoke(id, key);
-  });
+  clipboard.acceptPastes(bus);
+  notifications.acceptActions(bus);
 
   const app = await createServer({ ...serverOptionsOf(context), readiness: () => display.desktop.ping() });
   const launcher = new Launcher(

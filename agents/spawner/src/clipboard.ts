@@ -80,6 +80,17 @@ export class Clipboard {
     this.#selections = undefined;
   }
 
+  /** The browsers' clipboard.set frames, each refusal answered to its sender alone (the bus's `sender` stamp). */
+  acceptPastes(bus: Pick<BusClient, 'subscribe' | 'replyTo'>): void {
+    bus.subscribe('clipboard.set', (message) => {
+      this.set(message.data).catch((err: Error) => {
+        this.log.info({ reason: err.message }, 'clipboard.set refused');
+        const sender = message['sender'];
+        if (typeof sender === 'number') bus.replyTo(sender, { code: 'CLIPBOARD_REFUSED', method: 'clipboard.set', message: err.message });
+      });
+    });
+  }
+
   /** A browser's clipboard.set: checked against the policy, then owned on CLIPBOARD and PRIMARY. */
   async set(data: unknown): Promise<number> {
     const refuse = (message: string): never => {

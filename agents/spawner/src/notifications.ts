@@ -115,6 +115,16 @@ export class NotificationCenter {
     return true;
   }
 
+  /** The browsers' notification.action frames `{ id, key }`; anything else is ignored. */
+  acceptActions(bus: Pick<BusClient, 'subscribe'>): void {
+    bus.subscribe('notification.action', (message) => {
+      const data: unknown = message.data;
+      if (data === null || typeof data !== 'object') return;
+      const { id, key } = data as { id?: unknown; key?: unknown };
+      if (typeof id === 'number' && typeof key === 'string') this.invoke(id, key);
+    });
+  }
+
   /** A browser invoked an action: signalled to the application, then the notification closes (dismissed). */
   invoke(id: number, key: string): boolean {
     const shown = this.#open.get(id);
