@@ -9,3 +9,4 @@ export * from './chromium.js';
 export * from './nginx.js';
 export * from './proc.js';
 export * from './dbus.js';
+export * from './images.js';

@@ -1,14 +1,13 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PNG } from 'pngjs';
 import WebSocket from 'ws';
 import x11 from 'x11';
 import type { XDisplay } from 'x11';
-import { startAgent, startXvfb, waitFor, type RunningAgent, type XServer } from '@desktop-agents/tools/harness';
+import { noisePng, startAgent, startXvfb, waitFor, type RunningAgent, type XServer } from '@desktop-agents/tools/harness';
+import { BusTab, spawnerEnv } from './session.js';
 
 // The clipboard between a real X server and the bus, both ways, against real X clients (xclip, xsel, a raw x11
 // client that never answers), text and a 5 MiB PNG (INCR both ways), and each policy switch.
@@ -18,13 +17,12 @@ const home = mkdtempSync(join(tmpdir(), 'spawner-clipboard-'));
 let x: XServer;
 let bus: RunningAgent;
 let spawner: RunningAgent | undefined;
-let browser: WebSocket;
-const frames: Array<{ method: string; data?: unknown }> = [];
+let browser: BusTab;
 const owners: ChildProcess[] = [];
 
 type Changed = { mime: string; text?: string; base64?: string; bytes: number };
-const changes = () => frames.filter((f) => f.method === 'clipboard.changed').map((f) => f.data as Changed);
-const errors = () => frames.filter((f) => f.method === 'error').map((f) => f.data as { code: string; message: string });
+const changes = () => browser.of<Changed>('clipboard.changed');
+const errors = () => browser.of<{ code: string; message: string }>('error');
 const env = () => ({ ...process.env, DISPLAY: x.display });
 const xclipOut = (...args: string[]) => execFileSync('xclip', ['-o', ...args], { env: env(), timeout: 5000, maxBuffer: 64 * 1024 * 1024 });
 
@@ -38,44 +36,21 @@ function ownWithXclip(selection: string, data: Buffer, target?: string): void {
   owners.push(owner);
 }
 
-/** A PNG of noise (incompressible) of about `bytes` bytes. */
-function noisePng(bytes: number): Buffer {
-  const side = Math.ceil(Math.sqrt(bytes / 4));
-  const image = new PNG({ width: side, height: side });
-  randomBytes(side * side * 4).copy(image.data);
-  return PNG.sync.write(image);
-}
+const startSpawner = (extra: Record<string, string> = {}) =>
+  startAgent('spawner', { env: spawnerEnv({ token: TOKEN, cookie: COOKIE, bus, display: x.display, home }, extra) });
 
-async function startSpawner(extra: Record<string, string> = {}): Promise<RunningAgent> {
-  return startAgent('spawner', {
-    env: {
-      AUTH_TOKEN: TOKEN,
-      BROADCAST_COOKIE: COOKIE,
-      BROADCAST_SERVICE_TCP_PORT: String(bus.port),
-      DISPLAY: x.display,
-      HOME: home,
-      SPAWNER_PID_FILE: join(home, 'spawner.pid'),
-      SPAWNER_DEFAULT_IMAGE: join(home, 'no-default.png'),
-      SPAWNER_IDLE_MS: '0',
-      ...extra,
-    },
-  });
-}
-
-const send = (data: unknown) => browser.send(JSON.stringify({ method: 'clipboard.set', data }));
+const send = (data: unknown) => browser.send('clipboard.set', data);
 
 beforeAll(async () => {
   x = await startXvfb();
   bus = await startAgent('broadcast', { env: { AUTH_TOKEN: TOKEN, BROADCAST_COOKIE: COOKIE } });
-  browser = new WebSocket(`ws://127.0.0.1:${bus.port}/broadcast?jwt_token=${TOKEN}`, { maxPayload: 64 * 1024 * 1024 });
-  browser.on('message', (raw) => frames.push(JSON.parse(raw.toString()) as { method: string; data?: unknown }));
-  await new Promise((resolve) => browser.once('open', resolve));
+  browser = await BusTab.open(bus, { token: TOKEN });
 });
 afterEach(() => {
   for (const owner of owners.splice(0)) owner.kill();
 });
 afterAll(async () => {
-  browser?.terminate();
+  browser?.close();
   await spawner?.stop();
   await bus?.stop();
   await x?.stop();

@@ -18,6 +18,7 @@ import {
   type RunningAgent,
   type XServer,
 } from '@desktop-agents/tools/harness';
+import { runInBackground, spawnerEnv } from './session.js';
 
 // The page the spawner serves for the clipboard and notifications, in headless Chromium against a real X server, a
 // real bus and a private session D-Bus: a paste in the page reaches X clients, a copy in the desktop reaches the
@@ -67,17 +68,7 @@ beforeAll(async () => {
   bus = await startAgent('broadcast', { env: { AUTH_TOKEN: TOKEN, BROADCAST_COOKIE: COOKIE, ALLOWED_ORIGINS: `http://127.0.0.1:${spawnerPort}` } });
   spawner = await startAgent('spawner', {
     port: spawnerPort,
-    env: {
-      AUTH_TOKEN: TOKEN,
-      BROADCAST_COOKIE: COOKIE,
-      BROADCAST_SERVICE_TCP_PORT: String(bus.port),
-      DISPLAY: x.display,
-      HOME: home,
-      SPAWNER_PID_FILE: join(home, 'spawner.pid'),
-      SPAWNER_DEFAULT_IMAGE: join(home, 'no-default.png'),
-      SPAWNER_IDLE_MS: '0',
-      DBUS_SESSION_BUS_ADDRESS: dbus.address,
-    },
+    env: spawnerEnv({ token: TOKEN, cookie: COOKIE, bus, display: x.display, home }, { DBUS_SESSION_BUS_ADDRESS: dbus.address }),
   });
   await waitFor('notification server', async () => spawner.logLines().some((l) => l['msg'] === 'notification server on the session bus'), 10_000);
   chromium = await launchChromium();
@@ -143,16 +134,14 @@ describe('the clipboard and notifications page', () => {
 
   it('shows a notification with its actions; a click reaches the application, and it goes when closed', async () => {
     const { context, page } = await openPage(['notifications']);
-    const app = spawn('notify-send', ['-A', 'open=Open it', '-t', '0', 'Build finished', 'All green'], { env: env() });
-    let printed = '';
-    app.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => app.once('exit', resolve));
+    const app = runInBackground('notify-send', ['-A', 'open=Open it', '-t', '0', 'Build finished', 'All green'], env());
     const card = page.locator('[data-role=notification]', { hasText: 'Build finished' });
     await card.waitFor({ timeout: 5000 });
     await expect.poll(() => card.textContent()).toContain('All green');
     await card.getByRole('button', { name: 'Open it' }).click();
-    expect(await exited).toBe(0);
-    expect(printed.trim()).toBe('open');
+    const { code, stdout } = await app;
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe('open');
     await card.waitFor({ state: 'detached', timeout: 5000 });
     await context.close();
   });

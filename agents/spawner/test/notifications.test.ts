@@ -1,10 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import {
   requireCommand,
   startAgent,
@@ -15,6 +14,7 @@ import {
   type RunningAgent,
   type XServer,
 } from '@desktop-agents/tools/harness';
+import { BusTab, runInBackground, spawnerEnv } from './session.js';
 
 // The spawner as the desktop's notification server on a private session D-Bus: notify-send (libnotify, the
 // reference client) and gdbus against it, the bus frames a browser sees, and an action clicked in the browser
@@ -26,8 +26,7 @@ let x: XServer;
 let dbus: DbusSession;
 let bus: RunningAgent;
 let spawner: RunningAgent;
-let browser: WebSocket;
-const frames: Array<{ method: string; data?: unknown }> = [];
+let browser: BusTab;
 
 interface Shown {
   id: number;
@@ -38,8 +37,8 @@ interface Shown {
   timeoutMs: number;
   actions: Array<{ key: string; label: string }>;
 }
-const shown = () => frames.filter((f) => f.method === 'notification').map((f) => f.data as Shown);
-const closed = () => frames.filter((f) => f.method === 'notification.closed').map((f) => f.data as { id: number; reason: string });
+const shown = () => browser.of<Shown>('notification');
+const closed = () => browser.of<{ id: number; reason: string }>('notification.closed');
 const env = () => ({ ...process.env, ...dbus.env });
 const run = promisify(execFile);
 const gdbus = (...args: string[]) =>
@@ -56,26 +55,14 @@ beforeAll(async () => {
   x = await startXvfb();
   dbus = await startDbusSession();
   bus = await startAgent('broadcast', { env: { AUTH_TOKEN: TOKEN, BROADCAST_COOKIE: COOKIE } });
-  browser = new WebSocket(`ws://127.0.0.1:${bus.port}/broadcast?jwt_token=${TOKEN}`);
-  browser.on('message', (raw) => frames.push(JSON.parse(raw.toString()) as { method: string; data?: unknown }));
-  await new Promise((resolve) => browser.once('open', resolve));
+  browser = await BusTab.open(bus, { token: TOKEN });
   spawner = await startAgent('spawner', {
-    env: {
-      AUTH_TOKEN: TOKEN,
-      BROADCAST_COOKIE: COOKIE,
-      BROADCAST_SERVICE_TCP_PORT: String(bus.port),
-      DISPLAY: x.display,
-      HOME: home,
-      SPAWNER_PID_FILE: join(home, 'spawner.pid'),
-      SPAWNER_DEFAULT_IMAGE: join(home, 'no-default.png'),
-      SPAWNER_IDLE_MS: '0',
-      DBUS_SESSION_BUS_ADDRESS: dbus.address,
-    },
+    env: spawnerEnv({ token: TOKEN, cookie: COOKIE, bus, display: x.display, home }, { DBUS_SESSION_BUS_ADDRESS: dbus.address }),
   });
   await waitFor('notification server', async () => spawner.logLines().some((l) => l['msg'] === 'notification server on the session bus'), 10_000);
 });
 afterAll(async () => {
-  browser?.terminate();
+  browser?.close();
   await spawner?.stop();
   await bus?.stop();
   await dbus?.stop();
@@ -97,10 +84,7 @@ describe('desktop notifications', () => {
   });
 
   it('delivers an action clicked in the browser to the application (notify-send --action), then closes it', async () => {
-    const app = spawn('notify-send', ['-A', 'open=Open it', '-A', 'later=Later', '-t', '0', 'Update ready', 'Restart now?'], { env: env() });
-    let printed = '';
-    app.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => app.once('exit', resolve));
+    const app = runInBackground('notify-send', ['-A', 'open=Open it', '-A', 'later=Later', '-t', '0', 'Update ready', 'Restart now?'], env());
     const n = await waitFor('notification with actions', async () => shown().find((s) => s.summary === 'Update ready'), 5000);
     expect(n.actions).toEqual([
       { key: 'open', label: 'Open it' },
@@ -108,10 +92,11 @@ describe('desktop notifications', () => {
     ]);
     expect(n.timeoutMs).toBe(0);
     // an unknown action is ignored: the application is still waiting
-    browser.send(JSON.stringify({ method: 'notification.action', data: { id: n.id, key: 'delete-everything' } }));
-    browser.send(JSON.stringify({ method: 'notification.action', data: { id: n.id, key: 'open' } }));
-    expect(await exited).toBe(0);
-    expect(printed.trim()).toBe('open');
+    browser.send('notification.action', { id: n.id, key: 'delete-everything' });
+    browser.send('notification.action', { id: n.id, key: 'open' });
+    const { code, stdout } = await app;
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe('open');
     expect(await waitFor('closed as dismissed', async () => closed().find((c) => c.id === n.id), 5000)).toEqual({ id: n.id, reason: 'dismissed' });
   });
 
@@ -126,25 +111,22 @@ describe('desktop notifications', () => {
   });
 
   it('refuses notification events from a browser and notification.action from an agent', async () => {
-    const errors: Array<{ code: string; method: string }> = [];
-    const forger = new WebSocket(`ws://127.0.0.1:${bus.port}/broadcast?jwt_token=${TOKEN}`);
-    const agent = new WebSocket(`ws://127.0.0.1:${bus.port}/`, { headers: { broadcast_cookie: COOKIE } });
-    for (const ws of [forger, agent]) {
-      ws.on('message', (raw) => {
-        const f = JSON.parse(raw.toString()) as { method: string; data: { code: string; method: string } };
-        if (f.method === 'error') errors.push(f.data);
-      });
-      await new Promise((resolve) => ws.once('open', resolve));
-    }
-    forger.send(JSON.stringify({ method: 'notification', data: { id: 999, summary: 'phishing' } }));
-    agent.send(JSON.stringify({ method: 'notification.action', data: { id: 1, key: 'open' } }));
-    await waitFor('two refusals', async () => errors.length === 2, 3000);
-    expect(errors.map((e) => [e.code, e.method]).sort()).toEqual([
+    const forger = await BusTab.open(bus, { token: TOKEN });
+    const agent = await BusTab.open(bus, { cookie: COOKIE });
+    const errors = () => [...forger.of<{ code: string; method: string }>('error'), ...agent.of<{ code: string; method: string }>('error')];
+    forger.send('notification', { id: 999, summary: 'phishing' });
+    agent.send('notification.action', { id: 1, key: 'open' });
+    await waitFor('two refusals', async () => errors().length === 2, 3000);
+    expect(
+      errors()
+        .map((e) => [e.code, e.method])
+        .sort(),
+    ).toEqual([
       ['FORBIDDEN_METHOD', 'notification'],
       ['FORBIDDEN_METHOD', 'notification.action'],
     ]);
     expect(shown().some((s) => s.id === 999)).toBe(false);
-    forger.terminate();
-    agent.terminate();
+    forger.close();
+    agent.close();
   });
 });

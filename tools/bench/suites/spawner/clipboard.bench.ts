@@ -3,28 +3,19 @@
 //   desktop → browser: an X client (xclip) takes CLIPBOARD; timed until the browser holds clipboard.changed.
 //   browser → desktop: the browser sends clipboard.set; timed until `xclip -o` in the desktop reads it back.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { PNG } from 'pngjs';
 import WebSocket from 'ws';
-import { startAgent, startXvfb, waitFor } from '../../../harness/index.js';
+import { noisePng, startAgent, startXvfb, waitFor } from '../../../harness/index.js';
 import { percentile, type BenchResult, type BenchSuite } from '../../types.js';
 
 const TOKEN = 'bench-token-0123456789';
 const COOKIE = 'bench-cookie';
 const ROUNDS = 10;
 const run = promisify(execFile);
-
-function noisePng(bytes: number): Buffer {
-  const side = Math.ceil(Math.sqrt(bytes / 4));
-  const image = new PNG({ width: side, height: side });
-  randomBytes(side * side * 4).copy(image.data);
-  return PNG.sync.write(image);
-}
 
 const median = (xs: number[]) =>
   percentile(
