@@ -20,8 +20,9 @@ const banner = [
 await build({
   input: entry,
   platform: 'node',
-  // usocket: dbus-next's optional native socket, required in a try (plain sockets serve a unix path without it)
-  external: [/\.node$/, 'node-pty', 'usocket'],
+  // usocket: dbus-next's optional native socket, required in a try (plain sockets serve a unix path without it);
+  // opusscript: loads its WebAssembly file from beside its own module
+  external: [/\.node$/, 'node-pty', 'usocket', 'opusscript'],
   logLevel: 'warn',
   // what the agent imports on first use (decoders, tus, zip, jose, prom-client) stays a chunk of its own, loaded then
   output: {

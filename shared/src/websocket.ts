@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { credentialsOfRequest, type Principal } from './auth.js';
@@ -104,4 +104,48 @@ export function serveWebSockets(app: AgentServer, options: WebSocketOptions): We
     wss.close();
   });
   return wss;
+}
+
+export interface UpgradePortOptions {
+  port: number;
+  host: string;
+  /** The path on the agent's own port that this port's upgrades are served as (its query string kept). */
+  path: string;
+}
+
+/**
+ * A port of its own for one WebSocket endpoint (abcdesktop 4.x reaches the speaker and the microphone on their own
+ * ports, whatever the path): its upgrades go through the agent's origin check, auth and handlers as `path` on the
+ * agent's port would. A plain request gets 426 with a JSON reason. Listens when the agent starts (a port in use
+ * stops the start); closed with the agent.
+ */
+export function serveUpgradesOnPort(app: AgentServer, options: UpgradePortOptions): Server {
+  const server = createHttpServer((request, response) => {
+    response.writeHead(426, { 'content-type': 'application/json; charset=utf-8', connection: 'close', upgrade: 'websocket' });
+    response.end(JSON.stringify({ code: 426, data: `only WebSocket upgrades are served on port ${options.port}` }));
+  });
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const query = (request.url ?? '').split('?')[1];
+    request.url = query === undefined ? options.path : `${options.path}?${query}`;
+    app.server.emit('upgrade', request, socket, head);
+  });
+  server.on('clientError', (_err, socket) => socket.destroy());
+  app.addHook('onReady', async () => {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    app.log.info({ port: options.port, path: options.path }, 'upgrades served on a port of their own');
+  });
+  app.addHook('onClose', async () => {
+    if (!server.listening) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  });
+  return server;
 }

@@ -33,6 +33,9 @@ export function agentCommand(root: string, name: string): string[] {
  */
 export const AGENT_PROCESS_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 
+/** The sound agent's abcdesktop 4.x ports are fixed by default: off in tests unless a test sets them (no clashes). */
+const TEST_DEFAULTS: Readonly<Record<string, string>> = { SOUND_SPEAKER_TCP_PORT: '0', SOUND_MICROPHONE_TCP_PORT: '0' };
+
 export interface RunningAgent {
   name: string;
   port: number;
@@ -91,7 +94,7 @@ export async function startAgent(name: AgentName | string, options: StartAgentOp
   for (let attempt = 1; ; attempt++) {
     port = options.port ?? (await freePort(host));
     url = `http://${host}:${port}`;
-    const env = { ...process.env, ...AGENT_PROCESS_ENV, CONTAINER_IP_ADDR: host, [portEnv]: String(port), LOG_LEVEL: 'info', ...options.env };
+    const env = { ...process.env, ...AGENT_PROCESS_ENV, ...TEST_DEFAULTS, CONTAINER_IP_ADDR: host, [portEnv]: String(port), LOG_LEVEL: 'info', ...options.env };
     const started = startProcess(name, process.execPath, argv, { env, cwd: dirname(entry) });
     const listening = `Server listening at ${url}"`;
     // above info (a bench's quiet agent) the line is never written: the probe alone counts then
@@ -151,7 +154,7 @@ export async function startAgentsInOneProcess(
   const entry = join(root, 'multi', 'dist', 'src', 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} does not exist: run \`npm run build\` first`);
   const host = '127.0.0.1';
-  const env: NodeJS.ProcessEnv = { ...process.env, ...AGENT_PROCESS_ENV, CONTAINER_IP_ADDR: host, LOG_LEVEL: 'info', ...options.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...AGENT_PROCESS_ENV, ...TEST_DEFAULTS, CONTAINER_IP_ADDR: host, LOG_LEVEL: 'info', ...options.env };
   const ports = new Map<AgentName, number>();
   for (const name of names) {
     const port = options.ports?.get(name) ?? (await freePort(host));

@@ -1,6 +1,6 @@
 import { Backoff, type Logger } from '@desktop-agents/kit';
 import { EventEmitter } from 'node:events';
-import { PulseAudio, PA_SAMPLE_FORMAT, type RecordStream } from 'pulseaudio.js';
+import { PulseAudio, PA_SAMPLE_FORMAT, type PlaybackStream, type RecordStream } from 'pulseaudio.js';
 import { ERRORS } from './errors.js';
 
 export interface SinkInfo {
@@ -19,6 +19,22 @@ export interface PulseSettings {
   sink: string;
   rate: number;
   channels: number;
+  /** The source desktop apps record the browser's microphone from; a null sink "<name>.input" feeds it. */
+  microphone: string;
+}
+
+/** Samples as a client sends them: what a playback or record stream is opened with. */
+export interface SampleSpec {
+  format: 'f32le' | 's16le';
+  rate: number;
+  channels: number;
+}
+
+const FORMATS = { f32le: PA_SAMPLE_FORMAT.FLOAT32LE, s16le: PA_SAMPLE_FORMAT.S16LE } as const;
+const BYTES_PER_SAMPLE = { f32le: 4, s16le: 2 } as const;
+
+export function bytesPerSecond(spec: SampleSpec): number {
+  return spec.rate * spec.channels * BYTES_PER_SAMPLE[spec.format];
 }
 
 const PA_VOLUME_NORM = 0x10000;
@@ -78,6 +94,7 @@ export class Pulse extends EventEmitter<PulseEvents> {
     try {
       await client.connect();
       await this.#ensureSink(client);
+      await this.#ensureMicrophone(client);
       await this.#ensureRtp(client);
       this.#client = client;
       this.#backoff.reset();
@@ -119,6 +136,37 @@ export class Pulse extends EventEmitter<PulseEvents> {
   }
 
   /**
+   * The microphone source: a null sink "<name>.input" that the browser's audio is played into, and a remapped source
+   * "<name>" on its monitor, the default source. Made once; it stays (silent) whether or not anyone talks.
+   */
+  async #ensureMicrophone(client: PulseAudio): Promise<void> {
+    const name = this.settings.microphone;
+    const input = `${name}.input`;
+    const sinks = (await client.getAllSinks()).map((s) => String(s['name']));
+    if (!sinks.includes(input)) {
+      await client.loadModule('module-null-sink', {
+        sink_name: input,
+        format: 'float32le',
+        rate: 48000,
+        channels: 1,
+        sink_properties: { 'device.description': 'Browser microphone (input)' },
+      });
+    }
+    const sources = (await client.getAllSources()).map((s) => String(s['name']));
+    if (!sources.includes(name)) {
+      await client.loadModule('module-remap-source', {
+        source_name: name,
+        master: `${input}.monitor`,
+        channels: 1,
+        source_properties: { 'device.description': 'Browser microphone' },
+      });
+      this.log.info({ source: name }, 'microphone source created');
+    }
+    await client.setDefaultSource(name);
+    await client.setDefaultSink(this.settings.sink);
+  }
+
+  /**
    * Exactly one module-rtp-send, from the desktop sink's monitor to the configured gateway: pulseaudio.js cannot
    * list modules, so the senders are found by the stream they record ("RTP Monitor Stream") and replaced.
    */
@@ -132,17 +180,46 @@ export class Pulse extends EventEmitter<PulseEvents> {
   }
 
   async #startCapture(client: PulseAudio): Promise<void> {
-    const bytesPerSecond = this.settings.rate * this.settings.channels * 2;
+    const capture = await this.#record(client, { format: 's16le', rate: this.settings.rate, channels: this.settings.channels }, 20);
+    capture.on('data', (chunk: Buffer) => this.emit('audio', chunk));
+    this.#capture = capture;
+  }
+
+  async #record(client: PulseAudio, spec: SampleSpec, fragmentMs: number): Promise<RecordStream> {
+    const frame = BYTES_PER_SAMPLE[spec.format] * spec.channels;
     const capture = await client.createRecordStream({
-      sampleSpec: { format: PA_SAMPLE_FORMAT.S16LE, rate: this.settings.rate, channels: this.settings.channels },
+      sampleSpec: { format: FORMATS[spec.format], rate: spec.rate, channels: spec.channels },
       name: `${this.settings.sink}.monitor`,
-      // 20 ms fragments: small enough for low latency, large enough to keep the frame rate sane
-      fragmentSize: Math.round(bytesPerSecond / 50) & ~1,
+      // small fragments for low latency, large enough to keep the frame rate sane
+      fragmentSize: Math.round((spec.rate * fragmentMs) / 1000) * frame,
       adjustLatency: true,
     });
-    capture.on('data', (chunk: Buffer) => this.emit('audio', chunk));
     capture.on('error', (err: Error) => this.log.debug({ err: { message: err.message } }, 'capture error'));
-    this.#capture = capture;
+    return capture;
+  }
+
+  /** Another capture of the desktop sink's monitor, in the format asked (the Opus encoder's and ffmpeg's 48 kHz). */
+  async capture(spec: SampleSpec, fragmentMs: number): Promise<RecordStream> {
+    return this.#record(this.#connected(), spec, fragmentMs);
+  }
+
+  /**
+   * A stream into the microphone's input sink in the client's own format (pulse resamples): pulse holds at most
+   * targetMs of it, and starts playing once startMs is there.
+   */
+  async playToMicrophone(spec: SampleSpec, targetMs: number, startMs: number): Promise<PlaybackStream> {
+    const perMs = bytesPerSecond(spec) / 1000;
+    const frame = BYTES_PER_SAMPLE[spec.format] * spec.channels;
+    const bytes = (ms: number) => Math.max(frame, Math.round((perMs * ms) / frame) * frame);
+    return this.#connected().createPlaybackStream({
+      sampleSpec: { format: FORMATS[spec.format], rate: spec.rate, channels: spec.channels },
+      name: `${this.settings.microphone}.input`,
+      targetLength: bytes(targetMs),
+      preBuffering: bytes(startMs),
+      minimumRequest: bytes(5),
+      adjustLatency: true,
+      properties: { 'media.name': 'browser microphone', 'application.name': 'desktop-agents sound' },
+    });
   }
 
   #connected(): PulseAudio {

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startAgent, startPulse, waitFor, type PulseServer, type RunningAgent } from '@desktop-agents/tools/harness';
+import { freePort, startAgent, startPulse, waitFor, type PulseServer, type RunningAgent } from '@desktop-agents/tools/harness';
 
 const TOKEN = 'sound-test-token-0000';
 const COOKIE = 'sound-cookie';
@@ -12,6 +13,8 @@ let pulse: PulseServer;
 let bus: RunningAgent;
 let sound: RunningAgent;
 let busListener: WebSocket;
+let speakerPort: number;
+let microphonePort: number;
 const events: Array<{ method: string; data?: unknown }> = [];
 
 function tone(hz: number, seconds: number): Buffer {
@@ -32,7 +35,7 @@ async function play(pcm: Buffer): Promise<void> {
 }
 
 /** Frequency by counting rising zero crossings over the samples above a noise floor. */
-function frequency(samples: Int16Array): number {
+function frequency(samples: Int16Array, rate = RATE): number {
   let crossings = 0;
   let first = -1;
   let last = -1;
@@ -43,7 +46,7 @@ function frequency(samples: Int16Array): number {
       last = i;
     }
   }
-  return crossings > 1 ? ((crossings - 1) * RATE) / (last - first) : 0;
+  return crossings > 1 ? ((crossings - 1) * rate) / (last - first) : 0;
 }
 
 async function listen(): Promise<{ ws: WebSocket; format: () => unknown; pcm: () => Int16Array }> {
@@ -71,8 +74,18 @@ beforeAll(async () => {
   busListener = new WebSocket(`ws://127.0.0.1:${bus.port}/broadcast?jwt_token=${TOKEN}`);
   busListener.on('message', (raw) => events.push(JSON.parse(raw.toString()) as { method: string; data?: unknown }));
   await new Promise((resolve) => busListener.once('open', resolve));
+  speakerPort = await freePort();
+  microphonePort = await freePort();
   sound = await startAgent('sound', {
-    env: { AUTH_TOKEN: TOKEN, BROADCAST_COOKIE: COOKIE, BROADCAST_SERVICE_TCP_PORT: String(bus.port), PULSE_SERVER: pulse.server, SOUND_RATE: String(RATE) },
+    env: {
+      AUTH_TOKEN: TOKEN,
+      BROADCAST_COOKIE: COOKIE,
+      BROADCAST_SERVICE_TCP_PORT: String(bus.port),
+      PULSE_SERVER: pulse.server,
+      SOUND_RATE: String(RATE),
+      SOUND_SPEAKER_TCP_PORT: String(speakerPort),
+      SOUND_MICROPHONE_TCP_PORT: String(microphonePort),
+    },
   });
 });
 afterAll(async () => {
@@ -115,7 +128,7 @@ describe('live audio', () => {
   it('streams a tone played into the desktop sink to a WebSocket listener at the right frequency', async () => {
     const listener = await listen();
     await waitFor('format frame', async () => listener.format() !== undefined, 3000);
-    expect(listener.format()).toEqual({ type: 'format', format: 's16le', rate: RATE, channels: 1 });
+    expect(listener.format()).toEqual({ type: 'format', codec: 'pcm', format: 's16le', rate: RATE, channels: 1 });
     await play(tone(1000, 1.5));
     await sleep(300);
     const pcm = listener.pcm();
@@ -136,6 +149,172 @@ describe('live audio', () => {
     expect(await new Promise((resolve) => noToken.once('close', (code) => resolve(code)))).toBe(1008);
     const other = new WebSocket(`ws://127.0.0.1:${sound.port}/listen/source/other.monitor?jwt_token=${TOKEN}`);
     expect(await new Promise((resolve) => other.once('close', (code) => resolve(code)))).toBe(4404);
+  });
+});
+
+/**
+ * Records a pulse source with parec (an app's view of it) as s16le mono at `rate`; resolves once data flows (a new
+ * capture of an idle source takes up to 2 s to deliver).
+ */
+async function record(source: string, rate: number): Promise<{ samples: () => Int16Array; stop: () => void }> {
+  const parec = spawn('parec', [`--device=${source}`, '--format=s16le', `--rate=${rate}`, '--channels=1', '--raw', '--latency-msec=20'], {
+    env: { ...process.env, ...pulse.env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const chunks: Buffer[] = [];
+  parec.stdout.on('data', (c: Buffer) => chunks.push(c));
+  await waitFor('parec delivering', async () => chunks.reduce((n, c) => n + c.length, 0) > rate / 10, 5000);
+  return {
+    samples: () => {
+      const all = Buffer.concat(chunks);
+      return new Int16Array(all.buffer, all.byteOffset, Math.floor(all.length / 2));
+    },
+    stop: () => parec.kill(),
+  };
+}
+
+/** float32 mono sine, cut into messages of 128 samples as abcdesktop 4.x's page sends them. */
+function floatTone(hz: number, seconds: number, rate: number): Buffer[] {
+  const messages: Buffer[] = [];
+  const total = Math.round(rate * seconds);
+  for (let at = 0; at < total; at += 128) {
+    const message = Buffer.alloc(128 * 4);
+    for (let i = 0; i < 128; i++) message.writeFloatLE(0.4 * Math.sin((2 * Math.PI * hz * (at + i)) / rate), i * 4);
+    messages.push(message);
+  }
+  return messages;
+}
+
+/** Sends the messages paced in real time, as a page's AudioWorklet would. */
+async function talk(ws: WebSocket, messages: Buffer[], rate: number): Promise<void> {
+  const start = performance.now();
+  for (let i = 0; i < messages.length; i++) {
+    const due = start + ((i * 128) / rate) * 1000;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    ws.send(messages[i] ?? Buffer.alloc(0));
+  }
+}
+
+function closed(ws: WebSocket): Promise<[number, string]> {
+  return new Promise((resolve) => ws.once('close', (code, reason) => resolve([code, reason.toString()])));
+}
+
+async function opened(url: string): Promise<WebSocket> {
+  const ws = new WebSocket(url);
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  return ws;
+}
+
+describe('the microphone', () => {
+  it('makes a source "microphone" that is the default and stays while no one talks', async () => {
+    await waitFor('microphone source', async () => (await pulse.pactl('list', 'short', 'sources')).includes('microphone\t'), 5000);
+    expect(await pulse.pactl('get-default-source')).toMatch(/^microphone\s*$/);
+    expect((await pulse.pactl('get-default-sink')).trim()).toBe('desktop');
+  });
+
+  it('plays a page talking at 48 kHz (format frame) into the source, where parec hears the tone; silence once it leaves', async () => {
+    const recorder = await record('microphone', 16000);
+    const ws = await opened(`ws://127.0.0.1:${sound.port}/sound/microphone?jwt_token=${TOKEN}`);
+    ws.send(JSON.stringify({ type: 'format', rate: 48000, channels: 1 }));
+    await talk(ws, floatTone(700, 1.2, 48000), 48000);
+    await sleep(200);
+    const heard = recorder.samples();
+    const start = heard.findIndex((v) => Math.abs(v) > 3000);
+    expect(start).toBeGreaterThan(-1);
+    expect(frequency(heard.subarray(start + 800, start + 12000), 16000)).toBeGreaterThan(690);
+    expect(frequency(heard.subarray(start + 800, start + 12000), 16000)).toBeLessThan(710);
+    const status = (await (await fetch(`${sound.url}/sound/status`, { headers: auth })).json()) as { data: { microphoneTalking: boolean } };
+    expect(status.data.microphoneTalking).toBe(true);
+    ws.close();
+    await sleep(500);
+    const before = recorder.samples().length;
+    await sleep(400);
+    const after = recorder.samples().subarray(before);
+    recorder.stop();
+    expect(after.length).toBeGreaterThan(3000);
+    expect(after.every((v) => Math.abs(v) < 50)).toBe(true);
+    expect(await pulse.pactl('list', 'short', 'sources')).toContain('microphone\t');
+  });
+
+  it('serves abcdesktop 4.x on its own port: float32 at 44.1 kHz without a format frame; one talker at a time', async () => {
+    const recorder = await record('microphone', 16000);
+    const first = await opened(`ws://127.0.0.1:${microphonePort}/microphone?jwt_token=${TOKEN}`);
+    const second = new WebSocket(`ws://127.0.0.1:${sound.port}/sound/microphone?jwt_token=${TOKEN}`);
+    expect(await closed(second)).toEqual([1013, 'microphone in use by another page']);
+    await talk(first, floatTone(500, 1, 44100), 44100);
+    await sleep(200);
+    recorder.stop();
+    const heard = recorder.samples();
+    const start = heard.findIndex((v) => Math.abs(v) > 3000);
+    expect(start).toBeGreaterThan(-1);
+    const hz = frequency(heard.subarray(start + 800, start + 10000), 16000);
+    expect(hz).toBeGreaterThan(490);
+    expect(hz).toBeLessThan(510);
+    first.close();
+    await waitFor('the talker left', async () => {
+      const status = (await (await fetch(`${sound.url}/sound/status`, { headers: auth })).json()) as { data: { microphoneTalking: boolean } };
+      return !status.data.microphoneTalking;
+    });
+  });
+
+  it('refuses callers without the token, malformed format frames and partial sample frames, saying why', async () => {
+    expect(await closed(new WebSocket(`ws://127.0.0.1:${microphonePort}/microphone`))).toEqual([1008, 'unauthorized']);
+    const badFormat = await opened(`ws://127.0.0.1:${sound.port}/sound/microphone?jwt_token=${TOKEN}`);
+    badFormat.send(JSON.stringify({ type: 'format', rate: 5 }));
+    expect(await closed(badFormat)).toEqual([1007, 'rate must be an integer from 8000 to 192000']);
+    const partial = await opened(`ws://127.0.0.1:${sound.port}/sound/microphone?jwt_token=${TOKEN}`);
+    partial.send(Buffer.alloc(6));
+    expect(await closed(partial)).toEqual([1007, 'audio messages must hold whole frames of 4 bytes']);
+    const late = await opened(`ws://127.0.0.1:${sound.port}/sound/microphone?jwt_token=${TOKEN}`);
+    late.send(Buffer.alloc(512));
+    late.send(JSON.stringify({ type: 'format', rate: 48000 }));
+    expect(await closed(late)).toEqual([1007, 'the format frame must come before the first samples']);
+    const plain = await fetch(`http://127.0.0.1:${microphonePort}/microphone`);
+    expect(plain.status).toBe(426);
+  });
+});
+
+/** Decodes an MPEG transport stream with ffmpeg: its audio as s16le mono at 44.1 kHz, and ffmpeg's description. */
+async function decodeTs(ts: Buffer): Promise<{ pcm: Int16Array; info: string }> {
+  const ffmpeg = spawn('ffmpeg', ['-hide_banner', '-f', 'mpegts', '-i', 'pipe:0', '-f', 's16le', '-ac', '1', '-ar', '44100', 'pipe:1'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const out: Buffer[] = [];
+  let info = '';
+  ffmpeg.stdout.on('data', (c: Buffer) => out.push(c));
+  ffmpeg.stderr.on('data', (c: Buffer) => (info += c.toString()));
+  ffmpeg.stdin.end(ts);
+  await new Promise((resolve) => ffmpeg.once('exit', resolve));
+  const all = Buffer.concat(out);
+  return { pcm: new Int16Array(all.buffer, all.byteOffset, Math.floor(all.length / 2)), info };
+}
+
+describe('the abcdesktop 4.x speaker', () => {
+  it('sends the desktop sink as MPEG-TS with MP2 audio in packet-aligned binary frames; ffmpeg runs only while someone listens', async () => {
+    const ws = await opened(`ws://127.0.0.1:${speakerPort}/sound?jwt_token=${TOKEN}`);
+    const frames: Buffer[] = [];
+    ws.on('message', (data: Buffer) => frames.push(Buffer.from(data)));
+    await waitFor('first frame', async () => frames.length > 0, 5000);
+    await play(tone(800, 1.5));
+    await sleep(500);
+    ws.close();
+    expect(frames.every((f) => f.length % 188 === 0 && f[0] === 0x47)).toBe(true);
+    const { pcm, info } = await decodeTs(Buffer.concat(frames));
+    expect(info).toMatch(/Audio: mp2.*44100 Hz, mono/);
+    const start = pcm.findIndex((v) => Math.abs(v) > 2000);
+    expect(start).toBeGreaterThan(-1);
+    const hz = frequency(pcm.subarray(start + 2000, start + 40000), 44100);
+    expect(hz).toBeGreaterThan(780);
+    expect(hz).toBeLessThan(820);
+    await waitFor('encoder stopped', async () => {
+      const status = (await (await fetch(`${sound.url}/sound/status`, { headers: auth })).json()) as { data: { speakerTsEncoder: boolean } };
+      return !status.data.speakerTsEncoder;
+    });
+    expect(await closed(new WebSocket(`ws://127.0.0.1:${speakerPort}/sound`))).toEqual([1008, 'unauthorized']);
   });
 });
 

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Pulse } from '../pulse.js';
 import type { AudioListeners } from '../listeners.js';
+import type { Microphone } from '../microphone.js';
+import type { MpegTsSpeaker } from '../speaker-ts.js';
 import { ERRORS } from '../errors.js';
 import { dataReply, objectReply, okReply, replies } from '@desktop-agents/kit';
 
@@ -23,11 +25,26 @@ const muteBody = {
   properties: { mute: { type: 'boolean', messages: { required: 'No mute provided', default: 'Mute must be a boolean' } } },
 } as const;
 
-export function controlRoutes(pulse: Pulse, listeners: AudioListeners): FastifyPluginAsync {
+export interface AudioStreams {
+  listeners: AudioListeners;
+  microphone: Microphone;
+  speaker: MpegTsSpeaker;
+}
+
+export function controlRoutes(pulse: Pulse, { listeners, microphone, speaker }: AudioStreams): FastifyPluginAsync {
   return async (app) => {
     app.get('/sound/status', { schema: { response: replies(dataReply(objectReply)) } }, async () => ({
       code: 200,
-      data: { ...(await pulse.serverInfo()), listeners: listeners.count, droppedBytes: listeners.dropped },
+      data: {
+        ...(await pulse.serverInfo()),
+        listeners: listeners.count,
+        opusListeners: listeners.opusCount,
+        droppedBytes: listeners.dropped,
+        speakerTsListeners: speaker.count,
+        speakerTsEncoder: speaker.encoderPid !== undefined,
+        microphoneTalking: microphone.talking,
+        microphoneDroppedBytes: microphone.dropped,
+      },
     }));
     app.get('/sound/sinks', { schema: { response: replies(dataReply({ type: 'array', items: objectReply })) } }, async () => ({
       code: 200,
