@@ -21,3 +21,4 @@ export * from './replies.js';
 export { LocalSocket, offerBusInProcess, connectInProcess, type BusSocket } from './local-bus.js';
 export { FanOut, Outbox, shareFrame, type SharedFrame } from './fanout.js';
 export { switchOn } from './switch.js';
+export * from './public-files.js';

@@ -1,4 +1,5 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { credentialsOfRequest, type Principal } from './auth.js';
@@ -60,6 +61,8 @@ export function serveWebSockets(app: AgentServer, options: WebSocketOptions): We
 
   const onUpgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (err) => log.debug({ err: { message: err.message } }, 'upgrade socket error'));
+    // small frames (audio packets, keystrokes, bus events) leave at once instead of waiting out Nagle's algorithm
+    if (socket instanceof Socket) socket.setNoDelay(true);
     const origin = app.origins.check(request.headers);
     const decision = origin.ok ? await app.authenticator.authenticate(credentialsOfRequest(request, true)) : undefined;
     if (socket.destroyed) return;

@@ -1,8 +1,11 @@
 import { chromium, type Browser } from 'playwright-core';
 import { requireCommand } from './components.js';
 
-/** Debian's Chromium, headless, with the flags this machine needs (no sandbox as root, no background network). */
-export async function launchChromium(): Promise<Browser> {
+/**
+ * Debian's Chromium, headless, with the flags this machine needs (no sandbox as root, no background network), plus
+ * a test's own (e.g. `--autoplay-policy=no-user-gesture-required` for audio).
+ */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: requireCommand('chromium', 'chromium'),
     args: [
@@ -14,6 +17,7 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-sync',
       '--no-first-run',
       '--disable-quic',
+      ...extraArgs,
     ],
   });
 }

@@ -10,3 +10,5 @@ export * from './nginx.js';
 export * from './proc.js';
 export * from './dbus.js';
 export * from './images.js';
+export * from './audio.js';
+export * from './sound-page.js';

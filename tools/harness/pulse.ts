@@ -49,7 +49,7 @@ export async function startPulse(sink = 'desktop'): Promise<PulseServer> {
         '-L',
         `module-native-protocol-unix socket=${socket} auth-anonymous=1`,
         '-L',
-        `module-null-sink sink_name=${sink} sink_properties=device.description=Desktop`,
+        `module-null-sink sink_name=${sink} rate=48000 sink_properties=device.description=Desktop`,
         '-L',
         'module-always-sink',
       ],

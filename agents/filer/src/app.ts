@@ -1,9 +1,8 @@
-import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { access, constants, realpath } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { createServer, serverOptionsOf, textReply, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
+import { createServer, publicFiles, serverOptionsOf, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
 import {
   createResumableUploads,
   fileNotFoundMessage,
@@ -49,10 +48,7 @@ export async function buildFiler(context: AgentContext<FilerConfig>) {
   const swept = await partials.sweep();
   if (swept > 0) logger.info({ swept }, 'removed temp files of interrupted uploads');
   // the file panel page (public: it asks for the token itself)
-  const panel = fileURLToPath(new URL('../public/upload.html', import.meta.url));
-  app.get('/filer/panel', { config: { public: true }, schema: { response: { 200: textReply } } }, async (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(createReadStream(panel)),
-  );
+  await app.register(publicFiles(fileURLToPath(new URL('../public/', import.meta.url)), { '/filer/panel': 'upload.html' }));
   await app.register(
     fileRoutes({
       metricsPrefix: 'filer',

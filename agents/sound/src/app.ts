@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   connectBus,
@@ -6,7 +5,7 @@ import {
   serverOptionsOf,
   serveUpgradesOnPort,
   serveWebSockets,
-  textReply,
+  publicFiles,
   type AgentConfig,
   type AgentContext,
 } from '@desktop-agents/kit';
@@ -41,7 +40,7 @@ export async function buildSound(context: AgentContext<SoundConfig>) {
   );
   // 48 kHz mono, what Opus encodes and ffmpeg reads: captured only while one of them runs
   const capture48k = new SharedCapture(
-    () => pulse.capture({ format: 's16le', rate: OPUS_RATE, channels: config.SOUND_CHANNELS }, 10),
+    () => pulse.capture({ format: 's16le', rate: OPUS_RATE, channels: config.SOUND_CHANNELS }, 5),
     5000,
     logger.child({ component: 'capture' }),
   );
@@ -114,9 +113,12 @@ export async function buildSound(context: AgentContext<SoundConfig>) {
     type: 'counter',
     read: () => microphone.dropped,
   });
-  const page = fileURLToPath(new URL('../public/listen.html', import.meta.url));
-  app.get('/sound/', { config: { public: true }, schema: { response: { 200: textReply } } }, async (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(createReadStream(page)),
+  await app.register(
+    publicFiles(fileURLToPath(new URL('../public/', import.meta.url)), {
+      '/sound/': 'listen.html',
+      '/sound/sound.js': 'sound.js',
+      '/sound/sound-worklets.js': 'sound-worklets.js',
+    }),
   );
 
   pulse.start();

@@ -2,6 +2,7 @@ import { Backoff, type Logger } from '@desktop-agents/kit';
 import { EventEmitter } from 'node:events';
 import { PulseAudio, PA_SAMPLE_FORMAT, type PlaybackStream, type RecordStream } from 'pulseaudio.js';
 import { ERRORS } from './errors.js';
+import { flushRecordStream } from './pulse-commands.js';
 
 export interface SinkInfo {
   name: string;
@@ -130,7 +131,7 @@ export class Pulse extends EventEmitter<PulseEvents> {
   async #ensureSink(client: PulseAudio): Promise<void> {
     const sinks = (await client.getAllSinks()).map((s) => String(s['name']));
     if (!sinks.includes(this.settings.sink)) {
-      await client.loadModule('module-null-sink', { sink_name: this.settings.sink, sink_properties: 'device.description=Desktop' });
+      await client.loadModule('module-null-sink', { sink_name: this.settings.sink, rate: 48000, sink_properties: 'device.description=Desktop' });
       this.log.info({ sink: this.settings.sink }, 'desktop sink created');
     }
   }
@@ -180,7 +181,7 @@ export class Pulse extends EventEmitter<PulseEvents> {
   }
 
   async #startCapture(client: PulseAudio): Promise<void> {
-    const capture = await this.#record(client, { format: 's16le', rate: this.settings.rate, channels: this.settings.channels }, 20);
+    const capture = await this.#record(client, { format: 's16le', rate: this.settings.rate, channels: this.settings.channels }, 10);
     capture.on('data', (chunk: Buffer) => this.emit('audio', chunk));
     this.#capture = capture;
   }
@@ -195,6 +196,11 @@ export class Pulse extends EventEmitter<PulseEvents> {
       adjustLatency: true,
     });
     capture.on('error', (err: Error) => this.log.debug({ err: { message: err.message } }, 'capture error'));
+    // an idle sink wakes late for a new capture and hands it what it rendered meanwhile: that backlog would stay
+    // queued in pulse, delaying every later chunk by as much; dropped once the capture runs
+    capture.once('data', () => {
+      setTimeout(() => void flushRecordStream(client, capture.index).catch(() => undefined), 50).unref();
+    });
     return capture;
   }
 

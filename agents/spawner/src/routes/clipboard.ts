@@ -1,7 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
-import { okReply, replies, textReply } from '@desktop-agents/kit';
+import { okReply, publicFiles, replies } from '@desktop-agents/kit';
 import type { Clipboard } from '../clipboard.js';
 
 /**
@@ -11,14 +9,7 @@ import type { Clipboard } from '../clipboard.js';
  */
 export function clipboardRoutes(clipboard: Clipboard, publicDir: string): FastifyPluginAsync {
   return async (app) => {
-    for (const [path, file, type] of [
-      ['/integration', 'integration.html', 'text/html; charset=utf-8'],
-      ['/integration.js', 'integration.js', 'text/javascript; charset=utf-8'],
-    ] as const) {
-      app.get(path, { config: { public: true }, schema: { response: { 200: textReply } } }, async (_request, reply) =>
-        reply.type(type).send(createReadStream(join(publicDir, file))),
-      );
-    }
+    await app.register(publicFiles(publicDir, { '/integration': 'integration.html', '/integration.js': 'integration.js' }));
     app.post('/clipboardsync', { schema: { response: replies(okReply) } }, async (request) => {
       setImmediate(() =>
         clipboard.syncPrimary().then(
