@@ -1,8 +1,9 @@
-// ../shared/spec/sound.md (the parts our agent serves today) as black-box tests against the built agent and a real
-// PulseAudio, in abcdesktop mode and token mode: the original proxy's path for the sink's monitor.
+// ../shared/spec/sound.md (the parts our agent serves) as black-box tests against the built agent and a real
+// PulseAudio, in abcdesktop mode and token mode: the original proxy's path for the sink's monitor, and abcdesktop
+// 4.x's speaker and microphone ports.
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent, startPulse, type PulseServer, type RunningAgent } from '@desktop-agents/tools/harness';
+import { freePort, startAgent, startPulse, type PulseServer, type RunningAgent } from '@desktop-agents/tools/harness';
 import { call, MODES } from './modes.js';
 
 let pulse: PulseServer;
@@ -13,8 +14,19 @@ afterAll(async () => pulse?.stop());
 
 describe.each(MODES)('sound in $name mode', (mode) => {
   let sound: RunningAgent;
+  let speakerPort: number;
+  let microphonePort: number;
   beforeAll(async () => {
-    sound = await startAgent('sound', { env: { ...mode.env, PULSE_SERVER: `unix:${pulse.socket}` } });
+    speakerPort = await freePort();
+    microphonePort = await freePort();
+    sound = await startAgent('sound', {
+      env: {
+        ...mode.env,
+        PULSE_SERVER: `unix:${pulse.socket}`,
+        SOUND_SPEAKER_TCP_PORT: String(speakerPort),
+        SOUND_MICROPHONE_TCP_PORT: String(microphonePort),
+      },
+    });
   });
   afterAll(async () => sound?.stop());
 
@@ -38,6 +50,36 @@ describe.each(MODES)('sound in $name mode', (mode) => {
       channels: expect.any(Number),
     });
     expect(frames.filter((f) => f.binary).length).toBeGreaterThanOrEqual(3);
+  });
+
+  // spec: abcdesktop 4.x audio. The router sends /sound to 29788 and /microphone to 29789, with ?jwt_token=
+  it("serves 4.x's speaker: MPEG-TS in binary frames that start on 188-byte packets (0x47)", async () => {
+    const query = mode.wsQuery();
+    const ws = new WebSocket(`ws://127.0.0.1:${speakerPort}/sound${query ? `?${query}` : ''}`);
+    const frames: Array<{ binary: boolean; data: Buffer }> = [];
+    ws.on('message', (data, isBinary) => frames.push({ binary: isBinary, data: data as Buffer }));
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const deadline = Date.now() + 8000;
+    while (frames.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    ws.close();
+    expect(frames.length).toBeGreaterThanOrEqual(3);
+    for (const f of frames) {
+      expect(f.binary).toBe(true);
+      expect(f.data.length % 188).toBe(0);
+      expect(f.data[0]).toBe(0x47);
+    }
+  });
+
+  it('takes 4.x\'s microphone: raw float32 messages of 128 samples without a format frame, into the source "microphone"', async () => {
+    expect(await pulse.pactl('list', 'short', 'sources')).toMatch(/\bmicrophone\t/);
+    const query = mode.wsQuery();
+    const ws = new WebSocket(`ws://127.0.0.1:${microphonePort}/microphone${query ? `?${query}` : ''}`);
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    for (let n = 0; n < 50; n++) ws.send(Buffer.alloc(512));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+    expect(await pulse.pactl('list', 'short', 'sink-inputs')).toMatch(/float32le 1ch 44100Hz/);
+    ws.close();
   });
 
   it('answers its control routes in JSON', async () => {

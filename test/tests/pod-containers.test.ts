@@ -186,6 +186,46 @@ describe.skipIf(missing !== undefined).each(layouts)(`the desktop pod on podman,
     }
   });
 
+  it("serves abcdesktop 4.x's speaker (MPEG-TS from the sound container's ffmpeg) and microphone (a desktop app records it)", async () => {
+    const speaker = new WebSocket(`ws://${pod.ip}:29788/sound?jwt_token=${pod.token}`);
+    const frames: Buffer[] = [];
+    speaker.on('message', (data) => frames.push(data as Buffer));
+    await new Promise((resolve, reject) => speaker.once('open', resolve).once('error', reject));
+    try {
+      await waitFor('MPEG-TS on the speaker port', async () => frames.length >= 3, 15_000, 100);
+      expect(frames.every((f) => f.length % 188 === 0 && f[0] === 0x47)).toBe(true);
+    } finally {
+      speaker.close();
+    }
+
+    const microphone = new WebSocket(`ws://${pod.ip}:29789/microphone?jwt_token=${pod.token}`);
+    await new Promise((resolve, reject) => microphone.once('open', resolve).once('error', reject));
+    // parec in the desktop's container records the source for 2 s while the page talks (float32, 44.1 kHz, 128 a message)
+    const recording = pod
+      .exec(
+        'graphical',
+        ['timeout', '2', 'parec', '--device=microphone', '--format=s16le', '--rate=16000', '--channels=1', '--file-format=wav', '/tmp/mic-test.wav'],
+        {
+          timeoutMs: 10_000,
+        },
+      )
+      .catch(() => undefined);
+    const started = Date.now();
+    for (let at = 0; Date.now() - started < 2500; at += 128) {
+      const message = Buffer.alloc(512);
+      for (let i = 0; i < 128; i++) message.writeFloatLE(0.5 * Math.sin((2 * Math.PI * 500 * (at + i)) / 44_100), i * 4);
+      microphone.send(message);
+      const due = started + ((at + 128) / 44_100) * 1000;
+      if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+    }
+    await recording;
+    microphone.close();
+    const wav = Buffer.from(await pod.exec('graphical', ['base64', '-w0', '/tmp/mic-test.wav']), 'base64');
+    let peak = 0;
+    for (let i = 44; i + 1 < wav.length; i += 2) peak = Math.max(peak, Math.abs(wav.readInt16LE(i)));
+    expect(peak).toBeGreaterThan(5_000);
+  });
+
   it("uploads through the filer's container into the home the graphical container sees", async () => {
     const form = new FormData();
     form.append('fullPath', 'Desktop/from-the-filer.txt');

@@ -21,7 +21,7 @@ export interface ClickPlayer {
  * asks for more, so the stream runs with pulse's own 10 ms target and nothing waits in a pipe; a full-scale 10 ms
  * click goes out as the next chunk on demand (the onset every latency measure here times).
  */
-export async function startClickPlayer(pulse: PulseServer, rate: number): Promise<ClickPlayer> {
+export async function startClickPlayer(pulse: PulseServer, rate: number, sink = pulse.sink): Promise<ClickPlayer> {
   const client = new PulseAudio('click-player', undefined, pulse.socket);
   // the library reports its own disconnect as an error event
   client.on('error', () => undefined);
@@ -29,7 +29,7 @@ export async function startClickPlayer(pulse: PulseServer, rate: number): Promis
   const chunk = (rate / 100) * 2;
   const stream = await client.createPlaybackStream({
     sampleSpec: { format: PA_SAMPLE_FORMAT.S16LE, rate, channels: 1 },
-    name: pulse.sink,
+    name: sink,
     targetLength: chunk,
     preBuffering: chunk,
     minimumRequest: chunk / 2,

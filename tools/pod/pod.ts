@@ -29,8 +29,10 @@ export interface Pod {
   stop(): Promise<void>;
 }
 
-async function portFor(name: string, preferDefaults: boolean): Promise<number> {
-  const wanted = name in AGENT_PORTS ? AGENT_PORTS[name as AgentName].port : 0;
+/** The sound agent's abcdesktop 4.x ports (speaker, microphone), besides its own. */
+const SOUND_4X_PORTS = { SOUND_SPEAKER_TCP_PORT: 29788, SOUND_MICROPHONE_TCP_PORT: 29789 } as const;
+
+async function portFor(name: string, preferDefaults: boolean, wanted = name in AGENT_PORTS ? AGENT_PORTS[name as AgentName].port : 0): Promise<number> {
   if (!preferDefaults || wanted === 0) return freePort();
   const free = await new Promise<boolean>((resolve) => {
     const probe = createServer().once('error', () => resolve(false));
@@ -68,6 +70,11 @@ export async function startPod(options: { preferDefaults?: boolean; env?: Record
     HOME: home,
     BROADCAST_SERVICE_TCP_PORT: String(ports.get('broadcast') ?? AGENT_PORTS.broadcast.port),
     SPAWNER_PID_FILE: join(run.dir, 'spawner.pid'),
+    ...Object.fromEntries(
+      await Promise.all(
+        Object.entries(SOUND_4X_PORTS).map(async ([variable, port]) => [variable, String(await portFor(variable, options.preferDefaults ?? false, port))]),
+      ),
+    ),
     ...componentsEnv(components),
     ...options.env,
   };

@@ -68,7 +68,7 @@ export async function buildSound(context: AgentContext<SoundConfig>) {
 
   const app = await createServer({ ...serverOptionsOf(context), readiness: async () => void (await pulse.serverInfo()) });
   const speaker = new MpegTsSpeaker(
-    { ffmpeg: config.SOUND_FFMPEG, inputRate: OPUS_RATE, maxListeners: config.SOUND_MAX_LISTENERS, maxBufferedBytes: 64 * 1024 },
+    { ffmpeg: config.SOUND_FFMPEG, inputRate: OPUS_RATE, maxListeners: config.SOUND_MAX_LISTENERS, maxBufferedBytes: 64 * 1024, lingerMs: 1000 },
     (handler) => capture48k.subscribe(handler),
     app.children,
     logger.child({ component: 'speaker' }),

@@ -13,6 +13,8 @@ export interface SpeakerSettings {
   inputRate: number;
   maxListeners: number;
   maxBufferedBytes: number;
+  /** How long ffmpeg outlives its last listener (a page reloading, a flood of connects, cost no new process each). */
+  lingerMs: number;
 }
 
 /**
@@ -36,13 +38,14 @@ export class PacketAligner {
 /**
  * abcdesktop 4.x's speaker: the desktop sink as MPEG-TS with MP2 audio (44.1 kHz mono 128 kb/s) in binary WebSocket
  * frames, for the 4.x page's jsmpeg. ffmpeg (argv, no shell) encodes the agent's own capture from its stdin; it runs
- * while someone listens: started with the first listener, stopped when the last leaves. A listener behind by more
+ * while someone listens: started with the first listener, stopped lingerMs after the last leaves. A listener behind by more
  * than maxBufferedBytes misses frames (whole packets) rather than falling behind.
  */
 export class MpegTsSpeaker {
   readonly #group: ListenerGroup;
   #encoder: { pid: number; stop: () => void } | undefined;
   #starts = 0;
+  #linger: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly settings: SpeakerSettings,
@@ -77,8 +80,11 @@ export class MpegTsSpeaker {
     socket.on('message', () => socket.close(1003, 'the speaker only sends'));
     socket.on('close', () => {
       this.#group.remove(socket);
-      if (this.#group.size === 0) this.#stop();
+      if (this.#group.size > 0) return;
+      clearTimeout(this.#linger);
+      this.#linger = setTimeout(() => this.#group.size === 0 && this.#stop(), this.settings.lingerMs);
     });
+    clearTimeout(this.#linger);
     if (!this.#encoder) this.#start();
   }
 
@@ -141,6 +147,7 @@ export class MpegTsSpeaker {
   }
 
   close(): void {
+    clearTimeout(this.#linger);
     this.#stop();
   }
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -315,6 +315,59 @@ describe('the abcdesktop 4.x speaker', () => {
       return !status.data.speakerTsEncoder;
     });
     expect(await closed(new WebSocket(`ws://127.0.0.1:${speakerPort}/sound`))).toEqual([1008, 'unauthorized']);
+  });
+});
+
+async function soundStatus(): Promise<Record<string, unknown>> {
+  return ((await (await fetch(`${sound.url}/sound/status`, { headers: auth })).json()) as { data: Record<string, unknown> }).data;
+}
+
+/** The pids of the agent's ffmpeg children. */
+function ffmpegChildren(): number[] {
+  let out = '';
+  try {
+    out = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(sound.process.pid)], { encoding: 'utf8' });
+  } catch {
+    // ps exits 1 when the agent has no children
+  }
+  return out
+    .split('\n')
+    .filter((l) => l.includes('ffmpeg'))
+    .map((l) => Number(l.trim().split(/\s+/)[0]));
+}
+
+describe('hostile talkers and listeners', () => {
+  it('drops a burst of microphone audio beyond its bound instead of queueing it, and stays up', async () => {
+    const ws = await opened(`ws://127.0.0.1:${sound.port}/sound/microphone?jwt_token=${TOKEN}`);
+    ws.send(JSON.stringify({ type: 'format', rate: 48000, channels: 1 }));
+    const before = Number((await soundStatus())['microphoneDroppedBytes']);
+    // five seconds of audio at once, in messages of 32 KiB (170 ms): the queue holds 80 ms of it
+    const message = Buffer.alloc(32 * 1024);
+    for (let n = 0; n < 30; n++) ws.send(message);
+    await waitFor('the burst dropped', async () => Number((await soundStatus())['microphoneDroppedBytes']) - before > 25 * message.length, 5000);
+    expect((await sound.get('/healthz')).status).toBe(200);
+    ws.close();
+    await waitFor('the talker left', async () => (await soundStatus())['microphoneTalking'] === false);
+  });
+
+  it('closes a message over 64 KiB with 1009, and a page of another origin with 1008', async () => {
+    const big = await opened(`ws://127.0.0.1:${sound.port}/sound/microphone?jwt_token=${TOKEN}`);
+    big.send(Buffer.alloc(65 * 1024));
+    expect((await closed(big))[0]).toBe(1009);
+    const foreign = new WebSocket(`ws://127.0.0.1:${microphonePort}/microphone?jwt_token=${TOKEN}`, { origin: 'https://evil.example' });
+    expect(await closed(foreign)).toEqual([1008, 'origin not allowed']);
+    const foreignSpeaker = new WebSocket(`ws://127.0.0.1:${speakerPort}/sound?jwt_token=${TOKEN}`, { origin: 'https://evil.example' });
+    expect(await closed(foreignSpeaker)).toEqual([1008, 'origin not allowed']);
+  });
+
+  it('runs one ffmpeg however fast listeners come and go on the 4.x speaker, and none once they are gone', async () => {
+    for (let n = 0; n < 20; n++) {
+      const ws = await opened(`ws://127.0.0.1:${speakerPort}/sound?jwt_token=${TOKEN}`);
+      ws.close();
+    }
+    expect(ffmpegChildren().length).toBeLessThanOrEqual(1);
+    await waitFor('ffmpeg stopped', async () => ffmpegChildren().length === 0 && (await soundStatus())['speakerTsEncoder'] === false);
+    expect((await sound.get('/healthz')).status).toBe(200);
   });
 });
 

@@ -1,38 +1,15 @@
 // A click played into the desktop sink, timed until it reaches a WebSocket listener of the agent, beside parec (pulse's
 // own capture client) catching the same kind of click in the same run; and the agent's CPU for one live stream.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
-import { startAgent, startPulse, type PulseServer } from '../../../harness/index.js';
+import { epochMs, startAgent, startClickPlayer, startPulse, type PulseServer } from '../../../harness/index.js';
 import { percentile, type BenchResult, type BenchSuite } from '../../types.js';
 
 const TOKEN = 'bench-token-0123456789';
 const RATE = 24000;
 const CLICKS = 8;
-
-function player(pulse: PulseServer): ChildProcessWithoutNullStreams {
-  return spawn('pacat', ['--playback', `--device=${pulse.sink}`, '--format=s16le', `--rate=${RATE}`, '--channels=1', '--raw', '--latency-msec=10'], {
-    env: { ...process.env, ...pulse.env },
-  });
-}
-
-/** Writes silence continuously (so the stream is running), then clicks; returns when each click was written. */
-async function clicks(play: ChildProcessWithoutNullStreams, onClick: (at: number) => void): Promise<void> {
-  const silence = Buffer.alloc((RATE / 100) * 2);
-  const click = Buffer.alloc((RATE / 100) * 2);
-  for (let i = 0; i < click.length; i += 2) click.writeInt16LE(30000, i);
-  for (let n = 0; n < CLICKS; n++) {
-    for (let i = 0; i < 30; i++) {
-      play.stdin.write(silence);
-      await sleep(10);
-    }
-    onClick(performance.now());
-    play.stdin.write(click);
-    await sleep(10);
-  }
-}
 
 function loudIn(data: Buffer): boolean {
   for (let i = 0; i + 1 < data.length; i += 2) if (Math.abs(data.readInt16LE(i)) > 20000) return true;
@@ -44,15 +21,14 @@ async function measure(pulse: PulseServer, subscribe: (onData: (data: Buffer) =>
   let pending: number | undefined;
   const stop = await subscribe((data) => {
     if (pending !== undefined && loudIn(data)) {
-      latencies.push(performance.now() - pending);
+      latencies.push(epochMs() - pending);
       pending = undefined;
     }
   });
-  const play = player(pulse);
-  await sleep(500);
-  await clicks(play, (at) => (pending = at));
+  const player = await startClickPlayer(pulse, RATE);
+  for (let n = 0; n < CLICKS; n++) pending = await player.click(300);
   await sleep(300);
-  play.stdin.end();
+  player.stop();
   stop();
   return latencies.sort((a, b) => a - b);
 }
@@ -89,13 +65,11 @@ const suite: BenchSuite = {
       const idle0 = cpuSeconds(agent.process.pid);
       await sleep(5000);
       const idle = cpuSeconds(agent.process.pid) - idle0;
-      const play = player(pulse);
-      const feeder = setInterval(() => play.stdin.write(Buffer.alloc((RATE / 50) * 2, 7)), 20);
+      const play = await startClickPlayer(pulse, RATE);
       const busy0 = cpuSeconds(agent.process.pid);
       await sleep(5000);
       const busy = cpuSeconds(agent.process.pid) - busy0;
-      clearInterval(feeder);
-      play.stdin.end();
+      play.stop();
       ws?.close();
       return [
         {
