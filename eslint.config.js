@@ -24,6 +24,11 @@ export default tseslint.config(
     languageOptions: { globals: globals.browser, sourceType: 'script' },
   },
   {
+    // page scripts bundled with their browser libraries at build time (build/bundle-page.mjs)
+    files: ['agents/*/page/**/*.js'],
+    languageOptions: { globals: globals.browser, sourceType: 'module' },
+  },
+  {
     // the command-line tools print their tables
     files: ['tools/pod/**', 'tools/bench/**', 'tools/container-pod/main.ts', 'tools/container-pod/write-manifests.ts'],
     rules: { 'no-console': 'off' },

@@ -148,7 +148,7 @@ describe('compose/desktop-pod.two-containers.yaml (generated from the per-agent 
   it('has two agent containers: spawner + webshell on the desktop image, the other four on the slim image', () => {
     expect(pod.spec?.containers.map((c) => c.name)).toEqual(['graphical', 'desktop-agents', 'agents', 'printer', 'pulseaudio']);
     expect(container('desktop-agents')?.ports?.map((p) => p.containerPort)).toEqual([29786, 29781]);
-    expect(container('agents')?.ports?.map((p) => p.containerPort)).toEqual([29784, 29782, 29783, 4714]);
+    expect(container('agents')?.ports?.map((p) => p.containerPort)).toEqual([29784, 29782, 29783, 4714, 29788, 29789]);
     expect(container('agents')?.env?.find((e) => e.name === 'PRINTERFILE_SERVICE_TCP_PORT')?.value).toBe('29782');
     expect(container('agents')?.volumeMounts?.map((m) => m.mountPath)).toEqual(
       expect.arrayContaining(['/home/balloon', '/var/spool/desktop-pdf', '/tmp', '/var/tmp']),

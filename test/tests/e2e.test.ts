@@ -87,13 +87,13 @@ describe('the pod in a browser', () => {
     await shell.close();
   });
 
-  it('uploads a file through the file panel page into the home folder', async () => {
+  it('uploads a file through the file panel page (tus, behind the router) into the home folder', async () => {
     const panel = await browser.newPage();
-    await panel.goto(`${router.url}/filer/panel#token=${pod.token}`);
-    await panel.setInputFiles('#file', { name: 'hello.txt', mimeType: 'text/plain', buffer: Buffer.from('uploaded from the browser') });
-    await panel.click('button[type=submit]');
-    await panel.waitForFunction("document.getElementById('result').textContent.startsWith('uploaded')", undefined, { timeout: 10_000 });
-    expect(await panel.textContent('#result')).toBe('uploaded: Desktop/hello.txt');
+    await panel.goto(`${router.url}/filer/panel#token=${pod.token}&folder=Desktop`);
+    await panel.waitForFunction('window.filePanel !== undefined');
+    await panel.setInputFiles('#pick-files', { name: 'hello.txt', mimeType: 'text/plain', buffer: Buffer.from('uploaded from the browser') });
+    await panel.waitForFunction("window.filePanel.transfers().some((t) => t.state === 'done' || t.state === 'failed')", undefined, { timeout: 10_000 });
+    expect(await panel.evaluate("window.filePanel.transfers().map((t) => t.state + ' ' + t.savedAs)")).toEqual(['done Desktop/hello.txt']);
     expect(readFileSync(join(pod.home, 'Desktop', 'hello.txt'), 'utf8')).toBe('uploaded from the browser');
     await panel.close();
   });

@@ -1,4 +1,7 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { repoRoot } from './agent.js';
 import { requireCommand } from './components.js';
 
 /**
@@ -20,4 +23,11 @@ export async function launchChromium(extraArgs: readonly string[] = []): Promise
       ...extraArgs,
     ],
   });
+}
+
+/** Where a test keeps a page's screenshot: test-artifacts/screenshots/<name> at the repository's root (made). */
+export function pageScreenshots(name: string): string {
+  const dir = join(repoRoot(), 'test-artifacts', 'screenshots');
+  mkdirSync(dir, { recursive: true });
+  return join(dir, name);
 }

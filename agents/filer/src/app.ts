@@ -48,7 +48,7 @@ export async function buildFiler(context: AgentContext<FilerConfig>) {
   const swept = await partials.sweep();
   if (swept > 0) logger.info({ swept }, 'removed temp files of interrupted uploads');
   // the file panel page (public: it asks for the token itself)
-  await app.register(publicFiles(fileURLToPath(new URL('../public/', import.meta.url)), { '/filer/panel': 'upload.html' }));
+  await app.register(publicFiles(fileURLToPath(new URL('../public/', import.meta.url)), { '/filer/panel': 'panel.html', '/filer/panel.js': 'panel.js' }));
   await app.register(
     fileRoutes({
       metricsPrefix: 'filer',

@@ -9,7 +9,7 @@ import { ConfinedFolder, NotRegularFile, withFolder, type FileRoot } from './pat
 import type { FileSwitches } from './switches.js';
 import { receiveUpload } from './upload.js';
 import type { PartialUploads } from './store.js';
-import { okReply, replies, textReply } from '../replies.js';
+import { dataReply, okReply, replies, textReply } from '../replies.js';
 
 export interface FileRoutesOptions {
   root: FileRoot;
@@ -85,6 +85,38 @@ async function listByAge(folder: ConfinedFolder): Promise<string[]> {
     .map((d) => d.name);
 }
 
+/** One entry of a folder as the file panel shows it. */
+export interface FolderEntry {
+  name: string;
+  type: 'file' | 'folder' | 'link' | 'other';
+  size: number;
+  /** Last modification, ms since the epoch. */
+  mtime: number;
+}
+
+/** A folder's entries with their type, size and date (not following links), by name; unreadable ones left out. */
+async function entriesOf(folder: ConfinedFolder): Promise<FolderEntry[]> {
+  const names = await readdir(folder.at());
+  const entries = await Promise.all(
+    names.map(async (name): Promise<FolderEntry | undefined> => {
+      try {
+        const s = await lstat(folder.at(name));
+        const type = s.isFile() ? 'file' : s.isDirectory() ? 'folder' : s.isSymbolicLink() ? 'link' : 'other';
+        return { name, type, size: s.isFile() ? s.size : 0, mtime: Math.round(s.mtimeMs) };
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return entries.filter((e): e is FolderEntry => e !== undefined).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+const entryReply = {
+  type: 'object',
+  required: ['name', 'type', 'size', 'mtime'],
+  properties: { name: { type: 'string' }, type: { type: 'string' }, size: { type: 'number' }, mtime: { type: 'number' } },
+} as const;
+
 function routesAt(prefix: string, options: FileRoutesOptions, resumable: ResumableUploads | undefined, stats: FileStats): FastifyPluginAsync {
   const { root, switches } = options;
   return async (app) => {
@@ -102,25 +134,32 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
       },
     );
 
+    const inFolder = async <T>(directory: string, read: (folder: ConfinedFolder) => Promise<T>): Promise<T> => {
+      if (!switches.list) throw forbidden();
+      const real = await root.existing(directory).catch(pathErrors());
+      const folder = await ConfinedFolder.open(root.real, real).catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code === 'ENOTDIR' || err instanceof NotRegularFile) throw FILE_ERRORS.NOT_A_DIRECTORY();
+        return pathErrors()(err);
+      });
+      try {
+        return await read(folder);
+      } finally {
+        await folder.close();
+      }
+    };
     for (const listPath of [`${prefix}/directory/list`, `${prefix}/directory/list/`]) {
       app.get<{ Querystring: { directory: string } }>(
         listPath,
         { schema: { querystring: directoryQuery, response: replies({ type: 'array', items: { type: 'string' } }, { validated: true }) } },
-        async (request) => {
-          if (!switches.list) throw forbidden();
-          const real = await root.existing(request.query.directory).catch(pathErrors());
-          const folder = await ConfinedFolder.open(root.real, real).catch((err: unknown) => {
-            if ((err as NodeJS.ErrnoException).code === 'ENOTDIR' || err instanceof NotRegularFile) throw FILE_ERRORS.NOT_A_DIRECTORY();
-            return pathErrors()(err);
-          });
-          try {
-            return await listByAge(folder);
-          } finally {
-            await folder.close();
-          }
-        },
+        async (request) => inFolder(request.query.directory, listByAge),
       );
     }
+    // ours (the file panel's): each entry with its type, size and date
+    app.get<{ Querystring: { directory: string } }>(
+      `${prefix}/entries`,
+      { schema: { querystring: directoryQuery, response: replies(dataReply({ type: 'array', items: entryReply }), { validated: true }) } },
+      async (request) => ({ code: 200, data: await inFolder(request.query.directory, entriesOf) }),
+    );
 
     app.post(prefix, { schema: { response: replies(okReply, { validated: true }) } }, async (request, reply) => {
       if (!switches.upload) throw forbidden();
