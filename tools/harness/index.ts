@@ -12,3 +12,4 @@ export * from './dbus.js';
 export * from './images.js';
 export * from './audio.js';
 export * from './sound-page.js';
+export * from './tcp-proxy.js';
