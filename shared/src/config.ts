@@ -59,6 +59,8 @@ export const CommonEnv = {
   SHUTDOWN_GRACE_MS: { type: 'integer', minimum: 100, default: 10_000 },
   /** GET /metrics without credentials (for a scraper inside the cluster); authenticated like every route otherwise. */
   METRICS_PUBLIC: { type: 'boolean', default: false },
+  /** The status page's samples of RSS and CPU (/status; the last 60 are kept) are taken this often. */
+  STATUS_SAMPLE_MS: { type: 'integer', minimum: 100, default: 5000 },
   /** Every WebSocket is pinged this often; a client that has not answered the previous ping is dropped. */
   WS_HEARTBEAT_MS: { type: 'integer', minimum: 10, default: 30_000 },
   /** Longest lifetime (exp - iat, seconds) of a desktop JWT accepted; `exp` is always required. */

@@ -22,3 +22,5 @@ export { LocalSocket, offerBusInProcess, connectInProcess, type BusSocket } from
 export { FanOut, Outbox, shareFrame, type SharedFrame } from './fanout.js';
 export { switchOn } from './switch.js';
 export * from './public-files.js';
+export * from './status.js';
+export * from './status-page.js';

@@ -31,6 +31,17 @@ export class Metrics {
     this.#definitions.push(definition);
   }
 
+  /** The agent's own metrics as they are now (not the process's), read straight from their definitions. */
+  async current(): Promise<Array<{ name: string; labels?: Record<string, string>; value: number }>> {
+    const all = await Promise.all(
+      this.#definitions.map(async (d) => {
+        const read = await d.read();
+        return (typeof read === 'number' ? [{ value: read }] : read).map((s) => ({ name: d.name, ...s }));
+      }),
+    );
+    return all.flat();
+  }
+
   /** The Prometheus text of every metric, the process's own included. prom-client is loaded on the first scrape. */
   async scrape(): Promise<{ contentType: string; text: string }> {
     const registry = await (this.#registry ??= this.#build());

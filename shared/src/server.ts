@@ -4,6 +4,7 @@ import Ajv from 'ajv';
 import ajvFormats from 'ajv-formats';
 import type { Logger } from 'pino';
 import { ChildProcesses } from './children.js';
+import { statusPlugin } from './status.js';
 import { HttpError, ValidationError } from './errors.js';
 import { MESSAGES_KEYWORD, toValidationIssues } from './validation.js';
 import { authPlugin } from './auth-plugin.js';
@@ -72,9 +73,11 @@ export type SecuritySettings = Pick<
   | 'HTTP_KEEPALIVE_TIMEOUT_MS'
   | 'HTTP_REQUEST_TIMEOUT_MS'
   | 'METRICS_PUBLIC'
+  | 'STATUS_SAMPLE_MS'
 >;
 
-const DEFAULT_SECURITY: SecuritySettings = {
+/** The security settings of an agent whose env sets none (each CommonEnv default). */
+export const DEFAULT_SECURITY: SecuritySettings = {
   ALLOWED_ORIGINS: CommonEnv.ALLOWED_ORIGINS.default,
   MAX_CONNECTIONS: CommonEnv.MAX_CONNECTIONS.default,
   MAX_CONNECTIONS_PER_ADDRESS: CommonEnv.MAX_CONNECTIONS_PER_ADDRESS.default,
@@ -83,6 +86,7 @@ const DEFAULT_SECURITY: SecuritySettings = {
   HTTP_KEEPALIVE_TIMEOUT_MS: CommonEnv.HTTP_KEEPALIVE_TIMEOUT_MS.default,
   HTTP_REQUEST_TIMEOUT_MS: CommonEnv.HTTP_REQUEST_TIMEOUT_MS.default,
   METRICS_PUBLIC: CommonEnv.METRICS_PUBLIC.default,
+  STATUS_SAMPLE_MS: CommonEnv.STATUS_SAMPLE_MS.default,
 };
 
 declare module 'fastify' {
@@ -163,6 +167,7 @@ export async function createServer(options: ServerOptions) {
   app.get('/openapi.json', { schema: { response: replies(objectReply) } }, async () => app.openapi());
   await app.register(healthPlugin, { readiness: options.readiness, timeoutMs: options.readinessTimeoutMs ?? 2000 });
   await app.register(metricsPlugin, { public: security.METRICS_PUBLIC });
+  await app.register(statusPlugin, { name: options.name ?? 'agent', sampleMs: security.STATUS_SAMPLE_MS });
   await app.register(authPlugin, { authenticator: options.authenticator, origins: originPolicy(security) });
   app.addHook('onClose', async (instance) => instance.children.killAll());
   return app;

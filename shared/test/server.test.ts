@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Type } from 'typebox';
-import { createLogger, createServer, HttpError, tokenAuthenticator, ValidationError, type AgentServer } from '../src/index.js';
+import { createLogger, createServer, DEFAULT_SECURITY, HttpError, tokenAuthenticator, ValidationError, type AgentServer } from '../src/index.js';
 
 const TOKEN = 'server-test-token-123';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -23,9 +23,11 @@ afterEach(async () => {
   app = undefined;
 });
 
-async function build(readiness: () => Promise<void> = async () => {}) {
+async function build(readiness: () => Promise<void> = async () => {}, security?: Parameters<typeof createServer>[0]['security']) {
   const sink = logSink();
   app = await createServer({
+    security,
+    name: 'thing',
     logger: createLogger({ name: 't', destination: sink.stream }),
     authenticator: tokenAuthenticator({ AUTH_TOKEN: TOKEN }),
     readiness,
@@ -58,6 +60,29 @@ describe('createServer', () => {
     expect(res.body).toContain('process_resident_memory_bytes');
     expect(res.body).toContain('things_total{kind="a"} 1');
     expect((await app.inject({ url: '/metrics', headers: auth })).body).toContain('things_total{kind="a"} 2');
+  });
+
+  it('serves its status page without credentials, and its history (readiness, samples, its own figures) only with them', async () => {
+    const { app } = await build(async () => Promise.reject(new Error('the display is gone')), { ...DEFAULT_SECURITY, STATUS_SAMPLE_MS: 100 });
+    app.metrics.define({ name: 'thing_widgets', help: 'widgets', type: 'gauge', labelNames: ['kind'], read: () => [{ labels: { kind: 'blue' }, value: 7 }] });
+    const page = await app.inject({ url: '/status' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(page.body).toContain('data-source="status/history.json"');
+    expect((await app.inject({ url: '/status/history.json' })).statusCode).toBe(401);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    const history = (await app.inject({ url: '/status/history.json', headers: auth })).json() as { agents: Array<Record<string, unknown>> };
+    const [thing] = history.agents;
+    expect(thing).toMatchObject({
+      name: 'thing',
+      ready: false,
+      reason: 'the display is gone',
+      figures: [{ name: 'thing_widgets', labels: { kind: 'blue' }, value: 7 }],
+    });
+    const samples = thing?.['samples'] as Array<{ rssMiB: number; cpuPercent: number }>;
+    expect(samples.length).toBeGreaterThanOrEqual(2);
+    expect(samples[0]?.rssMiB).toBeGreaterThan(10);
+    expect(samples[0]?.cpuPercent).toBeGreaterThanOrEqual(0);
   });
 
   it('maps schema errors to the abcdesktop 422 shape, one entry per param, with the spec texts', async () => {

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, startNginx, waitFor, type NginxServer } from '@desktop-agents/tools/harness';
+import { launchChromium, pageScreenshots, startNginx, waitFor, type NginxServer } from '@desktop-agents/tools/harness';
 import { startPod, type Pod } from '@desktop-agents/tools/pod';
 import { startStatusServer } from '@desktop-agents/tools/pod';
 
@@ -21,7 +21,9 @@ const events = (p: Page) => p.evaluate<Events>('window.events');
 const upstream = (name: string) => pod.agents.find((a) => a.name === name)?.running?.url ?? '';
 
 beforeAll(async () => {
-  pod = await startPod({ env: { SPAWNER_COMMANDS: JSON.stringify({ 'xmessage.Xmessage': { program: '/usr/bin/xmessage', args: 'text' } }) } });
+  pod = await startPod({
+    env: { STATUS_SAMPLE_MS: '300', SPAWNER_COMMANDS: JSON.stringify({ 'xmessage.Xmessage': { program: '/usr/bin/xmessage', args: 'text' } }) },
+  });
   for (const agent of pod.agents) expect(agent.failure, agent.name).toBeUndefined();
   writeFileSync(join(site, 'index.html'), '<!doctype html><title>desktop</title>');
   router = await startNginx(site, [
@@ -118,23 +120,39 @@ describe('the pod in a browser', () => {
     await waitFor('loud audio in the page', async () => (await page.evaluate<number>('window.peak')) > 5000, 10_000);
   });
 
-  it('shows every agent ready on the status page', async () => {
+  it('shows every agent on the status page: ready, its RSS and CPU graphs, its own figures; status.json unchanged', async () => {
     const status = await startStatusServer(pod, 0);
     try {
-      const statusPage = await browser.newPage();
+      const statusPage = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       await statusPage.goto(`${status.url}/`);
-      const rows = await statusPage.locator('tbody tr').allTextContents();
-      expect(rows).toHaveLength(pod.agents.length);
-      for (const row of rows) expect(row).toContain('ready');
-      expect(rows.join('\n')).not.toContain('not ready');
-      // read from each agent's /metrics: its memory, and its own figures
-      for (const row of rows) expect(row).toMatch(/\d+\.\d MiB/);
-      expect(rows.find((r) => r.startsWith('broadcast'))).toContain('clients{kind="browser"}=');
-      expect(rows.find((r) => r.startsWith('webshell'))).toContain('terminals=');
+      const cards = statusPage.locator('section.agent');
+      await expect.poll(() => cards.count(), { timeout: 10_000 }).toBe(pod.agents.length);
+      // graphs drawn from several samples (the agents sample every 300 ms here)
+      await expect
+        .poll(() => statusPage.$$eval('section.agent svg', (svgs) => Math.min(...svgs.map((s) => Number(s.getAttribute('data-points'))))), { timeout: 10_000 })
+        .toBeGreaterThanOrEqual(3);
+      for (const agent of pod.agents) {
+        const card = statusPage.locator(`section.agent[data-agent="${agent.name}"]`);
+        expect(await card.locator('.state').textContent(), agent.name).toBe('ready');
+        expect(await card.locator('.meta').textContent()).toMatch(/^up \d+/);
+        expect(await card.locator('.graph .now').first().textContent()).toMatch(/^\d+\.\d MiB$/);
+      }
+      const figures = async (name: string) => statusPage.locator(`section.agent[data-agent="${name}"] .figures`).textContent();
+      expect(await figures('broadcast')).toContain('broadcast_clients {kind=browser}');
+      expect(await figures('broadcast')).toContain('broadcast_frames_shed_total');
+      expect(await figures('webshell')).toContain('webshell_terminals');
+      expect(await figures('filer')).toContain('filer_transfers_in_flight {kind=upload}');
+      expect(await figures('sound')).toContain('sound_listeners');
+      await statusPage.screenshot({ path: pageScreenshots('status-desktop.png'), fullPage: true });
+      await statusPage.setViewportSize({ width: 390, height: 844 });
+      expect(await statusPage.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+      await statusPage.screenshot({ path: pageScreenshots('status-phone.png') });
       await statusPage.close();
+      const json = (await (await fetch(`${status.url}/status.json`)).json()) as Array<Record<string, unknown>>;
+      expect(json).toHaveLength(pod.agents.length);
+      for (const entry of json) expect(entry).toMatchObject({ name: expect.any(String), ready: true, url: expect.stringMatching(/^http:/) });
     } finally {
       status.server.close();
     }
-    expect(existsSync(pod.home)).toBe(true);
   });
 });

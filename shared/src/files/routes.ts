@@ -29,6 +29,8 @@ export interface FileRoutesOptions {
 class FileStats {
   bytesReceived = 0;
   downloads = 0;
+  /** Transfers under way now, by kind. */
+  readonly inFlight = { upload: 0, download: 0 };
   readonly uploads = new Map<string, number>();
 
   upload(result: string, bytes = 0): void {
@@ -128,6 +130,8 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
         // opened first, then checked on the descriptor: what is served is what was checked (FIFOs refused unopened)
         const opened = await root.openExisting(request.query.file).catch(pathErrors());
         stats.downloads += 1;
+        stats.inFlight.download += 1;
+        reply.raw.once('close', () => (stats.inFlight.download -= 1));
         if (opened.stat.isFile()) return sendFile(request, reply, opened);
         await opened.handle.close();
         return sendFolderZip(reply, root.real, opened.real);
@@ -168,11 +172,14 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
         declaredBytes: Number(request.headers['content-length'] ?? 0),
         overwrite: (request.query as Record<string, unknown>)['overwrite'] === 'true',
       };
-      const result = await receiveUpload(input, root, options.partials).catch((err: unknown) => {
-        const mapped = fileErrorToHttp(err, 'upload');
-        stats.upload(resultOf(mapped));
-        throw mapped;
-      });
+      stats.inFlight.upload += 1;
+      const result = await receiveUpload(input, root, options.partials)
+        .catch((err: unknown) => {
+          const mapped = fileErrorToHttp(err, 'upload');
+          stats.upload(resultOf(mapped));
+          throw mapped;
+        })
+        .finally(() => (stats.inFlight.upload -= 1));
       stats.upload('ok', result.bytes);
       request.log.info({ path: result.path, bytes: result.bytes }, 'file uploaded');
       // the body is exactly the original's; the name the file got (after a collision) is in Location
@@ -201,7 +208,13 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
       const handle = async (request: FastifyRequest, reply: FastifyReply) => {
         if (!switches.upload) throw forbidden();
         reply.hijack();
-        await resumable.handle(request.raw, reply.raw);
+        const sending = request.method === 'PATCH';
+        if (sending) stats.inFlight.upload += 1;
+        try {
+          await resumable.handle(request.raw, reply.raw);
+        } finally {
+          if (sending) stats.inFlight.upload -= 1;
+        }
       };
       // tus 1.0: its own protocol (headers, 201/204), described by its specification rather than here
       app.all(`${prefix}/uploads`, { schema: { hide: true } }, handle);
@@ -233,6 +246,13 @@ export function fileRoutes(options: FileRoutesOptions): FastifyPluginAsync {
       help: 'bytes of completed multipart uploads',
       type: 'counter',
       read: () => stats.bytesReceived,
+    });
+    app.metrics.define({
+      name: `${name}_transfers_in_flight`,
+      help: 'uploads (multipart, and resumable parts) and downloads under way',
+      type: 'gauge',
+      labelNames: ['kind'],
+      read: () => Object.entries(stats.inFlight).map(([kind, value]) => ({ labels: { kind }, value })),
     });
     app.metrics.define({ name: `${name}_downloads_total`, help: 'downloads (files and folder zips) started', type: 'counter', read: () => stats.downloads });
     app.metrics.define({
