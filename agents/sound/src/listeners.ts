@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
 import { FanOut, shareFrame, type Logger, type Outbox } from '@desktop-agents/kit';
 import { OPUS_BITRATE, OPUS_FRAME_MS, OPUS_RATE, OpusFrames, type OpusFrameMs, type OpusSettings } from './opus.js';
+import { formatFrameFields } from './format-frame.js';
 import type { ChunkHandler } from './shared-capture.js';
 
 export interface StreamFormat {
@@ -70,15 +71,9 @@ export class ListenerGroup {
 export type CodecRequest = { codec: 'pcm' } | ({ codec: 'opus' } & Omit<OpusSettings, 'channels'>);
 
 export function parseCodecRequest(text: string): CodecRequest | string {
-  let frame: unknown;
-  try {
-    frame = JSON.parse(text);
-  } catch {
-    return 'a text message must be a JSON format frame';
-  }
-  if (!frame || typeof frame !== 'object' || Array.isArray(frame)) return 'the format frame must be a JSON object';
-  const { type, codec, frameMs = 20, bitrate = 48000 } = frame as Record<string, unknown>;
-  if (type !== 'format') return 'the only text message is {"type":"format","codec":...}';
+  const fields = formatFrameFields(text, '{"type":"format","codec":...}');
+  if (typeof fields === 'string') return fields;
+  const { codec, frameMs = 20, bitrate = 48000 } = fields;
   if (codec === 'pcm') return { codec };
   if (codec !== 'opus') return 'codec must be "opus" or "pcm"';
   if (!OPUS_FRAME_MS.includes(frameMs as OpusFrameMs)) return `frameMs must be one of ${OPUS_FRAME_MS.join(', ')}`;

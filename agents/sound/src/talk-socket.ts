@@ -1,18 +1,13 @@
 import type { WebSocket } from 'ws';
 import { MicrophoneBusy, type Microphone, type Talk } from './microphone.js';
+import { formatFrameFields } from './format-frame.js';
 import type { SampleSpec } from './pulse.js';
 
 /** Why a page's format frame was refused, or its format. */
 export function parseTalkFormat(text: string): SampleSpec | string {
-  let frame: unknown;
-  try {
-    frame = JSON.parse(text);
-  } catch {
-    return 'a text message must be a JSON format frame';
-  }
-  if (!frame || typeof frame !== 'object' || Array.isArray(frame)) return 'the format frame must be a JSON object';
-  const { type, rate, channels = 1, format = 'f32le' } = frame as Record<string, unknown>;
-  if (type !== 'format') return 'the only text message is {"type":"format",...}';
+  const fields = formatFrameFields(text, '{"type":"format",...}');
+  if (typeof fields === 'string') return fields;
+  const { rate, channels = 1, format = 'f32le' } = fields;
   if (!Number.isInteger(rate) || (rate as number) < 8000 || (rate as number) > 192000) return 'rate must be an integer from 8000 to 192000';
   if (channels !== 1 && channels !== 2) return 'channels must be 1 or 2';
   if (format !== 'f32le' && format !== 's16le') return 'format must be "f32le" or "s16le"';

@@ -5,6 +5,7 @@ import {
   launchChromium,
   listenOnPage,
   openSoundPage,
+  pageScreenshots,
   pageToMicrophone,
   soundPageState,
   startAgent,
@@ -93,6 +94,11 @@ describe('the sound page', () => {
     expect(await page.inputValue('#jitter')).toBe('120');
     expect(await page.textContent('#jitter-value')).toBe('120 ms');
     expect(await page.textContent('#latency')).toMatch(/^buffer adds 120 ms/);
+    await page.setViewportSize({ width: 1280, height: 600 });
+    await page.screenshot({ path: pageScreenshots('sound-desktop.png') });
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    await page.screenshot({ path: pageScreenshots('sound-phone.png') });
     await page.close();
   });
 
