@@ -124,6 +124,8 @@ const suite: BenchSuite = {
 
       const pcmPage = await openSoundPage(chromium, agent.url, TOKEN);
       await listenOnPage(pcmPage, 'pcm');
+      // the steady state: the context, the decoder and the jitter buffer past their first seconds
+      await sleep(2000);
       const pcm = await clicksToPage(pcmPage, player, CLICKS);
       const pcmKbps = (await soundPageState(pcmPage)).kbps;
       await stopListeningOnPage(pcmPage);
@@ -132,6 +134,7 @@ const suite: BenchSuite = {
 
       const opusPage = await openSoundPage(chromium, agent.url, TOKEN);
       await listenOnPage(opusPage, 'opus', 48000);
+      await sleep(2000);
       const opus = await clicksToPage(opusPage, player, CLICKS);
       const opusKbps = (await soundPageState(opusPage)).kbps;
       results.push(...latencyRows('Opus 48 kbit/s, 10 ms frames', opus.rendered, floor));
