@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { makeRunDir, repoRoot } from '../harness/index.js';
 import { AGENT_PORTS } from '@desktop-agents/kit';
+import { ownMemoryBytes } from './cgroup-memory.js';
 import { groupAgents } from './layout.js';
 import { readManifest, secretRefs, type Container, type PodManifest } from './manifest.js';
 import { buildImages, projectPodman, type Podman } from './podman.js';
@@ -42,7 +43,7 @@ export interface ContainerPod {
   status(): Promise<ContainerStatus[]>;
   /** Waits until every container (or those named) is ready; rejects with each one's reason after timeoutMs. */
   waitReady(timeoutMs: number, containers?: string[]): Promise<ContainerStatus[]>;
-  /** Memory charged to each container's cgroup now, in MiB. */
+  /** What each container's processes hold now (anonymous and shared memory, no page cache), in MiB; podman's figure where its cgroup cannot be read. */
   memory(): Promise<Map<string, number>>;
   stop(): Promise<void>;
 }
@@ -193,17 +194,19 @@ export async function startContainerPod(options: ContainerPodOptions = {}): Prom
     status,
     waitReady,
     async memory() {
-      const lines = await podman([
-        'stats',
-        '--no-stream',
-        '--format',
-        '{{.Name}} {{.MemUsageBytes}}',
-        ...manifest.spec.containers.map((c) => containerName(c.name)),
-      ]);
+      const names = manifest.spec.containers.map((c) => containerName(c.name));
+      const lines = await podman(['stats', '--no-stream', '--format', '{{.Name}} {{.MemUsageBytes}}', ...names]);
       const usage = new Map<string, number>();
       for (const line of lines.trim().split('\n')) {
         const [full, bytes] = line.trim().split(/\s+/);
         if (full && bytes) usage.set(full.slice(name.length + 1), parseSize(bytes) / 2 ** 20);
+      }
+      // the processes' own memory where the cgroup files can be read (podman's figure counts page cache too)
+      const paths = (await podman(['inspect', '--format', '{{.Name}} {{.State.CgroupPath}}', ...names])).trim().split('\n');
+      for (const line of paths) {
+        const [full, path] = line.trim().split(/\s+/);
+        const own = full && path ? await ownMemoryBytes(path) : undefined;
+        if (full && own !== undefined) usage.set(full.slice(name.length + 1), own / 2 ** 20);
       }
       return usage;
     },
