@@ -174,6 +174,40 @@ describe('resumable upload (tus)', () => {
     rmSync(source);
   });
 
+  it('answers "complete" to a client asking again after its last reply was lost, without a second copy', async () => {
+    const meta = `fullPath ${Buffer.from('asked-again.txt').toString('base64')}`;
+    const tus = { ...auth, 'tus-resumable': '1.0.0' };
+    const create = await fetch(`${agent.url}/filer/uploads`, { method: 'POST', headers: { ...tus, 'upload-length': '11', 'upload-metadata': meta } });
+    const location = new URL(create.headers.get('location') ?? '', agent.url).pathname;
+    const patch = await fetch(`${agent.url}${location}`, {
+      method: 'PATCH',
+      headers: { ...tus, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+      body: 'hello again',
+    });
+    expect(patch.status).toBe(204);
+    const head = await fetch(`${agent.url}${location}`, { method: 'HEAD', headers: tus });
+    expect([head.status, head.headers.get('upload-offset'), head.headers.get('upload-length')]).toEqual([200, '11', '11']);
+    expect(readFileSync(join(home, 'asked-again.txt'), 'utf8')).toBe('hello again');
+    expect(readdirSync(home).filter((n) => n.startsWith('asked-again'))).toEqual(['asked-again.txt']);
+  });
+
+  it('commits at the next start an upload whose last byte arrived but that the agent stopped before moving', async () => {
+    const staging = join(work, 'staging');
+    mkdirSync(staging, { mode: 0o700 });
+    const id = 'f'.repeat(32);
+    writeFileSync(join(staging, id), 'received in full');
+    const upload = { id, size: 16, offset: 16, metadata: { fullPath: 'Desktop/received.txt' }, storage: { type: 'file', path: join(staging, id) } };
+    writeFileSync(join(staging, `${id}.json`), JSON.stringify(upload));
+    const other = await startAgent('filer', { env: { AUTH_TOKEN: TOKEN, HOME: home, FILER_STAGING_DIR: staging } });
+    try {
+      const head = await fetch(`${other.url}/filer/uploads/${id}`, { method: 'HEAD', headers: { ...auth, 'tus-resumable': '1.0.0' } });
+      expect([head.status, head.headers.get('upload-offset')]).toEqual([200, '16']);
+      expect(readFileSync(join(home, 'Desktop', 'received.txt'), 'utf8')).toBe('received in full');
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('refuses a resumable upload aimed outside home before storing anything', async () => {
     const meta = `fullPath ${Buffer.from('../../escape.bin').toString('base64')}`;
     const res = await fetch(`${agent.url}/filer/uploads`, {

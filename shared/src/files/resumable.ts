@@ -1,4 +1,4 @@
-import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server as TusServer, Upload } from '@tus/server';
@@ -83,6 +83,28 @@ async function removeStale(folder: string, ttlMs: number, now = Date.now()): Pro
   return removed;
 }
 
+const COMMITTED = 'desktop-agents-committed';
+
+/**
+ * Uploads whose last byte arrived but that were never moved into home (the agent stopped between the two): moved
+ * now, before the first request after a restart is answered. A client then hears "complete" and home has the file.
+ */
+async function commitReceived(stagingDir: string, commit: (upload: Upload) => Promise<string>, log: Logger): Promise<void> {
+  for (const name of await readdir(stagingDir)) {
+    if (!name.endsWith('.json')) continue;
+    const upload = JSON.parse(await readFile(join(stagingDir, name), 'utf8').catch(() => '{}')) as Upload;
+    if (!upload.id || upload.metadata?.[COMMITTED] === 'true' || upload.size === undefined) continue;
+    const data = await lstat(join(stagingDir, upload.id)).catch(() => undefined);
+    if (!data?.isFile() || data.size !== upload.size) continue;
+    try {
+      const final = await commit(upload);
+      log.info({ id: upload.id, bytes: upload.size, final }, 'received upload committed after a restart');
+    } catch (err) {
+      log.warn({ id: upload.id, err: { message: (err as Error).message } }, 'received upload not committed');
+    }
+  }
+}
+
 async function tusServer(root: FileRoot, options: ResumableOptions): Promise<TusServer> {
   const [{ Server }, { FileStore }] = await Promise.all([import('@tus/server'), import('@tus/file-store')]);
   const datastore = new FileStore({ directory: options.stagingDir, expirationPeriodInMilliseconds: options.ttlMs });
@@ -96,6 +118,29 @@ async function tusServer(root: FileRoot, options: ResumableOptions): Promise<Tus
       throw err;
     }
   };
+  /** Moves a complete upload into home, and leaves it answering "complete" to a client that asks again. */
+  const commit = async (upload: Upload): Promise<string> => {
+    const target = await targetOf(upload);
+    const stored = upload.storage?.path ?? join(options.stagingDir, upload.id);
+    const folder = await root.makeFolder(dirname(target)).catch((err: unknown) => {
+      throw err instanceof PathOutsideRoot ? new TusError(403, 'Forbidden bad path') : err;
+    });
+    let final: string;
+    try {
+      final = await commitFile(stored, folder, basename(target), upload.metadata?.['overwrite'] === 'true');
+    } finally {
+      await folder.close();
+    }
+    // a client whose last reply was lost (the agent stopped right then) asks for the offset: a sparse file of the
+    // upload's size (no blocks) answers "complete" until the upload expires, instead of a 404 that makes it send all
+    // again as a second file
+    await writeFile(stored, '');
+    await truncate(stored, upload.size ?? 0);
+    upload.metadata = { ...upload.metadata, [COMMITTED]: 'true' };
+    await datastore.configstore.set(upload.id, upload);
+    return final;
+  };
+  await commitReceived(options.stagingDir, commit, options.log);
   return new Server({
     path: options.path,
     datastore,
@@ -107,18 +152,7 @@ async function tusServer(root: FileRoot, options: ResumableOptions): Promise<Tus
       return {};
     },
     onUploadFinish: async (_req, upload) => {
-      const target = await targetOf(upload);
-      const stored = upload.storage?.path ?? `${options.stagingDir}/${upload.id}`;
-      const folder = await root.makeFolder(dirname(target)).catch((err: unknown) => {
-        throw err instanceof PathOutsideRoot ? new TusError(403, 'Forbidden bad path') : err;
-      });
-      let final: string;
-      try {
-        final = await commitFile(stored, folder, basename(target), upload.metadata?.['overwrite'] === 'true');
-      } finally {
-        await folder.close();
-      }
-      await datastore.configstore.delete(upload.id);
+      const final = await commit(upload);
       options.log.info({ path: root.relative(final), bytes: upload.size }, 'resumable upload complete');
       return { headers: { 'upload-path': encodeURIComponent(root.relative(final)) } };
     },
