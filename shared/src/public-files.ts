@@ -7,14 +7,18 @@ const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; ch
 
 /**
  * An agent's pages and their scripts, each route naming its file in `dir` (no path from the request reaches the
- * disk). Public: they hold no data, and the sockets or routes they call check the token.
+ * disk). Public: they hold no data, and the sockets or routes they call check the token. `no-cache`: a browser
+ * revalidates them, so an updated agent's page and its scripts are never mixed with older ones.
  */
 export function publicFiles(dir: string, files: Readonly<Record<string, `${string}${keyof typeof TYPES}`>>): FastifyPluginAsync {
   return async (app) => {
     for (const [path, file] of Object.entries(files)) {
       const type = TYPES[file.slice(file.lastIndexOf('.')) as keyof typeof TYPES];
       app.get(path, { config: { public: true }, schema: { response: { 200: textReply } } }, async (_request, reply) =>
-        reply.type(type).send(createReadStream(join(dir, file))),
+        reply
+          .type(type)
+          .header('cache-control', 'no-cache')
+          .send(createReadStream(join(dir, file))),
       );
     }
   };

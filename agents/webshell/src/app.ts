@@ -1,9 +1,8 @@
 import { access, constants } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { childEnv, createServer, serverOptionsOf, serveWebSockets, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
+import { childEnv, createServer, publicFiles, serverOptionsOf, serveWebSockets, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
 import type { WebshellEnv } from './config.js';
 import { attachHandler } from './routes/attach.js';
-import { pageRoutes } from './routes/page.js';
 import { terminalRoutes } from './routes/terminals.js';
 import { defaultShell, Terminals } from './terminals.js';
 
@@ -37,7 +36,16 @@ export async function buildWebshell(context: AgentContext<WebshellConfig>) {
   });
   await app.register(terminalRoutes(terminals));
   app.metrics.define({ name: 'webshell_terminals', help: 'terminals running', type: 'gauge', read: () => terminals.size });
-  await app.register(pageRoutes(fileURLToPath(new URL('../public/', import.meta.url))));
+  // the terminal page and the xterm.js files bundled at build time
+  await app.register(
+    publicFiles(fileURLToPath(new URL('../public/', import.meta.url)), {
+      '/': 'index.html',
+      '/terminal.js': 'terminal.js',
+      '/vendor/xterm.js': 'vendor/xterm.js',
+      '/vendor/xterm.css': 'vendor/xterm.css',
+      '/vendor/addon-fit.js': 'vendor/addon-fit.js',
+    }),
+  );
   app.addHook('onClose', async () => terminals.killAll());
   return app;
 }
