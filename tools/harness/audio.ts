@@ -64,7 +64,9 @@ export async function startClickPlayer(pulse: PulseServer, rate: number, sink = 
   };
 }
 
-/** Index of the first sample of `samples` (s16) louder than `threshold`, or -1. */
-export function onsetIn(samples: Int16Array, threshold = 20000): number {
-  return samples.findIndex((v) => Math.abs(v) > threshold);
+/** The loudest sample of a chunk of s16le audio (0 to 32768): what the latency measures compare to a threshold. */
+export function peakOf(data: Buffer): number {
+  let peak = 0;
+  for (let i = 0; i + 1 < data.length; i += 2) peak = Math.max(peak, Math.abs(data.readInt16LE(i)));
+  return peak;
 }

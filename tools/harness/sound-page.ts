@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
-import { epochMs, type ClickPlayer } from './audio.js';
+import { epochMs, peakOf, type ClickPlayer } from './audio.js';
 import { waitFor } from './process.js';
 import type { PulseServer } from './pulse.js';
 
@@ -80,8 +80,7 @@ export async function pageToMicrophone(page: Page, pulse: PulseServer, count: nu
   let quiet = true;
   parec.stdout.on('data', (chunk: Buffer) => {
     received += chunk.length;
-    let peak = 0;
-    for (let i = 0; i + 1 < chunk.length; i += 2) peak = Math.max(peak, Math.abs(chunk.readInt16LE(i)));
+    const peak = peakOf(chunk);
     if (peak > 8000 && quiet) loudSince = epochMs();
     quiet = peak < 2000;
   });

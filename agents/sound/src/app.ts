@@ -40,7 +40,7 @@ export async function buildSound(context: AgentContext<SoundConfig>) {
   );
   // 48 kHz mono, what Opus encodes and ffmpeg reads: captured only while one of them runs
   const capture48k = new SharedCapture(
-    () => pulse.capture({ format: 's16le', rate: OPUS_RATE, channels: config.SOUND_CHANNELS }, 5),
+    () => pulse.capture({ format: 's16le', rate: OPUS_RATE, channels: config.SOUND_CHANNELS }, 10),
     5000,
     logger.child({ component: 'capture' }),
   );

@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import { FanOut, shareFrame, type Logger, type Outbox } from '@desktop-agents/kit';
 import { OPUS_BITRATE, OPUS_FRAME_MS, OPUS_RATE, OpusFrames, type OpusFrameMs, type OpusSettings } from './opus.js';
 import { formatFrameFields } from './format-frame.js';
-import type { ChunkHandler } from './shared-capture.js';
+import type { SubscribeToCapture } from './shared-capture.js';
 
 export interface StreamFormat {
   format: 's16le';
@@ -84,9 +84,6 @@ export function parseCodecRequest(text: string): CodecRequest | string {
   return { codec, frameMs: frameMs as OpusFrameMs, bitrate: Math.round((bitrate as number) / 8000) * 8000 };
 }
 
-/** The 48 kHz capture Opus encodes, shared with whoever else needs it. */
-export type CaptureAt48k = (handler: ChunkHandler) => () => void;
-
 interface OpusChannel {
   frames: OpusFrames;
   group: ListenerGroup;
@@ -107,13 +104,12 @@ export class AudioListeners {
   readonly #opus = new Map<string, OpusChannel>();
   readonly #codecOf = new Map<WebSocket, string>();
   #dropped = 0;
-  #opusBytes = 0;
 
   constructor(
     private readonly format: StreamFormat,
     private readonly maxBufferedBytes: number,
     private readonly maxListeners: number,
-    private readonly captureAt48k: CaptureAt48k,
+    private readonly captureAt48k: SubscribeToCapture,
     private readonly log: Logger,
   ) {
     this.#pcm = new ListenerGroup(this.#fanOut, maxBufferedBytes);
@@ -133,11 +129,6 @@ export class AudioListeners {
     let opus = 0;
     for (const channel of this.#opus.values()) opus += channel.group.dropped;
     return this.#dropped + this.#pcm.dropped + opus;
-  }
-
-  /** Opus bytes encoded since start (what a listener's bandwidth is made of). */
-  get opusBytes(): number {
-    return this.#opusBytes;
   }
 
   add(socket: WebSocket): void {
@@ -187,10 +178,7 @@ export class AudioListeners {
       const frames = new OpusFrames(settings);
       const group = new ListenerGroup(this.#fanOut, this.maxBufferedBytes);
       const unsubscribe = this.captureAt48k((pcm) => {
-        for (const packet of frames.encode(pcm)) {
-          this.#opusBytes += packet.length;
-          group.push(packet);
-        }
+        for (const packet of frames.encode(pcm)) group.push(packet);
       });
       channel = { frames, group, unsubscribe };
       this.#opus.set(key, channel);

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { Logger } from '@desktop-agents/kit';
-import { bytesPerSecond, type SampleSpec } from './pulse.js';
+import { bytesPerSecond, frameBytes, type SampleSpec } from './pulse.js';
 
 /** Opens the stream a talker's samples are played into (the microphone source's input sink). */
 export type OpenPlayback = (spec: SampleSpec) => Promise<Writable>;
@@ -82,13 +82,9 @@ export class Talk {
     this.format(DEFAULT_TALK_FORMAT);
   }
 
-  get spec(): SampleSpec {
-    return this.#spec;
-  }
-
   /** Bytes one sample frame (every channel) takes: what a message's length must be a multiple of. */
   get frameBytes(): number {
-    return (this.#spec.format === 'f32le' ? 4 : 2) * this.#spec.channels;
+    return frameBytes(this.#spec);
   }
 
   /** The page's format, before its first samples (false once audio has started: the stream is opened with it). */

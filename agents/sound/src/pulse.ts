@@ -2,7 +2,6 @@ import { Backoff, type Logger } from '@desktop-agents/kit';
 import { EventEmitter } from 'node:events';
 import { PulseAudio, PA_SAMPLE_FORMAT, type PlaybackStream, type RecordStream } from 'pulseaudio.js';
 import { ERRORS } from './errors.js';
-import { flushRecordStream } from './pulse-commands.js';
 
 export interface SinkInfo {
   name: string;
@@ -34,8 +33,13 @@ export interface SampleSpec {
 const FORMATS = { f32le: PA_SAMPLE_FORMAT.FLOAT32LE, s16le: PA_SAMPLE_FORMAT.S16LE } as const;
 const BYTES_PER_SAMPLE = { f32le: 4, s16le: 2 } as const;
 
+/** Bytes of one sample of every channel: what buffers of this format come in multiples of. */
+export function frameBytes(spec: Pick<SampleSpec, 'format' | 'channels'>): number {
+  return BYTES_PER_SAMPLE[spec.format] * spec.channels;
+}
+
 export function bytesPerSecond(spec: SampleSpec): number {
-  return spec.rate * spec.channels * BYTES_PER_SAMPLE[spec.format];
+  return spec.rate * frameBytes(spec);
 }
 
 const PA_VOLUME_NORM = 0x10000;
@@ -187,7 +191,7 @@ export class Pulse extends EventEmitter<PulseEvents> {
   }
 
   async #record(client: PulseAudio, spec: SampleSpec, fragmentMs: number): Promise<RecordStream> {
-    const frame = BYTES_PER_SAMPLE[spec.format] * spec.channels;
+    const frame = frameBytes(spec);
     const capture = await client.createRecordStream({
       sampleSpec: { format: FORMATS[spec.format], rate: spec.rate, channels: spec.channels },
       name: `${this.settings.sink}.monitor`,
@@ -196,11 +200,6 @@ export class Pulse extends EventEmitter<PulseEvents> {
       adjustLatency: true,
     });
     capture.on('error', (err: Error) => this.log.debug({ err: { message: err.message } }, 'capture error'));
-    // an idle sink wakes late for a new capture and hands it what it rendered meanwhile: that backlog would stay
-    // queued in pulse, delaying every later chunk by as much; dropped once the capture runs
-    capture.once('data', () => {
-      setTimeout(() => void flushRecordStream(client, capture.index).catch(() => undefined), 50).unref();
-    });
     return capture;
   }
 
@@ -215,7 +214,7 @@ export class Pulse extends EventEmitter<PulseEvents> {
    */
   async playToMicrophone(spec: SampleSpec, targetMs: number, startMs: number): Promise<PlaybackStream> {
     const perMs = bytesPerSecond(spec) / 1000;
-    const frame = BYTES_PER_SAMPLE[spec.format] * spec.channels;
+    const frame = frameBytes(spec);
     const bytes = (ms: number) => Math.max(frame, Math.round((perMs * ms) / frame) * frame);
     return this.#connected().createPlaybackStream({
       sampleSpec: { format: FORMATS[spec.format], rate: spec.rate, channels: spec.channels },

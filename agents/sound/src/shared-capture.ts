@@ -2,6 +2,8 @@ import type { Readable } from 'node:stream';
 import type { Logger } from '@desktop-agents/kit';
 
 export type ChunkHandler = (chunk: Buffer) => void;
+/** How a consumer gets the capture's chunks: subscribe, and call what it returns to leave. */
+export type SubscribeToCapture = (handler: ChunkHandler) => () => void;
 
 /**
  * One capture of the desktop sink shared by whoever needs it (the Opus encoders, the 4.x speaker's ffmpeg): opened
@@ -19,10 +21,6 @@ export class SharedCapture {
     private readonly lingerMs: number,
     private readonly log: Logger,
   ) {}
-
-  get capturing(): boolean {
-    return this.#stream !== undefined;
-  }
 
   subscribe(handler: ChunkHandler): () => void {
     this.#handlers.add(handler);

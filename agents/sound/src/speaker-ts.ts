@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import { FanOut, type ChildProcesses, type Logger } from '@desktop-agents/kit';
 import { ListenerGroup } from './listeners.js';
-import type { ChunkHandler } from './shared-capture.js';
+import type { SubscribeToCapture } from './shared-capture.js';
 
 /** MPEG transport stream packets: 188 bytes, each starting with the sync byte. */
 export const TS_PACKET = 188;
@@ -44,12 +44,11 @@ export class PacketAligner {
 export class MpegTsSpeaker {
   readonly #group: ListenerGroup;
   #encoder: { pid: number; stop: () => void } | undefined;
-  #starts = 0;
   #linger: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly settings: SpeakerSettings,
-    private readonly capture: (handler: ChunkHandler) => () => void,
+    private readonly capture: SubscribeToCapture,
     private readonly children: ChildProcesses,
     private readonly log: Logger,
   ) {
@@ -67,11 +66,6 @@ export class MpegTsSpeaker {
   /** ffmpeg's pid while it runs. */
   get encoderPid(): number | undefined {
     return this.#encoder?.pid;
-  }
-
-  /** How many times ffmpeg was started (each first listener after none). */
-  get starts(): number {
-    return this.#starts;
   }
 
   add(socket: WebSocket): void {
@@ -99,10 +93,9 @@ export class MpegTsSpeaker {
     const { stdin, stdout, stderr } = child;
     if (!stdin || !stdout || !stderr || child.pid === undefined) {
       this.log.warn({ ffmpeg: this.settings.ffmpeg }, 'ffmpeg did not start');
-      for (const socket of this.#sockets()) socket.close(1011, 'audio encoder unavailable');
+      for (const socket of this.#group.sockets) socket.close(1011, 'audio encoder unavailable');
       return;
     }
-    this.#starts++;
     const aligner = new PacketAligner();
     stdout.on('data', (data: Buffer) => {
       const packets = aligner.push(data);
@@ -129,13 +122,9 @@ export class MpegTsSpeaker {
       this.#encoder = undefined;
       unsubscribe();
       this.log.warn({ ...exit, stderr: complaint.trim() }, 'ffmpeg stopped');
-      for (const socket of this.#sockets()) socket.close(1011, 'audio encoder stopped');
+      for (const socket of this.#group.sockets) socket.close(1011, 'audio encoder stopped');
     });
     this.log.info({ pid: child.pid }, 'MPEG-TS encoder started');
-  }
-
-  #sockets(): WebSocket[] {
-    return this.#group.sockets;
   }
 
   #stop(): void {

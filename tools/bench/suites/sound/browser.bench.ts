@@ -13,6 +13,7 @@ import {
   listenOnPage,
   openSoundPage,
   pageToMicrophone,
+  peakOf,
   soundPageState,
   startAgent,
   startClickPlayer,
@@ -36,14 +37,9 @@ async function captureFloor(port: number, player: ClickPlayer): Promise<number[]
   let pending: number | undefined;
   const latencies: number[] = [];
   ws.on('message', (data: Buffer, isBinary) => {
-    if (!isBinary || pending === undefined) return;
-    for (let i = 0; i + 1 < data.length; i += 2) {
-      if (Math.abs(data.readInt16LE(i)) > 20000) {
-        latencies.push(epochMs() - pending);
-        pending = undefined;
-        return;
-      }
-    }
+    if (!isBinary || pending === undefined || peakOf(data) <= 20000) return;
+    latencies.push(epochMs() - pending);
+    pending = undefined;
   });
   await new Promise((resolve) => ws.once('open', resolve));
   await sleep(300);
@@ -65,14 +61,9 @@ async function sourceFloor(pulse: PulseServer, count: number): Promise<number[]>
   let pending: number | undefined;
   const latencies: number[] = [];
   parec.stdout.on('data', (chunk: Buffer) => {
-    if (pending === undefined) return;
-    for (let i = 0; i + 1 < chunk.length; i += 2) {
-      if (Math.abs(chunk.readInt16LE(i)) > 8000) {
-        latencies.push(epochMs() - pending);
-        pending = undefined;
-        return;
-      }
-    }
+    if (pending === undefined || peakOf(chunk) <= 8000) return;
+    latencies.push(epochMs() - pending);
+    pending = undefined;
   });
   try {
     await sleep(1500);

@@ -4,23 +4,18 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
-import { epochMs, startAgent, startClickPlayer, startPulse, type PulseServer } from '../../../harness/index.js';
+import { epochMs, peakOf, startAgent, startClickPlayer, startPulse, type PulseServer } from '../../../harness/index.js';
 import { percentile, type BenchResult, type BenchSuite } from '../../types.js';
 
 const TOKEN = 'bench-token-0123456789';
 const RATE = 24000;
 const CLICKS = 8;
 
-function loudIn(data: Buffer): boolean {
-  for (let i = 0; i + 1 < data.length; i += 2) if (Math.abs(data.readInt16LE(i)) > 20000) return true;
-  return false;
-}
-
 async function measure(pulse: PulseServer, subscribe: (onData: (data: Buffer) => void) => Promise<() => void>): Promise<number[]> {
   const latencies: number[] = [];
   let pending: number | undefined;
   const stop = await subscribe((data) => {
-    if (pending !== undefined && loudIn(data)) {
+    if (pending !== undefined && peakOf(data) > 20000) {
       latencies.push(epochMs() - pending);
       pending = undefined;
     }
