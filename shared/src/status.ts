@@ -39,12 +39,13 @@ export class ProcessSampler {
   }
 
   #take(): void {
-    const cpu = process.cpuUsage(this.#cpu);
+    const cpu = process.cpuUsage();
     const now = performance.now();
+    const usedUs = cpu.user - this.#cpu.user + (cpu.system - this.#cpu.system);
     const wallUs = (now - this.#at) * 1000;
-    this.#cpu = process.cpuUsage();
+    this.#cpu = cpu;
     this.#at = now;
-    this.samples.push({ t: Date.now(), rssMiB: process.memoryUsage.rss() / 1048576, cpuPercent: wallUs > 0 ? ((cpu.user + cpu.system) / wallUs) * 100 : 0 });
+    this.samples.push({ t: Date.now(), rssMiB: process.memoryUsage.rss() / 1048576, cpuPercent: wallUs > 0 ? (usedUs / wallUs) * 100 : 0 });
     if (this.samples.length > KEPT) this.samples.shift();
   }
 

@@ -11,50 +11,61 @@ export interface AgentStatus {
   lastError: string | undefined;
 }
 
+type PodAgentEntry = Pod['agents'][number];
+
+/** The last error line an agent logged, as `msg: err.message`. */
+function lastErrorOf(agent: PodAgentEntry): string | undefined {
+  if (!agent.running) return agent.failure;
+  const line = agent.running
+    .logLines()
+    .filter((l) => Number(l['level']) >= 50)
+    .at(-1);
+  const err = line?.['err'] as { message?: string } | undefined;
+  return line ? `${String(line['msg'] ?? '')}${err?.message ? `: ${err.message}` : ''}` : undefined;
+}
+
+async function statusOf(agent: PodAgentEntry): Promise<AgentStatus> {
+  const lastError = lastErrorOf(agent);
+  if (!agent.running) return { name: agent.name, url: '', ready: false, reason: agent.failure, lastError };
+  let ready = false;
+  let reason: string | undefined;
+  try {
+    const res = await agent.running.get('/readyz');
+    ready = res.status === 200;
+    reason = ready ? undefined : ((res.body as { reason?: string }).reason ?? `HTTP ${res.status}`);
+  } catch (e) {
+    reason = agent.running.process.running ? (e as Error).message : 'exited';
+  }
+  return { name: agent.name, url: agent.running.url, ready, reason, lastError };
+}
+
 /** Readiness of every agent (its /readyz, with the reason) and the last error line it logged. */
 export async function podStatus(pod: Pod): Promise<AgentStatus[]> {
-  return Promise.all(
-    pod.agents.map(async (agent): Promise<AgentStatus> => {
-      if (!agent.running) return { name: agent.name, url: '', ready: false, reason: agent.failure, lastError: agent.failure };
-      const lastErrorLine = agent.running
-        .logLines()
-        .filter((l) => Number(l['level']) >= 50)
-        .at(-1);
-      const err = lastErrorLine?.['err'] as { message?: string } | undefined;
-      const lastError = lastErrorLine ? `${String(lastErrorLine['msg'] ?? '')}${err?.message ? `: ${err.message}` : ''}` : undefined;
-      let ready = false;
-      let reason: string | undefined;
-      try {
-        const res = await agent.running.get('/readyz');
-        ready = res.status === 200;
-        reason = ready ? undefined : ((res.body as { reason?: string }).reason ?? `HTTP ${res.status}`);
-      } catch (e) {
-        reason = agent.running.process.running ? (e as Error).message : 'exited';
-      }
-      return { name: agent.name, url: agent.running.url, ready, reason, lastError };
-    }),
-  );
+  return Promise.all(pod.agents.map(statusOf));
 }
 
 /**
- * Every agent as the status page shows it: readiness and the last error from the pod runner's view, and the rest
- * (uptime, RSS and CPU samples, its own figures) from the agent's /status/history.json. An agent that does not
- * answer is still listed, with why.
+ * Every agent as the status page shows it, from its /status/history.json (readiness as its /readyz answers, uptime,
+ * RSS and CPU samples, its own figures) and the last error from the pod runner's view. An agent that does not
+ * answer is still listed, with its readiness probed and why.
  */
 export async function podHistory(pod: Pod): Promise<AgentStatusView[]> {
-  const statuses = await podStatus(pod);
   return Promise.all(
-    statuses.map(async (s): Promise<AgentStatusView> => {
-      const base: AgentStatusView = { name: s.name, url: s.url, ready: s.ready, reason: s.reason, lastError: s.lastError, samples: [], figures: [] };
-      if (!s.url) return base;
-      try {
-        const res = await fetch(`${s.url}/status/history.json`, { headers: { authorization: `Bearer ${pod.token}` }, signal: AbortSignal.timeout(2000) });
-        if (!res.ok) return base;
-        const [own] = ((await res.json()) as { agents: AgentStatusView[] }).agents;
-        return own ? { ...own, name: s.name, url: s.url, ready: s.ready, reason: s.reason, lastError: s.lastError } : base;
-      } catch {
-        return base;
+    pod.agents.map(async (agent): Promise<AgentStatusView> => {
+      if (agent.running) {
+        try {
+          const res = await fetch(`${agent.running.url}/status/history.json`, {
+            headers: { authorization: `Bearer ${pod.token}` },
+            signal: AbortSignal.timeout(2000),
+          });
+          const [own] = res.ok ? ((await res.json()) as { agents: AgentStatusView[] }).agents : [];
+          if (own) return { ...own, name: agent.name, url: agent.running.url, lastError: lastErrorOf(agent) };
+        } catch {
+          // not answering: probed below
+        }
       }
+      const s = await statusOf(agent);
+      return { name: s.name, url: s.url, ready: s.ready, reason: s.reason, lastError: s.lastError, samples: [], figures: [] };
     }),
   );
 }
