@@ -3,7 +3,9 @@
 // instead of resolving and loading hundreds of modules (the startup cost bench: module loading was most of an
 // agent's start). Native addons stay outside. The file sits in the entry's own folder, so the agent's paths
 // relative to import.meta.url (its public pages) resolve as before.
-import { basename, dirname } from 'node:path';
+import { readdir, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
 import { build } from 'rolldown';
 
 const entry = process.argv[2];
@@ -17,19 +19,44 @@ const banner = [
   'const __filename = __fileURLToPath(import.meta.url);',
   'const __dirname = __dirnameOf(__filename);',
 ].join('\n');
+// fastify, fast-json-stringify and ajv-formats each hold their own copy of ajv 8 (npm cannot hoist it past eslint's
+// ajv 6): every import of it is resolved to the kit's, so an agent parses and loads ajv once
+const kitRequire = createRequire(join(import.meta.dirname, '..', 'shared', 'package.json'));
+// the compilers fastify builds when it is given none: the kit gives it its own (server.ts), so these never run
+const unused = ['@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler'];
+const ownCompilersOnly = {
+  name: 'one-ajv-and-own-compilers',
+  resolveId(source) {
+    if (unused.includes(source)) return `\0unused:${source}`;
+    if (source === 'ajv' || source.startsWith('ajv/')) return kitRequire.resolve(source);
+    return null;
+  },
+  load(id) {
+    if (!id.startsWith('\0unused:')) return null;
+    const name = JSON.stringify(id.slice('\0unused:'.length));
+    return `module.exports = function unused() { throw new Error(${name} + ' is left out of the bundle: the kit gives fastify its own compilers'); };`;
+  },
+};
+// chunks of an earlier build go first: their names carry a hash, so a new build would leave them beside its own
+const outDir = dirname(entry);
+for (const name of await readdir(outDir)) if (/^bundle-.*\.mjs$|\.bundle\.mjs$/.test(name)) await rm(join(outDir, name));
 await build({
   input: entry,
   platform: 'node',
+  plugins: [ownCompilersOnly],
   // usocket: dbus-next's optional native socket, required in a try (plain sockets serve a unix path without it);
   // opusscript: loads its WebAssembly file from beside its own module
   external: [/\.node$/, 'node-pty', 'usocket', 'opusscript'],
   logLevel: 'warn',
   // what the agent imports on first use (decoders, tus, zip, jose, prom-client) stays a chunk of its own, loaded then
   output: {
-    dir: dirname(entry),
+    dir: outDir,
     entryFileNames: `${basename(entry, '.js')}.bundle.mjs`,
     chunkFileNames: 'bundle-[name]-[hash].mjs',
     format: 'esm',
     banner,
+    // comments and white space out (V8 keeps every chunk's source for lazy compilation: ~0.6 MiB less per agent,
+    // less to scan at start); names and code as written, so stack traces still name their functions
+    minify: { compress: false, mangle: false, codegen: { removeWhitespace: true } },
   },
 });

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import type { FastifyPluginAsync, FastifySchema, HTTPMethods } from 'fastify';
+import { ownCompilers } from './compilers.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -34,10 +35,8 @@ export const openapiPlugin = fp(plugin, { fastify: '5.x', name: 'agent-openapi' 
 
 async function describe(routes: RecordedRoute[], info: { title: string; description: string }): Promise<Record<string, unknown>> {
   const [{ default: Fastify }, { default: swagger }] = await Promise.all([import('fastify'), import('@fastify/swagger')]);
-  const doc = Fastify();
   // it never validates or serializes: the schemas are only read
-  doc.setValidatorCompiler(() => () => true);
-  doc.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  const doc = Fastify({ schemaController: { compilersFactory: ownCompilers(() => () => true) } });
   await doc.register(swagger, { openapi: { info: { ...info, version: '1.0.0' } } });
   await doc.register(async (scope) => {
     for (const route of routes) scope.route({ method: route.method, url: route.url, schema: route.schema ?? {}, handler: async () => null });

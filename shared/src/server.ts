@@ -1,46 +1,20 @@
-import Fastify, { type FastifyError, type FastifyReply, type FastifySchemaCompiler, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Ajv from 'ajv';
-import ajvFormats from 'ajv-formats';
 import type { Logger } from 'pino';
 import { ChildProcesses } from './children.js';
 import { statusPlugin } from './status.js';
 import { HttpError, ValidationError } from './errors.js';
-import { MESSAGES_KEYWORD, toValidationIssues } from './validation.js';
+import { toValidationIssues } from './validation.js';
+import { createValidators, ownCompilers } from './compilers.js';
 import { authPlugin } from './auth-plugin.js';
 import { healthPlugin, type ReadinessCheck } from './health.js';
 import type { Authenticator } from './auth.js';
-import { CommonEnv, SCHEMAS_CHECKED, type CommonConfig } from './config.js';
+import { CommonEnv, type CommonConfig } from './config.js';
 import { limitConnections } from './connections.js';
 import { originPolicy } from './origin.js';
 import { metricsPlugin } from './metrics.js';
 import { openapiPlugin } from './openapi.js';
 import { objectReply, replies } from './replies.js';
-
-/**
- * Two validators: bodies are checked as sent (42 is not a string, "1" is not a number: the spec's messages depend on
- * it), while query strings, params and headers, which are text on the wire, are coerced to the schema's types.
- */
-function createValidators() {
-  const make = (coerceTypes: false | 'array') => {
-    const ajv = new Ajv.default({
-      allErrors: true,
-      coerceTypes,
-      useDefaults: true,
-      removeAdditional: false,
-      keywords: [MESSAGES_KEYWORD],
-      validateSchema: SCHEMAS_CHECKED,
-    });
-    ajvFormats.default(ajv);
-    return ajv;
-  };
-  // made on first use: an agent without schemas never builds them
-  let asSent: Ajv.default | undefined;
-  let coerced: Ajv.default | undefined;
-  const compile: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>
-    httpPart === 'body' ? (asSent ??= make(false)).compile(schema) : (coerced ??= make('array')).compile(schema);
-  return compile;
-}
 
 function copy(value: unknown): unknown {
   return value !== null && typeof value === 'object' ? { ...value } : value;
@@ -149,13 +123,12 @@ export async function createServer(options: ServerOptions) {
     connectionTimeout: security.HTTP_IDLE_TIMEOUT_MS,
     keepAliveTimeout: security.HTTP_KEEPALIVE_TIMEOUT_MS,
     requestTimeout: security.HTTP_REQUEST_TIMEOUT_MS,
+    // response schemas document the routes (OpenAPI); the reply is what the handler returns, never reshaped by them
+    schemaController: { compilersFactory: ownCompilers(createValidators()) },
   }).withTypeProvider<TypeBoxTypeProvider>();
   limitConnections(app.server, security, options.logger.child({ component: 'connections' }));
 
   app.decorate('children', new ChildProcesses(options.logger.child({ component: 'children' })));
-  app.setValidatorCompiler(createValidators());
-  // response schemas document the routes (OpenAPI); the reply is what the handler returns, never reshaped by them
-  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler((error: FastifyError | Error, request, reply) => errorHandler(error, request, reply));
   app.addHook('preValidation', async (request) => {
     if (request.routeOptions.schema) receivedInput.set(request, { query: copy(request.query), params: copy(request.params) });

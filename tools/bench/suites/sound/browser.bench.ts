@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import {
   clicksToPage,
+  type ClicksHeard,
   epochMs,
   launchChromium,
   listenOnPage,
@@ -78,11 +79,12 @@ async function sourceFloor(pulse: PulseServer, count: number): Promise<number[]>
   return sorted(latencies);
 }
 
-function latencyRows(name: string, rendered: number[], floor: number): BenchResult[] {
-  const s = sorted(rendered);
+function latencyRows(name: string, heard: ClicksHeard, floor: number): BenchResult[] {
+  const s = sorted(heard.rendered);
+  const played = s.length + heard.lost;
   return [
     {
-      measure: `${name}: click to page output, p50 of ${s.length}`,
+      measure: `${name}: click to page output, p50 of ${s.length} heard`,
       unit: 'ms',
       value: percentile(s, 50),
       reference: { name: 'in-process capture floor, p50', value: floor },
@@ -90,12 +92,21 @@ function latencyRows(name: string, rendered: number[], floor: number): BenchResu
       target: { value: { max: 40 } },
     },
     {
-      measure: `${name}: click to page output, p99 of ${s.length}`,
+      measure: `${name}: click to page output, p99 of ${s.length} heard`,
       unit: 'ms',
       value: percentile(s, 99),
       reference: { name: 'in-process capture floor, p50', value: floor },
       better: 'lower',
       target: { value: { max: 80 } },
+    },
+    // a click the player dropped (its queue far over target after a stall) is no latency: counted here, never hidden
+    {
+      measure: `${name}: clicks never heard in the page`,
+      unit: 'clicks',
+      value: heard.lost,
+      reference: { name: 'clicks played', value: played },
+      better: 'lower',
+      target: { value: { max: 0 } },
     },
   ];
 }
@@ -121,14 +132,14 @@ const suite: BenchSuite = {
       const pcmKbps = (await soundPageState(pcmPage)).kbps;
       await stopListeningOnPage(pcmPage);
       await pcmPage.close();
-      results.push(...latencyRows('PCM 24 kHz', pcm.rendered, floor));
+      results.push(...latencyRows('PCM 24 kHz', pcm, floor));
 
       const opusPage = await openSoundPage(chromium, agent.url, TOKEN);
       await listenOnPage(opusPage, 'opus', 48000);
       await sleep(2000);
       const opus = await clicksToPage(opusPage, player, CLICKS);
       const opusKbps = (await soundPageState(opusPage)).kbps;
-      results.push(...latencyRows('Opus 48 kbit/s, 10 ms frames', opus.rendered, floor));
+      results.push(...latencyRows('Opus 48 kbit/s, 10 ms frames', opus, floor));
       results.push({
         measure: 'Opus stream, 48 kHz mono, as the page received it',
         unit: 'kbit/s',
