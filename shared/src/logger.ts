@@ -1,5 +1,6 @@
+import { writeSync } from 'node:fs';
 import { format } from 'node:util';
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger };
 
@@ -45,8 +46,39 @@ export function createLogger({ name, level = 'info', destination }: LoggerSettin
       err: pino.stdSerializers.err,
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination ?? standardOutput);
 }
+
+/** How long a line waits for a full standard output (a non-blocking pipe whose reader lags) before it is dropped. */
+const FULL_OUTPUT_WAIT_MS = 100;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+let outputGone = false;
+
+/**
+ * Standard output for every logger of the process, each line written synchronously: nothing is left to flush at exit.
+ * pino's own asynchronous stream flushes at exit and retries a write that failed with EPIPE forever, so an agent
+ * whose log reader went away never exited on SIGTERM. Here a reader gone (EPIPE) silences the logs, never the
+ * agent; a full pipe holds a line up to 100 ms, then drops it.
+ */
+export const standardOutput: DestinationStream = {
+  write(line: string): void {
+    if (outputGone) return;
+    let data = Buffer.from(line);
+    const deadline = Date.now() + FULL_OUTPUT_WAIT_MS;
+    while (data.length > 0) {
+      try {
+        data = data.subarray(writeSync(1, data));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN' && Date.now() < deadline) Atomics.wait(pause, 0, 0, 1);
+        else {
+          outputGone = code === 'EPIPE' || code === 'EBADF';
+          return;
+        }
+      }
+    }
+  },
+};
 
 /**
  * Libraries that print to the console (ipp prints "The spec is not clear..." on some replies) would break a log

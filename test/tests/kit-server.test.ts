@@ -1,6 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { processAlive as alive, repoRoot, startAgent, startXvfb, waitFor, type RunningAgent, type XServer } from '@desktop-agents/tools/harness';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  AGENT_PROCESS_ENV,
+  agentCommand,
+  freePort,
+  processAlive as alive,
+  repoRoot,
+  startAgent,
+  startXvfb,
+  waitFor,
+  type RunningAgent,
+  type XServer,
+} from '@desktop-agents/tools/harness';
 
 const TOKEN = 'sample-token-0123456789';
 const entry = join(repoRoot(), 'test', 'fixtures', 'sample-agent.mjs');
@@ -95,5 +108,30 @@ describe('a server built with the kit, run as a process', () => {
 
   it('refuses to start without credentials configured in token mode, exit 1 and a clear message', async () => {
     await expect(startAgent('sample', { entry, portEnv, env: { AUTH_TOKEN: '', DISPLAY: x.display }, timeoutMs: 5000 })).rejects.toThrow(/AUTH_TOKEN/);
+  });
+});
+
+describe('an agent whose log reader goes away', () => {
+  it('keeps serving with its standard output broken (EPIPE), and still exits 0 on SIGTERM', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, agentCommand(repoRoot(), 'broadcast'), {
+      env: { ...process.env, ...AGENT_PROCESS_ENV, AUTH_TOKEN: TOKEN, BROADCAST_SERVICE_TCP_PORT: String(port), CONTAINER_IP_ADDR: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      await waitFor('the agent ready', async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200, 15_000, 20);
+      // the reader goes away, as a log shipper that died would: every later line meets a broken pipe
+      child.stdout.destroy();
+      for (let n = 0; n < 5; n++) expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      child.kill('SIGTERM');
+      const exit = await Promise.race([exited, sleep(5000).then(() => 'still running after 5 s')]);
+      expect(exit).toEqual({ code: 0, signal: null });
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
