@@ -97,4 +97,8 @@ export function routeConsoleToLogger(logger: Logger): void {
   console.warn = line('warn');
   console.error = line('error');
   /* eslint-enable no-console */
+  // Node's own warnings (a library's deprecated call: ipp's `new Buffer()`) are printed through console.error by its
+  // default listener, which made them error lines: they are warnings, logged once each with their code
+  process.removeAllListeners('warning');
+  process.on('warning', (warning: Error & { code?: string }) => log.warn({ name: warning.name, code: warning.code, text: warning.message }, 'process warning'));
 }

@@ -159,6 +159,12 @@ describe('printing through the real cupsd', () => {
     expect(lines.filter((l) => !l.startsWith('{') || !isJson(l))).toEqual([]);
   });
 
+  it("logs Node's warnings about a library (ipp's deprecated Buffer()) as warnings with their code, not as errors", () => {
+    const logged = agent.logLines();
+    expect(logged.filter((l) => Number(l['level']) >= 50 && JSON.stringify(l).includes('DeprecationWarning'))).toEqual([]);
+    expect(logged.some((l) => l['msg'] === 'process warning' && l['code'] === 'DEP0005' && l['level'] === 40)).toBe(true);
+  });
+
   it('exits 0 on SIGTERM', async () => {
     expect(await agent.stop()).toEqual({ code: 0, signal: null });
     agent = await startAgent('printerfile', {
