@@ -163,6 +163,18 @@ describe.skipIf(missing !== undefined).each(layouts)(`the desktop pod on podman,
     ).toBe('%PDF-');
   });
 
+  it("shows a desktop app's notification (notify-send in a terminal) to the browser, served by the spawner's container on the desktop's session bus", async () => {
+    const terminal = await Terminal.open(pod);
+    try {
+      const sent = await terminal.run("notify-send -t 5000 'Printed from the pod' 'your PDF is ready'; echo notify-exit=$?");
+      expect(sent).toMatch(/notify-exit=0/);
+    } finally {
+      terminal.socket.close();
+    }
+    const shown = await tab.next('notification', (e) => e.method === 'notification' && (e.data as { summary?: string }).summary === 'Printed from the pod');
+    expect(shown.data).toMatchObject({ summary: 'Printed from the pod', body: 'your PDF is ready' });
+  });
+
   it("hears a sound played in the desktop on the sound agent's listener", async () => {
     const listener = new WebSocket(`${pod.url('sound').replace('http', 'ws')}/listen/source/desktop.monitor?jwt_token=${pod.token}`);
     let peak = 0;
