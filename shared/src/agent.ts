@@ -3,7 +3,7 @@ import type { AgentServer, ServerOptions } from './server.js';
 
 import { createAuthenticator, type Authenticator } from './auth.js';
 import { agentPort, ConfigError, loadConfig, type AgentConfig, type AgentName, type CommonConfig, type EnvSettings } from './config.js';
-import { createLogger, routeConsoleToLogger, type Logger } from './logger.js';
+import { createLogger, routeConsoleToLogger, standardOutput, type Logger } from './logger.js';
 
 export interface AgentContext<C> {
   name: AgentName;
@@ -92,7 +92,7 @@ export async function runAgents(definitions: ReadonlyArray<AgentDefinition<EnvSe
   const fail = async (agent: AgentName, logger: Logger, err: unknown): Promise<never> => {
     logger.fatal({ err, agent }, 'cannot start');
     await closeAll().catch(() => undefined);
-    logger.flush();
+    await standardOutput.flushed();
     process.exit(1);
   };
   for (const definition of definitions) {
@@ -111,6 +111,8 @@ export async function runAgents(definitions: ReadonlyArray<AgentDefinition<EnvSe
     else processLogger.info({ signal, agents: agents.map((a) => a.name) }, 'shutting down');
     await closeAll();
     processLogger.info('closed');
+    // what the loggers queued reaches the log reader before the exit (bounded: a reader gone or stuck)
+    await standardOutput.flushed();
   });
 
   for (const agent of agents) {

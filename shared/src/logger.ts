@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { write } from 'node:fs';
 import { format } from 'node:util';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
@@ -49,36 +49,74 @@ export function createLogger({ name, level = 'info', destination }: LoggerSettin
   return pino(options, destination ?? standardOutput);
 }
 
-/** How long a line waits for a full standard output (a non-blocking pipe whose reader lags) before it is dropped. */
-const FULL_OUTPUT_WAIT_MS = 100;
-const pause = new Int32Array(new SharedArrayBuffer(4));
-let outputGone = false;
+/** What waits for standard output at most; lines past it are dropped (a log reader that stopped reading). */
+const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 
 /**
- * Standard output for every logger of the process, each line written synchronously: nothing is left to flush at exit.
- * pino's own asynchronous stream flushes at exit and retries a write that failed with EPIPE forever, so an agent
- * whose log reader went away never exited on SIGTERM. Here a reader gone (EPIPE) silences the logs, never the
- * agent; a full pipe holds a line up to 100 ms, then drops it.
+ * Standard output for every logger of the process. Lines are queued and written asynchronously (libuv's pool, so a
+ * slow log reader never stalls the event loop), coalesced into one write while one is in flight, at most
+ * MAX_QUEUED_BYTES waiting. pino's own stream flushed synchronously at exit and retried a write that failed with
+ * EPIPE forever, so an agent whose log reader went away never exited on SIGTERM: here a reader gone (EPIPE) silences
+ * the logs, never the agent, and `flushed` waits a bounded time at shutdown.
  */
-export const standardOutput: DestinationStream = {
+class StandardOutput implements DestinationStream {
+  #queue: string[] = [];
+  #queuedBytes = 0;
+  #writing = false;
+  #gone = false;
+  readonly #idle: Array<() => void> = [];
+
   write(line: string): void {
-    if (outputGone) return;
-    let data = Buffer.from(line);
-    const deadline = Date.now() + FULL_OUTPUT_WAIT_MS;
-    while (data.length > 0) {
-      try {
-        data = data.subarray(writeSync(1, data));
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN' && Date.now() < deadline) Atomics.wait(pause, 0, 0, 1);
-        else {
-          outputGone = code === 'EPIPE' || code === 'EBADF';
-          return;
-        }
-      }
+    if (this.#gone || this.#queuedBytes + line.length > MAX_QUEUED_BYTES) return;
+    this.#queue.push(line);
+    this.#queuedBytes += line.length;
+    if (!this.#writing) this.#writeQueued();
+  }
+
+  /** Resolves once every queued line is written, the output is gone, or `timeoutMs` passed. */
+  flushed(timeoutMs = 1000): Promise<void> {
+    if (!this.#writing) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.#idle.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  #writeQueued(): void {
+    if (this.#gone || this.#queue.length === 0) {
+      this.#writing = false;
+      for (const resolve of this.#idle.splice(0)) resolve();
+      return;
     }
-  },
-};
+    this.#writing = true;
+    const data = Buffer.from(this.#queue.join(''));
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#writeAll(data);
+  }
+
+  #writeAll(data: Buffer): void {
+    write(1, data, (err, written) => {
+      if (err) {
+        // a non-blocking pipe that is full: try again shortly; any other failure (EPIPE, EBADF) ends the logs
+        if (err.code === 'EAGAIN') setTimeout(() => this.#writeAll(data), 10).unref();
+        else {
+          this.#gone = true;
+          this.#queue = [];
+          this.#writeQueued();
+        }
+        return;
+      }
+      if (written < data.length) this.#writeAll(data.subarray(written));
+      else this.#writeQueued();
+    });
+  }
+}
+
+export const standardOutput = new StandardOutput();
 
 /**
  * Libraries that print to the console (ipp prints "The spec is not clear..." on some replies) would break a log
