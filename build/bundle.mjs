@@ -22,7 +22,7 @@ const banner = [
 // fastify, fast-json-stringify and ajv-formats each hold their own copy of ajv 8 (npm cannot hoist it past eslint's
 // ajv 6): every import of it is resolved to the kit's, so an agent parses and loads ajv once
 const kitRequire = createRequire(join(import.meta.dirname, '..', 'shared', 'package.json'));
-// the compilers fastify builds when it is given none: the kit gives it its own (server.ts), so these never run
+// the compilers fastify builds when it is given none: the kit gives it its own (shared/src/compilers.ts), so these never run
 const unused = ['@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler'];
 const ownCompilersOnly = {
   name: 'one-ajv-and-own-compilers',

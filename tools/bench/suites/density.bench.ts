@@ -33,6 +33,31 @@ const median = (values: number[]) =>
     50,
   );
 
+interface StartFigures {
+  rss: number;
+  readyMs: number;
+}
+
+/**
+ * Starts something STARTS times (`start` resolves once it is ready): the median start-to-ready time (one start on a
+ * noisy machine says little), and its idle RSS SETTLE_MS after the first start.
+ */
+async function timedStarts(start: () => Promise<{ pid: number; stop: () => Promise<unknown> }>): Promise<StartFigures> {
+  const times: number[] = [];
+  let rss = Number.NaN;
+  for (let n = 0; n < STARTS; n++) {
+    const t0 = performance.now();
+    const running = await start();
+    times.push(performance.now() - t0);
+    if (n === 0) {
+      await sleep(SETTLE_MS);
+      rss = rssMiB(running.pid);
+    }
+    await running.stop();
+  }
+  return { rss, readyMs: median(times) };
+}
+
 /** A bare fastify process listening on a loopback port: the floor an HTTP agent in Node stands on. */
 async function bareFastify(): Promise<{ rss: number; readyMs: number }> {
   const script = "const f = (await import('fastify')).default(); await f.listen({ port: 0, host: '127.0.0.1' }); console.log('listening');";
@@ -64,46 +89,28 @@ const suite: BenchSuite = {
       const fastify = await bareFastify();
       const nodeMs = median([await emptyNode(), await emptyNode(), await emptyNode()]);
 
-      // each agent alone, started as its image starts it (the package's start script), the bus running as in a pod:
-      // its idle RSS once, its start-to-ready time the median of STARTS (one start on a noisy machine says little)
-      const alone = new Map<AgentName, { rss: number; readyMs: number }>();
+      // each agent alone, started as its image starts it (the package's start script), the bus running as in a pod
+      const alone = new Map<AgentName, StartFigures>();
       const bus = await startAgent('broadcast', { env });
       for (const name of names) {
-        const starts: number[] = [];
-        let rss = Number.NaN;
-        for (let n = 0; n < STARTS; n++) {
+        const measured = await timedStarts(async () => {
           const port = await freePort();
           const agentEnv = { ...process.env, ...env, BROADCAST_SERVICE_TCP_PORT: String(bus.port), [ownPortVariable(name)]: String(port) };
-          const t0 = performance.now();
-          const argv = agentCommand(repoRoot(), name);
-          const agent = startProcess(name, process.execPath, argv, { env: agentEnv, cwd: join(repoRoot(), 'agents', name) });
+          const agent = startProcess(name, process.execPath, agentCommand(repoRoot(), name), { env: agentEnv, cwd: join(repoRoot(), 'agents', name) });
           const ready = async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200;
           await agent.aliveWhile(waitFor(`${name} ready`, ready, 15_000, 5));
-          starts.push(performance.now() - t0);
-          if (n === 0) {
-            await sleep(SETTLE_MS);
-            rss = rssMiB(agent.pid);
-          }
-          await agent.stop();
-        }
-        alone.set(name, { rss, readyMs: median(starts) });
+          return { pid: agent.pid, stop: () => agent.stop() };
+        });
+        alone.set(name, measured);
       }
       await bus.stop();
 
       // all six in one process
-      const oneStarts: number[] = [];
-      let oneRss = Number.NaN;
-      for (let n = 0; n < STARTS; n++) {
-        const t0 = performance.now();
-        const six = await startAgentsInOneProcess(names, { env, pollMs: 5 });
-        oneStarts.push(performance.now() - t0);
-        if (n === 0) {
-          await sleep(SETTLE_MS);
-          oneRss = rssMiB(six[0]?.process.pid ?? 0);
-        }
-        await six[0]?.stop();
-      }
-      const oneReadyMs = median(oneStarts);
+      const { rss: oneRss, readyMs: oneReadyMs } = await timedStarts(async () => {
+        const [first] = await startAgentsInOneProcess(names, { env, pollMs: 5 });
+        if (!first) throw new Error('the six agents did not start');
+        return { pid: first.process.pid, stop: () => first.stop() };
+      });
 
       const sumAlone = [...alone.values()].reduce((sum, a) => sum + a.rss, 0);
       return [
