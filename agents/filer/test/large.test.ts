@@ -1,5 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, openAsBlob, readdirSync, rmSync, writeFileSync, readFileSync, statSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openAsBlob,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  readFileSync,
+  statSync,
+  statfsSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +40,10 @@ const leftovers = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.p
 
 describe('a 1 GiB file', () => {
   it('round-trips (upload then download) with the same checksum through a bounded amount of agent memory', async () => {
+    // at most two 1 GiB files at a time (the source until it is uploaded, then the copy and its zip)
+    const { bavail, bsize } = statfsSync(work);
+    const freeGiB = (bavail * bsize) / 2 ** 30;
+    expect(freeGiB, `this test needs 2.2 GiB free in ${tmpdir()}, which has ${freeGiB.toFixed(1)} GiB`).toBeGreaterThan(2.2);
     const source = join(work, 'big.bin');
     execFileSync('sh', ['-c', 'head -c 1073741824 /dev/urandom > "$0"', source]);
     const expected = await sha256OfFile(source);
@@ -41,6 +57,7 @@ describe('a 1 GiB file', () => {
     expect(uploadedPath(res)).toBe('big/copy.bin');
     expect(statSync(join(home, 'big/copy.bin')).size).toBe(1024 * 1024 * 1024);
     expect(await sha256OfFile(join(home, 'big/copy.bin'))).toBe(expected);
+    rmSync(source);
     const download = await fetch(url(agent, '/filer', { file: '~/big/copy.bin' }), { headers: auth });
     const got = await sha256OfResponse(download);
     const peak = rss.stop();
@@ -55,7 +72,6 @@ describe('a 1 GiB file', () => {
     expect(execFileSync('unzip', ['-tq', zipPath]).toString()).toContain('No errors detected');
     expect(execFileSync('zipinfo', ['-1', zipPath]).toString().trim()).toBe('copy.bin');
     rmSync(zipPath);
-    rmSync(source);
     rmSync(join(home, 'big'), { recursive: true });
   }, 180_000);
 });
