@@ -1,11 +1,11 @@
 // node build/bundle.mjs <entry.js>: the built agent and everything it imports in one ESM file beside its entry
 // (<entry>.bundle.mjs, with a chunk for each module imported on first use), so that start-up reads one file
 // instead of resolving and loading hundreds of modules (the startup cost bench: module loading was most of an
-// agent's start). Native addons stay outside. The file sits in the entry's own folder, so the agent's paths
-// relative to import.meta.url (its public pages) resolve as before.
+// agent's start). Native addons stay outside. The file sits in the entry's own folder (an agent's dist/src, or multi's
+// for the agents in one process).
 import { readdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { build } from 'rolldown';
 
 const entry = process.argv[2];
@@ -37,13 +37,25 @@ const ownCompilersOnly = {
     return `module.exports = function unused() { throw new Error(${name} + ' is left out of the bundle: the kit gives fastify its own compilers'); };`;
   },
 };
-// chunks of an earlier build go first: their names carry a hash, so a new build would leave them beside its own
+// A module of ours that finds its files from import.meta.url (an agent's public pages) keeps finding them from its own
+// place when it is bundled into another package's folder (multi/, the agents in one process): its import.meta.url
+// becomes its original file's address, written relative to the bundle so that the installed tree can move.
 const outDir = dirname(entry);
+const ownFilesFromOwnPlace = {
+  name: 'import-meta-url-of-the-original-module',
+  transform(code, id) {
+    // files of ours only: not a dependency, nor rolldown's own modules (ids such as \0rolldown/runtime.js)
+    if (!isAbsolute(id) || id.includes(`${sep}node_modules${sep}`) || !code.includes('import.meta.url') || dirname(id) === resolve(outDir)) return null;
+    const fromBundle = relative(resolve(outDir), id).split(sep).join('/');
+    return { code: code.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`), map: null };
+  },
+};
+// chunks of an earlier build go first: their names carry a hash, so a new build would leave them beside its own
 for (const name of await readdir(outDir)) if (/^bundle-.*\.mjs$|\.bundle\.mjs$/.test(name)) await rm(join(outDir, name));
 await build({
   input: entry,
   platform: 'node',
-  plugins: [ownCompilersOnly],
+  plugins: [ownCompilersOnly, ownFilesFromOwnPlace],
   // usocket: dbus-next's optional native socket, required in a try (plain sockets serve a unix path without it);
   // opusscript: loads its WebAssembly file from beside its own module
   external: [/\.node$/, 'node-pty', 'usocket', 'opusscript'],

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { AGENT_PORTS, ownPortVariable, type AgentName } from '@desktop-agents/kit';
-import { freePort, makeRunDir, repoRoot, startProcess, waitFor, type ManagedProcess } from '@desktop-agents/tools/harness';
+import { agentsInOneProcessCommand, freePort, makeRunDir, repoRoot, startProcess, waitFor, type ManagedProcess } from '@desktop-agents/tools/harness';
 import { componentsEnv, startComponents, type PodComponents } from '@desktop-agents/tools/pod';
 
 // npm run agents: any set of agents in one Node process, each on its own port with its own probes and logger name,
 // the bus reached in-process, one shutdown path.
-const entry = join(repoRoot(), 'multi', 'dist', 'src', 'main.js');
+const command = agentsInOneProcessCommand(repoRoot());
 const names = Object.keys(AGENT_PORTS) as AgentName[];
 const token = 'agents-in-one-token-0001';
 let components: PodComponents;
@@ -74,7 +74,7 @@ describe('all six agents in one process (npm run agents)', () => {
   let agents: ManagedProcess;
 
   beforeAll(async () => {
-    agents = startProcess('agents', process.execPath, [entry], { env: podEnv() });
+    agents = startProcess('agents', process.execPath, command, { env: podEnv() });
     await agents.aliveWhile(waitFor('every agent ready', async () => (await Promise.all(names.map(ready))).every(Boolean), 20_000, 100));
   });
   afterAll(async () => {
@@ -116,7 +116,7 @@ describe('all six agents in one process (npm run agents)', () => {
 
 describe('npm run agents with a named set', () => {
   it('starts only the agents named (no bus in this process: theirs keep retrying its WebSocket)', async () => {
-    const agents = startProcess('agents', process.execPath, [entry, 'filer', 'printerfile'], { env: podEnv() });
+    const agents = startProcess('agents', process.execPath, [...command, 'filer', 'printerfile'], { env: podEnv() });
     try {
       await agents.aliveWhile(waitFor('filer and printerfile ready', async () => (await ready('filer')) && (await ready('printerfile')), 15_000, 100));
       await expect(fetch(`${url('broadcast')}/healthz`)).rejects.toThrow();
@@ -127,7 +127,7 @@ describe('npm run agents with a named set', () => {
   });
 
   it('stops with a log line naming an agent that cannot start, and closes the ones already started', async () => {
-    const agents = startProcess('agents', process.execPath, [entry, 'broadcast', 'spawner'], {
+    const agents = startProcess('agents', process.execPath, [...command, 'broadcast', 'spawner'], {
       env: { ...podEnv(), SPAWNER_PID_FILE: '/dev/null/spawner.pid' },
     });
     const exit = await agents.exited;
@@ -141,7 +141,7 @@ describe('npm run agents with a named set', () => {
   });
 
   it('refuses an unknown agent name with the list of agents', async () => {
-    const agents = startProcess('agents', process.execPath, [entry, 'broadcast', 'nope'], { env: podEnv() });
+    const agents = startProcess('agents', process.execPath, [...command, 'broadcast', 'nope'], { env: podEnv() });
     expect((await agents.exited).code).toBe(2);
     expect(agents.output).toContain('unknown agent nope; the agents are: spawner broadcast webshell filer printerfile sound');
   });

@@ -19,8 +19,17 @@ export function repoRoot(from = dirname(fileURLToPath(import.meta.url))): string
  */
 export function agentCommand(root: string, name: string): string[] {
   const dir = join(root, 'agents', name);
+  if (!existsSync(join(dir, 'package.json'))) throw new Error(`no agent named ${name} in ${join(root, 'agents')}`);
+  return startCommand(dir);
+}
+
+/** What `npm run agents` runs (multi/'s start script), as an argv for this Node binary; the agents' names follow it. */
+export function agentsInOneProcessCommand(root: string): string[] {
+  return startCommand(join(root, 'multi'));
+}
+
+function startCommand(dir: string): string[] {
   const manifest = join(dir, 'package.json');
-  if (!existsSync(manifest)) throw new Error(`no agent named ${name} in ${join(root, 'agents')}`);
   const { scripts } = JSON.parse(readFileSync(manifest, 'utf8')) as { scripts?: { start?: string } };
   const words = (scripts?.start ?? '').split(/\s+/).filter(Boolean);
   if (words[0] !== 'node' || words.length < 2) throw new Error(`${manifest}: the start script must be "node [flags] <entry>"`);
@@ -151,7 +160,8 @@ export async function startAgentsInOneProcess(
   options: { env?: Record<string, string>; ports?: Map<AgentName, number>; awaitReady?: boolean; timeoutMs?: number; pollMs?: number } = {},
 ): Promise<RunningAgent[]> {
   const root = repoRoot();
-  const entry = join(root, 'multi', 'dist', 'src', 'main.js');
+  const argv = agentsInOneProcessCommand(root);
+  const entry = argv[argv.length - 1] ?? '';
   if (!existsSync(entry)) throw new Error(`${entry} does not exist: run \`npm run build\` first`);
   const host = '127.0.0.1';
   const env: NodeJS.ProcessEnv = { ...process.env, ...AGENT_PROCESS_ENV, ...TEST_DEFAULTS, CONTAINER_IP_ADDR: host, LOG_LEVEL: 'info', ...options.env };
@@ -161,7 +171,7 @@ export async function startAgentsInOneProcess(
     ports.set(name, port);
     env[ownPortVariable(name)] = String(port);
   }
-  const child = startProcess('agents', process.execPath, ['--max-semi-space-size=1', '--expose-gc', entry, ...names], { env, cwd: dirname(entry) });
+  const child = startProcess('agents', process.execPath, [...argv, ...names], { env, cwd: dirname(entry) });
   const probe = options.awaitReady === false ? '/healthz' : '/readyz';
   const agents = names.map((name): RunningAgent => {
     const port = ports.get(name) ?? 0;
