@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,6 +98,18 @@ describe('the pod in a browser', () => {
     expect(await panel.evaluate("window.filePanel.transfers().map((t) => t.state + ' ' + t.savedAs)")).toEqual(['done Desktop/hello.txt']);
     expect(readFileSync(join(pod.home, 'Desktop', 'hello.txt'), 'utf8')).toBe('uploaded from the browser');
     await panel.close();
+  });
+
+  it("shows a desktop app's notification (notify-send on the pod's session bus) to the browser", async () => {
+    const dbus = pod.components.dbus;
+    expect(dbus, `the pod started no session D-Bus: ${pod.components.problems.join('; ')}`).toBeDefined();
+    const summary = `from e2e ${process.pid}`;
+    execFileSync('notify-send', ['-t', '5000', summary, 'sent on the session bus'], { env: { ...process.env, ...dbus?.env }, timeout: 10_000 });
+    await waitFor(
+      'the notification on the bus',
+      async () => (await events(page)).some((e) => e.method === 'notification' && (e.data as { summary?: string }).summary === summary),
+      10_000,
+    );
   });
 
   it('hears a tone played on the desktop as audio frames on the sound socket', async () => {
