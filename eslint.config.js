@@ -25,7 +25,7 @@ export default tseslint.config(
   },
   {
     // page scripts bundled with their browser libraries at build time (build/bundle-page.mjs)
-    files: ['agents/*/page/**/*.js'],
+    files: ['agents/*/page/**/*.js', 'shared/page/**/*.js'],
     languageOptions: { globals: globals.browser, sourceType: 'module' },
   },
   {

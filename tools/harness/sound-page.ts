@@ -1,4 +1,4 @@
-// Drives the sound page (agents/sound/public/sound.js) in Chromium. What runs in the page is written as strings:
+// Drives the sound page (agents/sound/page/sound.js) in Chromium. What runs in the page is written as strings:
 // the harness is compiled for Node, without the DOM's types.
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -7,7 +7,7 @@ import { epochMs, peakOf, type ClickPlayer } from './audio.js';
 import { waitFor } from './process.js';
 import type { PulseServer } from './pulse.js';
 
-/** What the sound page (agents/sound/public/sound.js) exposes as window.desktopSound.state. */
+/** What the sound page (agents/sound/page/sound.js) exposes as window.desktopSound.state. */
 export interface SoundPageState {
   codec: string;
   kbps: number;

@@ -2,17 +2,13 @@
 // connection is retried where it stopped, and after a reload the same file dropped again resumes), three at a time,
 // with progress per file and overall; lists the home folder with download and delete. Bundled with tus-js-client
 // at build time (build/bundle-page.mjs). window.filePanel exposes the transfers for tests and embedding pages.
+import { accessToken } from '@desktop-agents/kit/page/access-token';
 import { Upload } from 'tus-js-client';
 
 const $ = (id) => document.getElementById(id);
 const base = location.pathname.replace(/\/panel\/?$/, '');
 const PARALLEL = 3;
-const token = (() => {
-  const fromHash = new URLSearchParams(location.hash.slice(1)).get('token');
-  const token = fromHash || sessionStorage.getItem('filer.token') || window.prompt('Access token') || '';
-  sessionStorage.setItem('filer.token', token);
-  return token;
-})();
+const token = accessToken('filer.token');
 const authHeaders = { ABCAuthorization: `Bearer ${token}` };
 
 /** The folder shown, relative to home ('' is home). */

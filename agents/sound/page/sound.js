@@ -1,6 +1,9 @@
 // The desktop's sound in the browser: hear the desktop (Opus through WebCodecs when the browser decodes it, else
 // raw PCM) through a jitter buffer the user sets, and talk into the desktop's microphone.
 // window.desktopSound exposes the state (and a way to talk from any audio node) for tests and embedding pages.
+// Bundled at build time (build/bundle-page.mjs).
+import { accessToken } from '@desktop-agents/kit/page/access-token';
+
 (function () {
   'use strict';
   var $ = function (id) {
@@ -27,13 +30,7 @@
   var talk = null;
 
   function token() {
-    var fromHash = new URLSearchParams(location.hash.slice(1)).get('token');
-    if (fromHash) return fromHash;
-    var saved = sessionStorage.getItem('desktop-sound.token');
-    if (saved) return saved;
-    var asked = window.prompt('Access token') || '';
-    sessionStorage.setItem('desktop-sound.token', asked);
-    return asked;
+    return accessToken('desktop-sound.token');
   }
 
   function socketUrl(path) {

@@ -2,13 +2,14 @@
 // over WebSocket and keeps its size in sync. A dropped socket is re-attached to the same shell by itself (the
 // agent keeps it for its grace period), with backoff and an indicator; a reload re-attaches too. Copy and paste
 // with Ctrl+Shift+C / Ctrl+Shift+V (and Ctrl+Insert / Shift+Insert); text size with A−/A+ or Ctrl+- / Ctrl+= /
-// Ctrl+0, remembered; the page's title follows the shell's title sequence.
+// Ctrl+0, remembered; the page's title follows the shell's title sequence. Bundled at build time (build/bundle-page.mjs).
+import { accessToken } from '@desktop-agents/kit/page/access-token';
+
 (function () {
   'use strict';
   var status = document.getElementById('status');
   var fragment = new URLSearchParams(location.hash.slice(1));
-  var token = fragment.get('token') || sessionStorage.getItem('webshell.token') || window.prompt('Access token') || '';
-  sessionStorage.setItem('webshell.token', token);
+  var token = accessToken('webshell.token');
   if (fragment.has('token')) history.replaceState(null, '', location.pathname);
 
   var FONT_KEY = 'webshell.font-size';
