@@ -41,12 +41,13 @@ const ownCompilersOnly = {
 // place when it is bundled into another package's folder (multi/, the agents in one process): its import.meta.url
 // becomes its original file's address, written relative to the bundle so that the installed tree can move.
 const outDir = dirname(entry);
+const bundleDir = resolve(outDir);
 const ownFilesFromOwnPlace = {
   name: 'import-meta-url-of-the-original-module',
   transform(code, id) {
     // files of ours only: not a dependency, nor rolldown's own modules (ids such as \0rolldown/runtime.js)
-    if (!isAbsolute(id) || id.includes(`${sep}node_modules${sep}`) || !code.includes('import.meta.url') || dirname(id) === resolve(outDir)) return null;
-    const fromBundle = relative(resolve(outDir), id).split(sep).join('/');
+    if (!isAbsolute(id) || id.includes(`${sep}node_modules${sep}`) || !code.includes('import.meta.url') || dirname(id) === bundleDir) return null;
+    const fromBundle = relative(bundleDir, id).split(sep).join('/');
     return { code: code.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`), map: null };
   },
 };

@@ -49,27 +49,30 @@ export function createLogger({ name, level = 'info', destination }: LoggerSettin
   return pino(options, destination ?? standardOutput);
 }
 
-/** What waits for standard output at most; lines past it are dropped (a log reader that stopped reading). */
-const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+/**
+ * What waits for standard output at most, in characters (the lines are mostly ASCII JSON); lines past it are dropped
+ * (a log reader that stopped reading).
+ */
+const MAX_QUEUED_CHARS = 4 * 1024 * 1024;
 
 /**
  * Standard output for every logger of the process. Lines are queued and written asynchronously (libuv's pool, so a
  * slow log reader never stalls the event loop), coalesced into one write while one is in flight, at most
- * MAX_QUEUED_BYTES waiting. pino's own stream flushed synchronously at exit and retried a write that failed with
+ * MAX_QUEUED_CHARS waiting. pino's own stream flushed synchronously at exit and retried a write that failed with
  * EPIPE forever, so an agent whose log reader went away never exited on SIGTERM: here a reader gone (EPIPE) silences
  * the logs, never the agent, and `flushed` waits a bounded time at shutdown.
  */
 class StandardOutput implements DestinationStream {
   #queue: string[] = [];
-  #queuedBytes = 0;
+  #queuedChars = 0;
   #writing = false;
   #gone = false;
   readonly #idle: Array<() => void> = [];
 
   write(line: string): void {
-    if (this.#gone || this.#queuedBytes + line.length > MAX_QUEUED_BYTES) return;
+    if (this.#gone || this.#queuedChars + line.length > MAX_QUEUED_CHARS) return;
     this.#queue.push(line);
-    this.#queuedBytes += line.length;
+    this.#queuedChars += line.length;
     if (!this.#writing) this.#writeQueued();
   }
 
@@ -94,7 +97,7 @@ class StandardOutput implements DestinationStream {
     this.#writing = true;
     const data = Buffer.from(this.#queue.join(''));
     this.#queue = [];
-    this.#queuedBytes = 0;
+    this.#queuedChars = 0;
     this.#writeAll(data);
   }
 

@@ -59,7 +59,7 @@ async function timedStarts(start: () => Promise<{ pid: number; stop: () => Promi
 }
 
 /** A bare fastify process listening on a loopback port: the floor an HTTP agent in Node stands on. */
-async function bareFastify(): Promise<{ rss: number; readyMs: number }> {
+async function bareFastify(): Promise<StartFigures> {
   const script = "const f = (await import('fastify')).default(); await f.listen({ port: 0, host: '127.0.0.1' }); console.log('listening');";
   const t0 = performance.now();
   const proc = startProcess('fastify', process.execPath, ['--input-type=module', '-e', script], { cwd: join(repoRoot(), 'shared') });
