@@ -19,12 +19,41 @@ export function noteBytesMoved(bytes: number): void {
   globalThis.gc?.({ type: 'minor', execution: 'sync' });
 }
 
-/** A pass-through stage that counts what flows through it with noteBytesMoved (a download, a zip). */
+/** How long after a transfer ends its last buffers are let go of (the socket's last writes, the file's last read). */
+export const COLLECT_AFTER_TRANSFER_MS = 500;
+
+let collection: NodeJS.Timeout | undefined;
+
+/**
+ * Called when a transfer of `bytes` ends (done, failed or abandoned). One that moved at least COLLECT_EVERY_BYTES
+ * gets a full collection COLLECT_AFTER_TRANSFER_MS later, one for all the transfers ending meanwhile: the young
+ * collections above promote the buffers in flight at each of them, which then die in the old generation (5-10 MiB of
+ * them after a 1 GiB transfer here), held until V8 happens to collect it, which an idle agent may not do for hours.
+ * Collected, the next transfer reuses that memory instead of adding to it. (A full collection is `gc()`: the `type:
+ * 'major'` form leaves those buffers' memory to a later sweep.)
+ */
+export function noteTransferEnded(bytes: number): void {
+  if (bytes < COLLECT_EVERY_BYTES || collection || !globalThis.gc) return;
+  collection = setTimeout(() => {
+    collection = undefined;
+    globalThis.gc?.();
+  }, COLLECT_AFTER_TRANSFER_MS);
+  collection.unref();
+}
+
+/**
+ * A pass-through stage that counts what flows through it with noteBytesMoved (a download, a zip), and notes the
+ * transfer's end when it closes.
+ */
 export function countBytesMoved(): Transform {
-  return new Transform({
+  let bytes = 0;
+  const stage = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
+      bytes += chunk.length;
       noteBytesMoved(chunk.length);
       callback(null, chunk);
     },
   });
+  stage.once('close', () => noteTransferEnded(bytes));
+  return stage;
 }

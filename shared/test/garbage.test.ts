@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { COLLECT_EVERY_BYTES, countBytesMoved, noteBytesMoved } from '../src/garbage.js';
+import { COLLECT_AFTER_TRANSFER_MS, COLLECT_EVERY_BYTES, countBytesMoved, noteBytesMoved, noteTransferEnded } from '../src/garbage.js';
 
 const exposed = globalThis.gc;
 afterEach(() => {
@@ -44,5 +44,26 @@ describe('the garbage bound of transfers', () => {
     );
     expect(Buffer.concat(got).equals(Buffer.concat(parts))).toBe(true);
     expect(gc).toHaveBeenCalledTimes(4);
+  });
+
+  it('collects fully once after the large transfers that end close together, and the stage notes its own end', async () => {
+    const gc = vi.fn();
+    globalThis.gc = gc;
+    const later = () => new Promise((resolve) => setTimeout(resolve, COLLECT_AFTER_TRANSFER_MS + 50));
+    await later(); // what the tests above moved is collected first
+    gc.mockClear();
+    noteTransferEnded(COLLECT_EVERY_BYTES - 1); // a small one promoted next to nothing
+    await later();
+    expect(gc).not.toHaveBeenCalled();
+    noteTransferEnded(COLLECT_EVERY_BYTES);
+    noteTransferEnded(10 * COLLECT_EVERY_BYTES);
+    expect(gc).not.toHaveBeenCalled(); // not inside the caller's turn
+    await later();
+    expect(gc).toHaveBeenCalledTimes(1);
+    expect(gc).toHaveBeenCalledWith();
+    gc.mockClear();
+    await pipeline(Readable.from([Buffer.alloc(COLLECT_EVERY_BYTES)]), countBytesMoved(), new Writable({ write: (_chunk, _encoding, callback) => callback() }));
+    await later();
+    expect(gc).toHaveBeenCalledWith();
   });
 });

@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
-import { noteBytesMoved } from '../garbage.js';
+import { noteBytesMoved, noteTransferEnded } from '../garbage.js';
 
 /** Bytes gathered before one write: a socket hands over 64 KiB at a time, a disk wants more. */
 export const WRITE_BYTES = 1024 * 1024;
@@ -64,6 +64,7 @@ export class LargeWriteFile extends Writable {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.#pending = [];
+    noteTransferEnded(this.#written);
     // the write in flight ends before its descriptor is closed
     const inFlight = this.#inFlight ?? Promise.resolve();
     inFlight
