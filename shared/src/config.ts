@@ -1,9 +1,8 @@
-import Ajv from 'ajv';
-
 /**
- * Whether ajv checks each of our schemas against the JSON Schema meta-schema before compiling it: under test (vitest
- * sets NODE_ENV=test, and the agents the tests start inherit it), where a mistake in our own fixed schemas must fail;
- * not at every start of a deployed agent, where compiling the meta-schema cost ~60 ms and ~5 MiB per ajv instance.
+ * Whether ajv checks each of our route schemas against the JSON Schema meta-schema before compiling it: under test
+ * (vitest sets NODE_ENV=test, and the agents the tests start inherit it), where a mistake in our own fixed schemas
+ * must fail; not at every start of a deployed agent, where compiling the meta-schema cost ~60 ms and ~5 MiB per ajv
+ * instance.
  */
 export const SCHEMAS_CHECKED = process.env['NODE_ENV'] === 'test';
 
@@ -95,24 +94,57 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** The keywords each kind of setting may have (anything else is a mistake in the agent's own schema). */
+const KEYWORDS: Record<EnvSetting['type'], ReadonlySet<string>> = {
+  string: new Set(['type', 'default', 'minLength', 'enum', 'description']),
+  integer: new Set(['type', 'default', 'minimum', 'maximum', 'description']),
+  boolean: new Set(['type', 'default', 'description']),
+};
+
+/** A setting's value read from its variable's text, or what is wrong with that text. */
+function readSetting(setting: EnvSetting, text: string): { value: string | number | boolean } | { problem: string } {
+  switch (setting.type) {
+    case 'integer': {
+      if (!/^[+-]?\d+$/.test(text.trim())) return { problem: 'must be integer' };
+      const value = Number(text);
+      if (setting.minimum !== undefined && value < setting.minimum) return { problem: `must be >= ${setting.minimum}` };
+      if (setting.maximum !== undefined && value > setting.maximum) return { problem: `must be <= ${setting.maximum}` };
+      return { value };
+    }
+    case 'boolean':
+      return text === 'true' || text === 'false' ? { value: text === 'true' } : { problem: 'must be boolean (true or false)' };
+    case 'string':
+      if (setting.minLength !== undefined && text.length < setting.minLength) return { problem: `must NOT have fewer than ${setting.minLength} characters` };
+      if (setting.enum && !setting.enum.includes(text)) return { problem: `must be one of ${setting.enum.join(', ')}` };
+      return { value: text };
+  }
+}
+
 /**
- * Reads the environment once at start-up against one schema: the common settings plus the agent's own. Text is
- * coerced to the declared types, defaults filled in, and every problem reported together in one ConfigError.
+ * Reads the environment once at start-up against one schema: the common settings plus the agent's own. Text is read
+ * as the declared type, defaults filled in, and every problem reported together in one ConfigError. Checked here by
+ * hand, not by ajv: the settings are four keywords deep, and ajv's module and code generation were ~1 MiB and
+ * ~20 ms of every agent's start. An empty variable counts as unset, as in shell `${X:-default}`.
  */
 export function loadConfig<P extends EnvSettings>(agentEnv: P, env: NodeJS.ProcessEnv = process.env): AgentConfig<P> {
   const properties: EnvSettings = { ...CommonEnv, ...agentEnv };
   const data: Record<string, unknown> = {};
-  for (const name of Object.keys(properties)) {
-    const value = env[name];
-    // an empty variable counts as unset, as in shell `${X:-default}`
-    if (value !== undefined && value !== '') data[name] = value;
+  const problems: string[] = [];
+  for (const [name, setting] of Object.entries(properties)) {
+    const keywords = KEYWORDS[setting.type] as ReadonlySet<string> | undefined;
+    const unknown = keywords ? Object.keys(setting).filter((k) => !keywords.has(k)) : ['type'];
+    if (unknown.length > 0)
+      throw new Error(`the env schema is invalid: ${name} has ${unknown.map((k) => `${k} ${JSON.stringify(setting[k as keyof EnvSetting])}`).join(', ')}`);
+    const text = env[name];
+    if (text === undefined || text === '') {
+      if (setting.default !== undefined) data[name] = setting.default;
+      continue;
+    }
+    const read = readSetting(setting, text);
+    if ('value' in read) data[name] = read.value;
+    else problems.push(`${name} ${read.problem}`);
   }
-  const ajv = new Ajv.default({ coerceTypes: true, useDefaults: true, allErrors: true, validateSchema: SCHEMAS_CHECKED });
-  const validate = ajv.compile({ type: 'object', properties });
-  if (!validate(data)) {
-    const problems = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1) || 'env'} ${e.message ?? 'is invalid'}`);
-    throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
-  }
+  if (problems.length > 0) throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
   const config = data as AgentConfig<P>;
   if (config.AUTH_MODE === 'token' && !config.AUTH_TOKEN && !config.JWT_PUBLIC_KEY) {
     throw new ConfigError('AUTH_MODE=token needs AUTH_TOKEN (shared secret, 16+ chars) or JWT_PUBLIC_KEY (PEM)');

@@ -5,11 +5,11 @@ import { ChildProcesses } from './children.js';
 import { statusPlugin } from './status.js';
 import { HttpError, ValidationError } from './errors.js';
 import { toValidationIssues } from './validation.js';
-import { createValidators, ownCompilers } from './compilers.js';
+import { createValidators, loadValidatorLibrary, ownCompilers } from './compilers.js';
 import { authPlugin } from './auth-plugin.js';
 import { healthPlugin, type ReadinessCheck } from './health.js';
 import type { Authenticator } from './auth.js';
-import { CommonEnv, type CommonConfig } from './config.js';
+import { CommonEnv, SCHEMAS_CHECKED, type CommonConfig } from './config.js';
 import { limitConnections } from './connections.js';
 import { originPolicy } from './origin.js';
 import { metricsPlugin } from './metrics.js';
@@ -113,6 +113,7 @@ function errorHandler(error: FastifyError | Error, request: FastifyRequest, repl
  */
 export async function createServer(options: ServerOptions) {
   const security = options.security ?? DEFAULT_SECURITY;
+  if (SCHEMAS_CHECKED) await loadValidatorLibrary();
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,

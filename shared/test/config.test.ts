@@ -18,6 +18,30 @@ describe('loadConfig', () => {
     expect(() => loadConfig({}, { AUTH_TOKEN: 'x'.repeat(16), AUTH_MODE: 'none' })).toThrow(/AUTH_MODE/);
   });
 
+  it('reads each type from its text as documented, and reports every problem at once', () => {
+    const env = {
+      N: { type: 'integer', minimum: 1, maximum: 10, default: 3 },
+      B: { type: 'boolean', default: false },
+      S: { type: 'string', enum: ['a', 'b'], default: 'a' },
+      L: { type: 'string', minLength: 3 },
+    } as const;
+    const token = { AUTH_TOKEN: 'x'.repeat(16) };
+    expect(loadConfig(env, { ...token, N: ' 7', B: 'true', S: 'b', L: 'long' })).toMatchObject({ N: 7, B: true, S: 'b', L: 'long' });
+    const defaults = loadConfig(env, { ...token, N: '', B: '' });
+    expect(defaults).toMatchObject({ N: 3, B: false, S: 'a' });
+    expect(defaults.L).toBeUndefined();
+    for (const [text, problem] of [
+      ['1.5', 'N must be integer'],
+      ['0x10', 'N must be integer'],
+      ['0', 'N must be >= 1'],
+      ['11', 'N must be <= 10'],
+    ] as const)
+      expect(() => loadConfig(env, { ...token, N: text })).toThrow(`invalid environment: ${problem}`);
+    expect(() => loadConfig(env, { ...token, B: 'yes', S: 'c', L: 'ab', AUTH_MODE: 'none' })).toThrow(
+      'invalid environment: AUTH_MODE must be one of token, abcdesktop; B must be boolean (true or false); S must be one of a, b; L must NOT have fewer than 3 characters',
+    );
+  });
+
   it('refuses token mode without a secret or key, and accepts abcdesktop mode without one', () => {
     expect(() => loadConfig({}, {})).toThrow(/AUTH_TOKEN/);
     expect(() => loadConfig({}, { AUTH_TOKEN: 'short' })).toThrow(ConfigError);
@@ -34,10 +58,15 @@ describe('loadConfig', () => {
   });
 });
 
-describe('schemas against the meta-schema', () => {
-  it('are checked under test (vitest sets NODE_ENV=test; the agents it starts inherit it), so a typo in one fails', () => {
+describe('schemas', () => {
+  it('route schemas are checked against the meta-schema under test (vitest sets NODE_ENV=test; the agents it starts inherit it)', () => {
     expect(SCHEMAS_CHECKED).toBe(true);
+  });
+
+  it('an env schema with a mistake fails every start, naming the setting', () => {
     const typo = { SOME_SETTING: { type: 'strnig' } } as unknown as Parameters<typeof loadConfig>[0];
-    expect(() => loadConfig(typo, { AUTH_TOKEN: 'a-token-of-enough-length' })).toThrow(/schema is invalid/);
+    expect(() => loadConfig(typo, { AUTH_TOKEN: 'a-token-of-enough-length' })).toThrow(/schema is invalid: SOME_SETTING has type "strnig"/);
+    const misspelt = { SOME_SETTING: { type: 'integer', minimun: 1 } } as unknown as Parameters<typeof loadConfig>[0];
+    expect(() => loadConfig(misspelt, { AUTH_TOKEN: 'a-token-of-enough-length' })).toThrow(/SOME_SETTING has minimun 1/);
   });
 });

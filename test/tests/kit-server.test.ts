@@ -111,6 +111,34 @@ describe('a server built with the kit, run as a process', () => {
   });
 });
 
+describe('a deployed agent (NODE_ENV=production: ajv is loaded by the first validated request, not at start)', () => {
+  it('answers the first requests, sent together before ajv is loaded, exactly as it answers later ones', async () => {
+    const x = await startXvfb();
+    const agent = await startAgent('sample', { entry, env: { AUTH_TOKEN: TOKEN, DISPLAY: x.display, NODE_ENV: 'production' }, portEnv });
+    try {
+      const post = async (body: string) => {
+        const res = await fetch(`${agent.url}/echo`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          body,
+        });
+        return [res.status, await res.json()] as const;
+      };
+      const expected = [
+        [422, { errors: [{ location: 'body', param: 'name', msg: 'No name provided' }] }],
+        [422, { errors: [{ location: 'body', param: 'name', value: 42, msg: 'Name must be a string' }] }],
+        [200, { code: 200, data: 'a' }],
+      ];
+      const bodies = ['{}', '{"name":42}', '{"name":"a"}'];
+      expect(await Promise.all(bodies.map(post))).toEqual(expected);
+      expect(await Promise.all(bodies.map(post))).toEqual(expected);
+    } finally {
+      await agent.stop();
+      await x.stop();
+    }
+  });
+});
+
 describe('an agent whose log reader goes away', () => {
   it('keeps serving with its standard output broken (EPIPE), and still exits 0 on SIGTERM', async () => {
     const port = await freePort();
