@@ -58,8 +58,10 @@ await build({
   platform: 'node',
   plugins: [ownCompilersOnly, ownFilesFromOwnPlace],
   // usocket: dbus-next's optional native socket, required in a try (plain sockets serve a unix path without it);
-  // opusscript: loads its WebAssembly file from beside its own module
-  external: [/\.node$/, 'node-pty', 'usocket', 'opusscript'],
+  // opusscript: loads its WebAssembly file from beside its own module; x11: requires each extension, its keysym table
+  // and its X server only when asked, where a chunk would hold them all (~580 KB to parse at start); loaded from
+  // node_modules, it is also one copy for the spawner and dbus-next (which reads a D-Bus address from X)
+  external: [/\.node$/, 'node-pty', 'usocket', 'opusscript', 'x11'],
   logLevel: 'warn',
   // what the agent imports on first use (decoders, tus, zip, jose, prom-client) stays a chunk of its own, loaded then
   output: {

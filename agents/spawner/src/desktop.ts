@@ -1,6 +1,11 @@
+import { createRequire } from 'node:module';
 import type { BusWindow, Logger } from '@desktop-agents/kit';
-import x11 from 'x11';
+import type * as X11 from 'x11';
 import type { ScreenSaverExtension, XDisplay, XProperty } from 'x11';
+
+// Loaded by Node from node_modules, not bundled (build/bundle.mjs); required, not imported: an ES import of a CommonJS
+// package first scans it for named exports
+const x11 = createRequire(import.meta.url)('x11') as typeof X11;
 
 /** A top-level window as abcdesktop's web UI knows it. */
 /** A window as the bus and getwindowslist carry it (wm_class is "instance.Class", from WM_CLASS). */
