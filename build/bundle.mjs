@@ -60,8 +60,10 @@ await build({
   // usocket: dbus-next's optional native socket, required in a try (plain sockets serve a unix path without it);
   // opusscript: loads its WebAssembly file from beside its own module; x11: requires each extension, its keysym table
   // and its X server only when asked, where a chunk would hold them all (~580 KB to parse at start); loaded from
-  // node_modules, it is also one copy for the spawner and dbus-next (which reads a D-Bus address from X)
-  external: [/\.node$/, 'node-pty', 'usocket', 'opusscript', 'x11'],
+  // node_modules, it is also one copy for the spawner and dbus-next (which reads a D-Bus address from X);
+  // light-my-request: what fastify's inject() requires on its first call (the kit's status page), ~80 KB otherwise
+  // parsed at every start
+  external: [/\.node$/, 'node-pty', 'usocket', 'opusscript', 'x11', 'light-my-request'],
   logLevel: 'warn',
   // what the agent imports on first use (decoders, tus, zip, jose, prom-client) stays a chunk of its own, loaded then
   output: {

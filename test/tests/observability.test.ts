@@ -56,6 +56,18 @@ describe.each(Object.keys(expected))('%s', (name) => {
     for (const metric of expected[name]!.metrics) expect(text, metric).toContain(metric);
   });
 
+  it('serves its status page, and its history with its readiness from the agent itself (fastify inject, loaded on first use)', async () => {
+    const agent = agents[name]!;
+    expect((await fetch(`${agent.url}/status`)).status).toBe(200);
+    expect((await fetch(`${agent.url}/status/history.json`)).status).toBe(401);
+    const res = await fetch(`${agent.url}/status/history.json`, { headers: auth });
+    expect(res.status).toBe(200);
+    const { agents: views } = (await res.json()) as { agents: Array<{ name: string; ready: boolean; reason?: string }> };
+    const readiness = (await agent.get('/readyz')).status === 200;
+    expect(views).toHaveLength(1);
+    expect(views[0]).toMatchObject({ name, ready: readiness });
+  });
+
   it('describes its routes in GET /openapi.json', async () => {
     const res = await fetch(`${agents[name]!.url}/openapi.json`, { headers: auth });
     expect(res.status).toBe(200);
