@@ -35,8 +35,10 @@ const suite: BenchSuite = {
     execFileSync('sh', ['-c', `head -c ${SIZE} /dev/urandom > "$0"`, source]);
     const agent = await startAgent('filer', { env: { AUTH_TOKEN: TOKEN, HOME: home, LOG_LEVEL: 'warn' } });
     const nginx = await startNginx(home);
-    let peak = 0;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(agent.process.pid))), 50);
+    // the issue's bound is for moving 1 GiB each way; the zips' peak is its own figure (they load a native CRC-32)
+    const peaks = { moving: 0, zip: 0 };
+    let phase: keyof typeof peaks = 'moving';
+    const sampler = setInterval(() => (peaks[phase] = Math.max(peaks[phase], rssMiB(agent.process.pid))), 50);
     try {
       const idle = rssMiB(agent.process.pid);
       const copy = join(work, 'cp-copy.bin');
@@ -62,7 +64,9 @@ const suite: BenchSuite = {
           mkdirSync(join(home, 'folder'));
           linkSync(join(home, 'big.bin'), join(home, 'folder', 'big.bin'));
         }
+        phase = 'zip';
         rounds.zip.push(await timed(async () => curl(['-H', `Authorization: Bearer ${TOKEN}`, `${agent.url}/filer?file=~/folder`])));
+        phase = 'moving';
       }
       const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
       const [cp, upload, viaNginx, download, zip] = [rounds.cp, rounds.upload, rounds.nginx, rounds.download, rounds.zip].map(median) as [
@@ -100,12 +104,19 @@ const suite: BenchSuite = {
           target: { ratio: { min: 0.8 } },
         },
         {
-          measure: 'peak RSS during the transfers',
+          measure: 'peak RSS during the uploads and downloads',
           unit: 'MiB',
-          value: peak,
+          value: peaks.moving,
           reference: { name: 'agent idle', value: idle },
           better: 'lower',
           target: { value: { max: 80 } },
+        },
+        {
+          measure: 'peak RSS during the zips',
+          unit: 'MiB',
+          value: peaks.zip,
+          reference: { name: 'agent idle', value: idle },
+          better: 'lower',
         },
       ];
     } finally {
