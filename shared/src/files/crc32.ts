@@ -19,8 +19,7 @@ let chosen: Crc32 | undefined;
 export function fastestCrc32(): Crc32 {
   if (!chosen) {
     try {
-      const native = createRequire(import.meta.url)('@node-rs/crc32') as NativeCrc32Module;
-      chosen = (data, initial = 0) => native.crc32(data, initial);
+      chosen = (createRequire(import.meta.url)('@node-rs/crc32') as NativeCrc32Module).crc32;
     } catch {
       chosen = zlibCrc32;
     }
