@@ -31,9 +31,9 @@ const plugin: FastifyPluginAsync<{ authenticator: Authenticator; origins: Origin
     if (PROBE_PATHS.has(path) || request.routeOptions.config.public) return;
     // before credentials: a cross-site page must not ride on what the browser sends by itself (or, in abcdesktop
     // mode, on the pod's address)
-    const origin = origins.check(request.headers);
+    const origin = await origins.check({ headers: request.headers, remoteAddress: request.raw.socket.remoteAddress });
     if (!origin.ok) {
-      request.log.info({ reason: origin.reason, origin: request.headers.origin }, 'cross-site caller refused');
+      request.log.info({ reason: origin.reason, origin: request.headers.origin, admit: origin.admit }, 'cross-site caller refused');
       return reply.code(403).send({ code: 403, data: `Forbidden: ${origin.reason}` });
     }
     const decision = await authenticator.authenticate(credentialsOf(request));

@@ -1,8 +1,7 @@
-import { createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
+import { createPublicKey, timingSafeEqual, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { isIP } from 'node:net';
 import type { CommonConfig } from './config.js';
+import { normalizeAddress, routerPeers, type Resolve, type RouterSettings } from './router.js';
 
 /** What a caller showed us, taken from an HTTP request or a WebSocket upgrade. */
 export interface CallerCredentials {
@@ -31,6 +30,8 @@ export type AuthDecision = { ok: true; principal: Principal } | { ok: false; rea
 
 export interface Authenticator {
   authenticate(caller: CallerCredentials): Promise<AuthDecision>;
+  /** Weaknesses of the configuration it runs with (logged at start, shown on the status page). */
+  readonly warnings?: readonly string[];
 }
 
 /** The credentials of a raw HTTP request or WebSocket upgrade. */
@@ -81,11 +82,6 @@ function sameSecret(a: string, b: string): boolean {
   return ba.length === bb.length && timingSafeEqual(ba, bb);
 }
 
-function normalizeAddress(address: string | undefined): string {
-  if (!address) return '';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
-}
-
 function cookieMatches(caller: CallerCredentials, cookie: string | undefined): boolean {
   const presented = header(caller, 'broadcast_cookie');
   return cookie !== undefined && presented !== undefined && sameSecret(presented, cookie);
@@ -124,24 +120,116 @@ export function algorithmsFor(key: KeyObject): string[] {
 }
 
 type TokenConfig = Pick<CommonConfig, 'AUTH_TOKEN' | 'JWT_PUBLIC_KEY' | 'BROADCAST_COOKIE'> &
-  Partial<Pick<CommonConfig, 'JWT_MAX_AGE' | 'JWT_AUDIENCE' | 'JWT_SUBJECT'>>;
+  Partial<Pick<CommonConfig, 'JWT_MAX_AGE' | 'JWT_AUDIENCE' | 'JWT_SUBJECT' | 'JWT_MIN_RSA_BITS' | 'JWT_ANY_DESKTOP'>>;
+
+type Claims = { exp?: number; nbf?: number; iat?: number; sub?: string; aud?: string | string[] };
+type VerifyToken = (token: string) => Promise<Claims>;
+
+/** The RSA key size under which jose refuses to verify (RFC 7518 asks for 2048 bits at least). */
+const JOSE_MIN_RSA_BITS = 2048;
+
+const RSA_HASHES: Record<string, string> = { RS256: 'sha256', RS384: 'sha384', RS512: 'sha512' };
+
+/**
+ * An RS256/384/512 signature checked with node:crypto, for the RSA keys under 2048 bits jose refuses (abcdesktop's
+ * install guides make a 1024-bit desktop signing key): the header's algorithm pinned to the key's, then the claims
+ * decoded; what jose's jwtVerify checks of them is checked by `claimsProblem`.
+ */
+function smallRsaVerifier(key: KeyObject, algorithms: string[], decode: (token: string) => Claims): VerifyToken {
+  return async (token) => {
+    const [head = '', body = '', signature = ''] = token.split('.');
+    let header: { alg?: unknown; crit?: unknown };
+    try {
+      header = JSON.parse(Buffer.from(head, 'base64url').toString('utf8')) as { alg?: unknown; crit?: unknown };
+    } catch {
+      throw new Error('malformed token header');
+    }
+    const hash = typeof header.alg === 'string' && algorithms.includes(header.alg) ? RSA_HASHES[header.alg] : undefined;
+    if (!hash) throw new Error(`"alg" (Algorithm) Header Parameter value not allowed`);
+    if (header.crit !== undefined) throw new Error('"crit" Header Parameter not supported');
+    if (!cryptoVerify(hash, Buffer.from(`${head}.${body}`), key, Buffer.from(signature, 'base64url'))) throw new Error('signature verification failed');
+    return decode(token);
+  };
+}
+
+/** What jose's jwtVerify would refuse in verified claims (for the path that does not go through it), or undefined. */
+function claimsProblem(claims: Claims, config: TokenConfig, now: number): string | undefined {
+  if (typeof claims.exp !== 'number') return 'missing required "exp" claim';
+  if (claims.exp <= now) return '"exp" claim timestamp check failed';
+  if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || claims.nbf > now)) return '"nbf" claim timestamp check failed';
+  const audiences = claims.aud === undefined ? [] : Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (config.JWT_AUDIENCE && !audiences.includes(config.JWT_AUDIENCE)) return 'unexpected "aud" claim value';
+  if (config.JWT_SUBJECT && claims.sub !== config.JWT_SUBJECT) return 'unexpected "sub" claim value';
+  return undefined;
+}
+
+/** The size of an RSA key in bits, or undefined for other kinds of key. */
+function rsaBits(key: KeyObject): number | undefined {
+  return key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss' ? key.asymmetricKeyDetails?.modulusLength : undefined;
+}
+
+/**
+ * What an agent says of its JWT settings at start: a configuration that must not run throws (naming the setting and
+ * the fix); one that runs with a weakness returns the warning (logged, and shown on the status page).
+ */
+export function jwtKeyWarnings(config: TokenConfig): string[] {
+  if (!config.JWT_PUBLIC_KEY) return [];
+  const key = parsePublicKey(config.JWT_PUBLIC_KEY);
+  algorithmsFor(key);
+  if (!config.JWT_AUDIENCE && !config.JWT_SUBJECT && !config.JWT_ANY_DESKTOP) {
+    throw new Error(
+      'JWT_PUBLIC_KEY is set without JWT_AUDIENCE or JWT_SUBJECT: a token signed for any other desktop with the same key would open this one. ' +
+        "Set JWT_SUBJECT (or JWT_AUDIENCE) to what this desktop's tokens carry, or JWT_ANY_DESKTOP=true where something in front binds a token to its pod (abcdesktop's router)",
+    );
+  }
+  const warnings: string[] = [];
+  const bits = rsaBits(key);
+  const minimum = config.JWT_MIN_RSA_BITS ?? 1024;
+  if (bits !== undefined && bits < minimum) {
+    throw new Error(
+      `JWT_PUBLIC_KEY is a ${bits}-bit RSA key, under JWT_MIN_RSA_BITS=${minimum}: sign desktop tokens with a 2048-bit key (openssl genrsa 2048)`,
+    );
+  }
+  if (bits !== undefined && bits < JOSE_MIN_RSA_BITS) {
+    warnings.push(
+      `JWT_PUBLIC_KEY is a ${bits}-bit RSA key: accepted, but weak (2048 bits is the minimum of RFC 7518); make a 2048-bit key (openssl genrsa 2048), then set JWT_MIN_RSA_BITS=2048`,
+    );
+  }
+  if (config.JWT_ANY_DESKTOP && !config.JWT_AUDIENCE && !config.JWT_SUBJECT) {
+    warnings.push(
+      'JWT_ANY_DESKTOP=true: a token for any desktop signed with JWT_PUBLIC_KEY is accepted here (safe only behind a router that binds tokens to pods)',
+    );
+  }
+  return warnings;
+}
 
 /** Verifies a desktop JWT: signature with the pinned algorithms, `exp` required, a bounded lifetime, aud/sub when set. */
 function jwtVerifier(config: TokenConfig, key: KeyObject): Promise<(token: string) => Promise<{ subject: string | undefined }>> {
   const algorithms = algorithmsFor(key);
   const maxAge = config.JWT_MAX_AGE ?? DEFAULT_JWT_MAX_AGE;
+  const small = (rsaBits(key) ?? JOSE_MIN_RSA_BITS) < JOSE_MIN_RSA_BITS;
   // jose is loaded only when a key is configured: agents on a shared secret do not carry it in memory
-  return import('jose').then((jose) => async (token: string) => {
-    const { payload } = await jose.jwtVerify(token, key, {
-      algorithms,
-      requiredClaims: ['exp'],
-      ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
-      ...(config.JWT_SUBJECT ? { subject: config.JWT_SUBJECT } : {}),
-    });
-    const now = Math.floor(Date.now() / 1000);
-    const issued = typeof payload.iat === 'number' ? Math.min(payload.iat, now) : now;
-    if ((payload.exp ?? 0) - issued > maxAge) throw new Error('token lifetime is over JWT_MAX_AGE');
-    return { subject: payload.sub };
+  return import('jose').then((jose) => {
+    const verify: VerifyToken = small
+      ? smallRsaVerifier(key, algorithms, (token) => jose.decodeJwt(token))
+      : async (token) =>
+          (
+            await jose.jwtVerify(token, key, {
+              algorithms,
+              requiredClaims: ['exp'],
+              ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
+              ...(config.JWT_SUBJECT ? { subject: config.JWT_SUBJECT } : {}),
+            })
+          ).payload;
+    return async (token: string) => {
+      const claims = await verify(token);
+      const now = Math.floor(Date.now() / 1000);
+      const problem = small ? claimsProblem(claims, config, now) : undefined;
+      if (problem) throw new Error(problem);
+      const issued = typeof claims.iat === 'number' ? Math.min(claims.iat, now) : now;
+      if ((claims.exp ?? 0) - issued > maxAge) throw new Error('token lifetime is over JWT_MAX_AGE');
+      return { subject: claims.sub };
+    };
   });
 }
 
@@ -149,9 +237,11 @@ function jwtVerifier(config: TokenConfig, key: KeyObject): Promise<(token: strin
 export const DEFAULT_JWT_MAX_AGE = 24 * 3600;
 
 export function tokenAuthenticator(config: TokenConfig): Authenticator {
+  const warnings = jwtKeyWarnings(config);
   const key = config.JWT_PUBLIC_KEY ? parsePublicKey(config.JWT_PUBLIC_KEY) : undefined;
   const verifier = key ? jwtVerifier(config, key) : undefined;
   return {
+    warnings,
     async authenticate(caller) {
       if (cookieMatches(caller, config.BROADCAST_COOKIE)) return { ok: true, principal: { kind: 'local' } };
       const tokens = presentedTokens(caller);
@@ -181,23 +271,23 @@ export function tokenAuthenticator(config: TokenConfig): Authenticator {
  * passes when neither is set or DISABLE_REMOTEIP_FILTERING=enabled. Tokens are not checked.
  */
 export function abcdesktopAuthenticator(
-  config: Pick<CommonConfig, 'CONTAINER_IP_ADDR' | 'BROADCAST_COOKIE' | 'NGINX_SERVICE_HOST' | 'HTTP_ROUTER_SERVICE_HOST' | 'DISABLE_REMOTEIP_FILTERING'>,
-  resolve: (host: string) => Promise<string[]> = async (host) => (isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address)),
+  config: Pick<CommonConfig, 'CONTAINER_IP_ADDR' | 'BROADCAST_COOKIE' | 'DISABLE_REMOTEIP_FILTERING'> & RouterSettings,
+  resolve?: Resolve,
 ): Authenticator {
-  const routerHost = config.NGINX_SERVICE_HOST || config.HTTP_ROUTER_SERVICE_HOST;
+  const router = routerPeers(config, resolve);
   return {
     async authenticate(caller) {
       const address = normalizeAddress(caller.remoteAddress);
       if (cookieMatches(caller, config.BROADCAST_COOKIE)) return { ok: true, principal: { kind: 'local' } };
       if (address === normalizeAddress(config.CONTAINER_IP_ADDR)) return { ok: true, principal: { kind: 'local' } };
-      if (config.DISABLE_REMOTEIP_FILTERING === 'enabled' || !routerHost) return { ok: true, principal: { kind: 'remote' } };
-      let allowed: string[];
+      if (config.DISABLE_REMOTEIP_FILTERING === 'enabled' || !router.host) return { ok: true, principal: { kind: 'remote' } };
+      let fromRouter: boolean;
       try {
-        allowed = await resolve(routerHost);
+        fromRouter = await router.includes(address);
       } catch {
         return { ok: false, reason: 'router host does not resolve' };
       }
-      return allowed.map(normalizeAddress).includes(address) ? { ok: true, principal: { kind: 'remote' } } : { ok: false, reason: 'address not allowed' };
+      return fromRouter ? { ok: true, principal: { kind: 'remote' } } : { ok: false, reason: 'address not allowed' };
     },
   };
 }

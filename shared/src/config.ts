@@ -68,6 +68,14 @@ export const CommonEnv = {
   JWT_AUDIENCE: { type: 'string', minLength: 1 },
   JWT_SUBJECT: { type: 'string', minLength: 1 },
   /**
+   * With JWT_PUBLIC_KEY and neither JWT_AUDIENCE nor JWT_SUBJECT, an agent refuses to start (a token of any desktop
+   * signed with the same key would open this one) unless this says so: abcdesktop's tokens name no desktop, and its
+   * router binds each to its pod (README, "Deploying into abcdesktop").
+   */
+  JWT_ANY_DESKTOP: { type: 'boolean', default: false },
+  /** RSA desktop signing keys under this size stop the start; 1024 admits abcdesktop's default key (with a warning). */
+  JWT_MIN_RSA_BITS: { type: 'integer', minimum: 1024, maximum: 16384, default: 1024 },
+  /**
    * Origins (`https://host[:port]`, comma-separated) a browser may call from, beside the request's own Host and
    * https://EXTERNAL_DESKTOP_HOSTNAME. A request naming another Origin, or `Sec-Fetch-Site: cross-site`, is refused.
    */

@@ -11,6 +11,7 @@ export * from './bus-client.js';
 export { toValidationIssues } from './validation.js';
 export * from './websocket.js';
 export * from './origin.js';
+export * from './router.js';
 export { limitConnections } from './connections.js';
 export * from './backoff.js';
 export * from './bus-methods.js';

@@ -1,14 +1,23 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CommonConfig } from './config.js';
+import { routerPeers, type Resolve, type RouterPeers } from './router.js';
 
-export type OriginDecision = { ok: true } | { ok: false; reason: string };
+/** A refusal says why, and which setting would admit that caller (for the log line, never the reply). */
+export type OriginDecision = { ok: true } | { ok: false; reason: string; admit?: string };
+
+/** What the rule reads of a request: its headers and the peer that sent it. */
+export interface OriginRequest {
+  headers: IncomingHttpHeaders;
+  remoteAddress: string | undefined;
+}
 
 /** Which browser origins may drive an agent (a page opened inside the desktop, or anywhere else, may not). */
 export interface OriginPolicy {
-  check(headers: IncomingHttpHeaders): OriginDecision;
+  check(request: OriginRequest): Promise<OriginDecision>;
 }
 
-export type OriginSettings = Pick<CommonConfig, 'ALLOWED_ORIGINS' | 'EXTERNAL_DESKTOP_HOSTNAME'>;
+export type OriginSettings = Pick<CommonConfig, 'ALLOWED_ORIGINS' | 'EXTERNAL_DESKTOP_HOSTNAME' | 'NGINX_SERVICE_HOST' | 'HTTP_ROUTER_SERVICE_HOST'> &
+  Partial<Pick<CommonConfig, 'AUTH_MODE'>>;
 
 function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
@@ -25,18 +34,19 @@ function normalizeOrigin(text: string): string | undefined {
   }
 }
 
-function hostOf(origin: string): string {
-  return new URL(origin).host;
-}
-
 /**
  * A browser names the page that makes a request in `Origin` (every WebSocket, every non-GET fetch and form) and, in
- * current browsers, says `Sec-Fetch-Site: cross-site` for another site's page. Allowed: the origin of the host the
- * request was sent to (`Host`, or `X-Forwarded-Host` from a proxy: a page cannot set either), ALLOWED_ORIGINS, and
- * https://EXTERNAL_DESKTOP_HOSTNAME. A request with no Origin and no cross-site mark is not a browser page's: it
- * goes on to authentication.
+ * current browsers, says in `Sec-Fetch-Site` how that page relates to the address it calls. Allowed:
+ * - the origin of the host the request was sent to (`Host`, or `X-Forwarded-Host` from a proxy: a page can set
+ *   neither), ALLOWED_ORIGINS, and https://EXTERNAL_DESKTOP_HOSTNAME;
+ * - in abcdesktop mode, from abcdesktop's router only (the peer NGINX_SERVICE_HOST/HTTP_ROUTER_SERVICE_HOST names),
+ *   a page the browser itself calls `Sec-Fetch-Site: same-origin`. The router rewrites `Host` to the pod's address
+ *   and names no public host, so the pod cannot compare; the browser can: same-origin means the page is of the site
+ *   whose address it called, the public site the router serves (a page may not set any `Sec-` header). A page on
+ *   another site is `cross-site` or `same-site` there, and a browser that sends no such header is refused.
+ * A request with no Origin and no cross-site mark is not a browser page's: it goes on to authentication.
  */
-export function originPolicy(settings: OriginSettings): OriginPolicy {
+export function originPolicy(settings: OriginSettings, resolve?: Resolve): OriginPolicy {
   const listed = new Set<string>();
   for (const entry of settings.ALLOWED_ORIGINS.split(',')) {
     const origin = entry.trim() ? normalizeOrigin(entry.trim()) : undefined;
@@ -46,19 +56,25 @@ export function originPolicy(settings: OriginSettings): OriginPolicy {
     const origin = normalizeOrigin(`https://${settings.EXTERNAL_DESKTOP_HOSTNAME}`);
     if (origin) listed.add(origin);
   }
+  const router: RouterPeers | undefined = settings.AUTH_MODE === 'abcdesktop' ? routerPeers(settings, resolve) : undefined;
+  const fromRouter = async (address: string | undefined): Promise<boolean> => {
+    if (!router?.host) return false;
+    // a router host that does not resolve vouches for nobody
+    return router.includes(address).catch(() => false);
+  };
   return {
-    check(headers) {
+    async check({ headers, remoteAddress }) {
       const raw = first(headers.origin);
-      if (raw === undefined) {
-        return first(headers['sec-fetch-site']) === 'cross-site' ? { ok: false, reason: 'cross-site request' } : { ok: true };
-      }
+      const site = first(headers['sec-fetch-site']);
+      if (raw === undefined) return site === 'cross-site' ? { ok: false, reason: 'cross-site request' } : { ok: true };
       const origin = raw === 'null' ? undefined : normalizeOrigin(raw);
       if (!origin) return { ok: false, reason: 'opaque or malformed Origin' };
       if (listed.has(origin)) return { ok: true };
-      const host = hostOf(origin);
+      const host = new URL(origin).host;
       const targets = [first(headers.host), first(headers['x-forwarded-host'])?.split(',')[0]?.trim()];
       if (targets.some((t) => t !== undefined && t.toLowerCase() === host)) return { ok: true };
-      return { ok: false, reason: 'Origin not allowed' };
+      if (site === 'same-origin' && (await fromRouter(remoteAddress))) return { ok: true };
+      return { ok: false, reason: 'Origin not allowed', admit: `ALLOWED_ORIGINS=${origin}` };
     },
   };
 }

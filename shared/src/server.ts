@@ -40,6 +40,9 @@ export type SecuritySettings = Pick<
   CommonConfig,
   | 'ALLOWED_ORIGINS'
   | 'EXTERNAL_DESKTOP_HOSTNAME'
+  | 'AUTH_MODE'
+  | 'NGINX_SERVICE_HOST'
+  | 'HTTP_ROUTER_SERVICE_HOST'
   | 'MAX_CONNECTIONS'
   | 'MAX_CONNECTIONS_PER_ADDRESS'
   | 'HTTP_HEADERS_TIMEOUT_MS'
@@ -53,6 +56,7 @@ export type SecuritySettings = Pick<
 /** The security settings of an agent whose env sets none (each CommonEnv default). */
 export const DEFAULT_SECURITY: SecuritySettings = {
   ALLOWED_ORIGINS: CommonEnv.ALLOWED_ORIGINS.default,
+  AUTH_MODE: CommonEnv.AUTH_MODE.default,
   MAX_CONNECTIONS: CommonEnv.MAX_CONNECTIONS.default,
   MAX_CONNECTIONS_PER_ADDRESS: CommonEnv.MAX_CONNECTIONS_PER_ADDRESS.default,
   HTTP_HEADERS_TIMEOUT_MS: CommonEnv.HTTP_HEADERS_TIMEOUT_MS.default,
@@ -141,7 +145,9 @@ export async function createServer(options: ServerOptions) {
   app.get('/openapi.json', { schema: { response: replies(objectReply) } }, async () => app.openapi());
   await app.register(healthPlugin, { readiness: options.readiness, timeoutMs: options.readinessTimeoutMs ?? 2000 });
   await app.register(metricsPlugin, { public: security.METRICS_PUBLIC });
-  await app.register(statusPlugin, { name: options.name ?? 'agent', sampleMs: security.STATUS_SAMPLE_MS });
+  const warnings = options.authenticator.warnings ?? [];
+  for (const warning of warnings) options.logger.warn({ component: 'auth' }, warning);
+  await app.register(statusPlugin, { name: options.name ?? 'agent', sampleMs: security.STATUS_SAMPLE_MS, warnings });
   await app.register(authPlugin, { authenticator: options.authenticator, origins: originPolicy(security) });
   app.addHook('onClose', async (instance) => instance.children.killAll());
   return app;

@@ -109,6 +109,7 @@ h1 { font-size: 1.2rem; margin: 0 0 0.25rem; }
         });
         card.append(list);
       }
+      (a.warnings || []).forEach(function (w) { card.append(el('div', 'error warning', 'warning: ' + w)); });
       if (a.lastError) card.append(el('div', 'error', 'last error: ' + a.lastError));
       box.append(card);
     });

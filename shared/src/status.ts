@@ -19,6 +19,8 @@ export interface AgentStatusView {
   ready: boolean;
   reason?: string;
   lastError?: string;
+  /** Weaknesses of the agent's configuration it runs with (a small JWT key, say). */
+  warnings?: readonly string[];
   uptimeSeconds?: number;
   samples: StatusSample[];
   figures: Array<{ name: string; labels?: Record<string, string>; value: number }>;
@@ -58,7 +60,7 @@ export class ProcessSampler {
  * GET /status (the page, public: it asks for the token) and GET /status/history.json (behind the auth): readiness
  * as /readyz answers it, uptime, the samples, and the agent's own metrics as they are now.
  */
-const plugin: FastifyPluginAsync<{ name: string; sampleMs: number }> = async (app, options) => {
+const plugin: FastifyPluginAsync<{ name: string; sampleMs: number; warnings?: readonly string[] }> = async (app, options) => {
   const sampler = new ProcessSampler(options.sampleMs);
   app.addHook('onClose', async () => sampler.stop());
   const page = STATUS_PAGE(options.name, 'status/history.json');
@@ -70,6 +72,7 @@ const plugin: FastifyPluginAsync<{ name: string; sampleMs: number }> = async (ap
       name: options.name,
       ready: readiness.statusCode === 200,
       reason: body.reason,
+      ...(options.warnings?.length ? { warnings: options.warnings } : {}),
       uptimeSeconds: process.uptime(),
       samples: sampler.samples,
       figures: await app.metrics.current(),

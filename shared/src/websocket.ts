@@ -63,14 +63,14 @@ export function serveWebSockets(app: AgentServer, options: WebSocketOptions): We
     socket.on('error', (err) => log.debug({ err: { message: err.message } }, 'upgrade socket error'));
     // small frames (audio packets, keystrokes, bus events) leave at once instead of waiting out Nagle's algorithm
     if (socket instanceof Socket) socket.setNoDelay(true);
-    const origin = app.origins.check(request.headers);
+    const origin = await app.origins.check({ headers: request.headers, remoteAddress: request.socket.remoteAddress });
     const decision = origin.ok ? await app.authenticator.authenticate(credentialsOfRequest(request, true)) : undefined;
     if (socket.destroyed) return;
     wss.handleUpgrade(request, socket, head, (ws) => {
       ws.on('error', (err) => log.debug({ err: { message: err.message } }, 'websocket error'));
       if (closing) return refuse(ws, socket, 1001, 'server shutting down');
       if (!origin.ok) {
-        log.info({ reason: origin.reason, origin: request.headers.origin }, 'websocket from a foreign origin refused');
+        log.info({ reason: origin.reason, origin: request.headers.origin, admit: origin.admit }, 'websocket from a foreign origin refused');
         return refuse(ws, socket, 1008, 'origin not allowed');
       }
       if (!decision?.ok) {

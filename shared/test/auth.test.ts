@@ -1,3 +1,4 @@
+import { generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { abcdesktopAuthenticator, presentedTokens, tokenAuthenticator, type CallerCredentials } from '../src/index.js';
@@ -39,7 +40,7 @@ describe('token mode', () => {
     const { publicKey, privateKey } = await generateKeyPair('RS256');
     const other = await generateKeyPair('RS256');
     const pem = await exportSPKI(publicKey);
-    const auth = tokenAuthenticator({ JWT_PUBLIC_KEY: pem.replace(/\n/g, '\\n') });
+    const auth = tokenAuthenticator({ JWT_PUBLIC_KEY: pem.replace(/\n/g, '\\n'), JWT_SUBJECT: 'alice' });
     const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject('alice').setExpirationTime('1h').sign(privateKey);
     const forged = await new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject('alice').sign(other.privateKey);
     const expired = await new SignJWT({})
@@ -82,6 +83,66 @@ describe('token mode', () => {
     expect((await withCookie.authenticate(caller({ headers: { broadcast_cookie: 'cookie-2' } }))).ok).toBe(false);
     const without = tokenAuthenticator({ AUTH_TOKEN: SECRET });
     expect((await without.authenticate(caller({ headers: { broadcast_cookie: '' } }))).ok).toBe(false);
+  });
+});
+
+/** A compact JWT signed with node:crypto (jose refuses to sign with an RSA key under 2048 bits). */
+function signRsa(claims: Record<string, unknown>, key: KeyObject, alg: 'RS256' | 'RS512' = 'RS256'): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const input = `${part({ alg, typ: 'JWT' })}.${part(claims)}`;
+  return `${input}.${cryptoSign(alg === 'RS256' ? 'sha256' : 'sha512', Buffer.from(input), key).toString('base64url')}`;
+}
+
+describe("the operator's desktop signing key and abcdesktop's tokens", () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  // what abcdesktop's control plane mints: { key, nfb, hash, exp }, RS256, a 3-minute exp, no iat, sub or aud
+  const abcdesktopClaims = () => ({ key: 'desktop-alice', nfb: now(), hash: 'bG9jYWwgcG9kIGFkZHJlc3MgZW5jcnlwdGVk', exp: now() + 180 });
+  const pair = (bits: number) => {
+    const keys = generateKeyPairSync('rsa', { modulusLength: bits });
+    return { publicKey: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(), privateKey: keys.privateKey };
+  };
+  const ws = (token: string) => caller({ query: `jwt_token=${token}`, upgrade: true });
+
+  it.each([1024, 2048])("accepts exactly abcdesktop's token shape with a %i-bit key (JWT_ANY_DESKTOP), and refuses forged and expired ones", async (bits) => {
+    const { publicKey, privateKey } = pair(bits);
+    const auth = tokenAuthenticator({ JWT_PUBLIC_KEY: publicKey, JWT_ANY_DESKTOP: true });
+    expect(await auth.authenticate(ws(signRsa(abcdesktopClaims(), privateKey)))).toEqual({ ok: true, principal: { kind: 'jwt', subject: undefined } });
+    expect(await auth.authenticate(caller({ headers: { abcauthorization: `Bearer ${signRsa(abcdesktopClaims(), privateKey)}` } }))).toMatchObject({ ok: true });
+    const forged = signRsa(abcdesktopClaims(), pair(bits).privateKey);
+    expect(await auth.authenticate(ws(forged))).toEqual({ ok: false, reason: expect.stringContaining('signature') });
+    const expired = signRsa({ ...abcdesktopClaims(), exp: now() - 5 }, privateKey);
+    expect(await auth.authenticate(ws(expired))).toEqual({ ok: false, reason: expect.stringContaining('"exp"') });
+    const noExp = signRsa({ key: 'desktop-alice', hash: 'x' }, privateKey);
+    expect(await auth.authenticate(ws(noExp))).toEqual({ ok: false, reason: expect.stringContaining('"exp"') });
+    // warned of, in the log and on the status page, only under 2048 bits
+    expect(auth.warnings?.some((w) => w.includes(`${bits}-bit RSA key`))).toBe(bits < 2048);
+  });
+
+  it('checks the claims and the algorithm on the small-key path as jose does on the other', async () => {
+    const { publicKey, privateKey } = pair(1024);
+    const auth = tokenAuthenticator({ JWT_PUBLIC_KEY: publicKey, JWT_SUBJECT: 'alice', JWT_AUDIENCE: 'pod-a', JWT_MAX_AGE: 3600 });
+    const claims = { sub: 'alice', aud: 'pod-a', exp: now() + 60 };
+    expect((await auth.authenticate(ws(signRsa(claims, privateKey)))).ok).toBe(true);
+    expect((await auth.authenticate(ws(signRsa(claims, privateKey, 'RS512')))).ok).toBe(true);
+    expect(await auth.authenticate(ws(signRsa({ ...claims, sub: 'bob' }, privateKey)))).toEqual({ ok: false, reason: expect.stringContaining('"sub"') });
+    expect(await auth.authenticate(ws(signRsa({ ...claims, aud: 'pod-b' }, privateKey)))).toEqual({ ok: false, reason: expect.stringContaining('"aud"') });
+    expect((await auth.authenticate(ws(signRsa({ ...claims, nbf: now() + 60 }, privateKey)))).ok).toBe(false);
+    expect((await auth.authenticate(ws(signRsa({ ...claims, exp: now() + 7200 }, privateKey)))).ok).toBe(false);
+    // the header's algorithm must be the key's: none and HMAC are refused
+    const [, body, signature] = signRsa(claims, privateKey).split('.');
+    for (const alg of ['none', 'HS256']) {
+      const head = Buffer.from(JSON.stringify({ alg })).toString('base64url');
+      expect(await auth.authenticate(ws(`${head}.${body}.${signature}`))).toEqual({ ok: false, reason: expect.stringContaining('"alg"') });
+    }
+  });
+
+  it('refuses to start where a token of any desktop would open this one, or where the key is under JWT_MIN_RSA_BITS, naming the fix', () => {
+    const { publicKey } = pair(1024);
+    expect(() => tokenAuthenticator({ JWT_PUBLIC_KEY: publicKey })).toThrow(/JWT_SUBJECT \(or JWT_AUDIENCE\).*JWT_ANY_DESKTOP=true/);
+    expect(() => tokenAuthenticator({ JWT_PUBLIC_KEY: publicKey, JWT_ANY_DESKTOP: true, JWT_MIN_RSA_BITS: 2048 })).toThrow(
+      /1024-bit RSA key, under JWT_MIN_RSA_BITS=2048.*openssl genrsa 2048/,
+    );
+    expect(tokenAuthenticator({ JWT_PUBLIC_KEY: pair(2048).publicKey, JWT_SUBJECT: 'alice', JWT_MIN_RSA_BITS: 2048 }).warnings).toEqual([]);
   });
 });
 

@@ -1,6 +1,6 @@
 // ../shared/spec/spawner.md as black-box tests against the built agent on a real X display, in abcdesktop mode and
 // token mode: reply shapes, the 422 texts (one per field, in order, values as received) and the default launch map.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeRunDir, startAgent, startXvfb, type RunningAgent, type XServer } from '@desktop-agents/tools/harness';
@@ -135,6 +135,13 @@ describe.each(MODES)('spawner in $name mode', (mode) => {
     expect(await get('getSettings')).toMatchObject({ status: 200, body: { code: 200, data: [] } });
     expect(await get('isPulseAvailable')).toEqual(expect.objectContaining({ status: 200, body: { status: 500, message: 'error' } }));
     expect(await get('version')).toMatchObject({ status: 404, body: { code: 404, data: 'Can not found version file' } });
+    // the version file's JSON as it is: its own target and any other key, nothing added or renamed
+    const file = { date: '2026-12-01', commit: 'abc1234', version: '4.1', target: 'oc.user.ubuntu', build: 7 };
+    await writeFile(join(home, '..', 'version.json'), JSON.stringify(file));
+    const version = await get('version');
+    expect(version.status).toBe(200);
+    expect(version.body).toEqual({ code: 200, data: file });
+    await rm(join(home, '..', 'version.json'));
   });
 
   it('searches files: mime from the name, false when unknown; keywords and maxfile texts', async () => {

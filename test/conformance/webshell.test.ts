@@ -44,10 +44,17 @@ describe.each(MODES)('webshell in $name mode', (mode) => {
     });
   });
 
-  it('resizes: ok, 404 for a numeric pid that is no terminal (even without cols/rows), 422 for a non-numeric pid', async () => {
+  it('resizes: ok, validation before the look-up (422 with both messages even for an unknown pid), then 404, 422 for a non-numeric pid', async () => {
     const pid = (await post('/terminals?cols=80&rows=24')).body as number;
     expect(await post(`/terminals/${pid}/size?cols=100&rows=30`)).toMatchObject({ status: 200, body: { code: 200, data: 'ok' } });
-    expect(await post('/terminals/999999/size')).toMatchObject({ status: 404, body: { code: 404, data: 'Pid not found' } });
+    const invalid = await post('/terminals/999999/size');
+    expect(invalid.status).toBe(422);
+    expect(invalid.body).toEqual({
+      errors: [
+        { location: 'query', param: 'cols', msg: 'No cols provided' },
+        { location: 'query', param: 'rows', msg: 'No rows provided' },
+      ],
+    });
     expect(await post('/terminals/999999/size?cols=1&rows=1')).toMatchObject({ status: 404, body: { code: 404, data: 'Pid not found' } });
     const bad = await post('/terminals/abc/size?cols=1&rows=1');
     expect(bad).toMatchObject({ status: 422, body: { errors: [{ location: 'params', param: 'pid', value: 'abc', msg: 'Pid must be a number' }] } });

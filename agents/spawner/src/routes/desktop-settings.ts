@@ -90,8 +90,10 @@ export function desktopRoutes(display: DisplayLink, store: SettingsStore, bus: P
 
     app.get('/version', { schema: { response: replies(dataReply(objectReply)) } }, async () => {
       try {
-        const v = JSON.parse(await readFile(info.versionFile, 'utf8')) as { date?: string; commit?: string; version?: string };
-        return { code: 200, data: { date: v.date ?? '', commit: v.commit ?? '', version: v.version ?? '', target: 'spawner' } };
+        // the file's JSON as it is (its `target` included, nothing added): the UI shows each image's own
+        const version: unknown = JSON.parse(await readFile(info.versionFile, 'utf8'));
+        if (typeof version !== 'object' || version === null || Array.isArray(version)) throw new Error('not an object');
+        return { code: 200, data: version };
       } catch {
         throw ERRORS.NO_VERSION_FILE();
       }

@@ -55,12 +55,8 @@ export function terminalRoutes(terminals: Terminals): FastifyPluginAsync {
     typed.post<{ Params: { pid: number }; Querystring: Size }>(
       '/terminals/:pid/size',
       {
+        // validation first, as the original's chain runs before the look-up: an unknown pid is a 404 only for a valid request
         schema: { params: pidParam, querystring: size, response: replies(okReply, { validated: true }) },
-        // the spec's order: a numeric pid that is no terminal is a 404 before its query is looked at
-        preValidation: async (request) => {
-          const raw = String((request.params as unknown as { pid?: string }).pid ?? '');
-          if (/^\d+$/.test(raw) && !terminals.get(Number(raw))) throw ERRORS.PID_NOT_FOUND();
-        },
       },
       async (request) => {
         const terminal = terminals.get(request.params.pid);
