@@ -40,10 +40,12 @@ function normalizeOrigin(text: string): string | undefined {
  * - the origin of the host the request was sent to (`Host`, or `X-Forwarded-Host` from a proxy: a page can set
  *   neither), ALLOWED_ORIGINS, and https://EXTERNAL_DESKTOP_HOSTNAME;
  * - in abcdesktop mode, from abcdesktop's router only (the peer NGINX_SERVICE_HOST/HTTP_ROUTER_SERVICE_HOST names),
- *   a page the browser itself calls `Sec-Fetch-Site: same-origin`. The router rewrites `Host` to the pod's address
- *   and names no public host, so the pod cannot compare; the browser can: same-origin means the page is of the site
- *   whose address it called, the public site the router serves (a page may not set any `Sec-` header). A page on
- *   another site is `cross-site` or `same-site` there, and a browser that sends no such header is refused.
+ *   the public site's pages, whose Origin the pod is never told (the router rewrites `Host` to the pod's address).
+ *   The router forwards a request only with a desktop JWT it verified and whose encrypted claim names this pod, and
+ *   the web UI sends that token itself (a header or the query, never a cookie), so a page of another site that does
+ *   not hold the token never gets here. Where the browser says more, it is held to it: a request it marks
+ *   `Sec-Fetch-Site` other than `same-origin` is refused (every fetch and form; Chromium sends none on WebSocket
+ *   handshakes, Firefox does).
  * A request with no Origin and no cross-site mark is not a browser page's: it goes on to authentication.
  */
 export function originPolicy(settings: OriginSettings, resolve?: Resolve): OriginPolicy {
@@ -73,7 +75,7 @@ export function originPolicy(settings: OriginSettings, resolve?: Resolve): Origi
       const host = new URL(origin).host;
       const targets = [first(headers.host), first(headers['x-forwarded-host'])?.split(',')[0]?.trim()];
       if (targets.some((t) => t !== undefined && t.toLowerCase() === host)) return { ok: true };
-      if (site === 'same-origin' && (await fromRouter(remoteAddress))) return { ok: true };
+      if ((site === undefined || site === 'same-origin') && (await fromRouter(remoteAddress))) return { ok: true };
       return { ok: false, reason: 'Origin not allowed', admit: `ALLOWED_ORIGINS=${origin}` };
     },
   };
