@@ -20,7 +20,7 @@ export default tseslint.config(
   },
   {
     // pages served to the browser
-    files: ['agents/*/public/**/*.js'],
+    files: ['agents/*/public/**/*.js', 'test/fixtures/router-site/*.js'],
     languageOptions: { globals: globals.browser, sourceType: 'script' },
   },
   {
@@ -30,7 +30,7 @@ export default tseslint.config(
   },
   {
     // the command-line tools print their tables
-    files: ['tools/pod/**', 'tools/bench/**', 'tools/container-pod/main.ts', 'tools/container-pod/write-manifests.ts'],
+    files: ['tools/pod/**', 'tools/bench/**', 'tools/container-pod/main.ts', 'tools/deploy/write-files.ts'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -50,16 +50,25 @@ export function abcdesktopToken(key: RouterDesktopKey): string {
 
 const ui = <T>(page: Page, expression: string) => page.evaluate<T>(expression);
 
+/** What a pod must be told before it starts behind the router: the desktop signing key, and the public site's origin. */
+export interface RouterDeployment {
+  key: RouterDesktopKey;
+  /** http://127.0.0.2:<port>, the same on every call (the port is taken on the first). */
+  publicOrigin(): Promise<string>;
+}
+
+export function routerDeployment(): RouterDeployment {
+  const key = operatorKey();
+  let origin: Promise<string> | undefined;
+  return { key, publicOrigin: () => (origin ??= freePort(PUBLIC_ADDRESS).then((port) => `http://${PUBLIC_ADDRESS}:${port}`)) };
+}
+
 /**
  * abcdesktop's web UI, as plain calls from a page of the public site (nginx shaped like abcdesktop's router in front
  * of the desktop), with the browser's own headers: the bus, a terminal, the file routes as Dropzone and the panels
  * call them, a print, the 4.x speaker and microphone; then what must stay refused.
  */
-export function describeBehindRouter(
-  title: string,
-  start: (deployment: { publicOrigin: string; key: RouterDesktopKey }) => Promise<RoutedDesktop>,
-  timeoutMs = 60_000,
-): void {
+export function describeBehindRouter(title: string, deployment: RouterDeployment, start: () => Promise<RoutedDesktop>, timeoutMs = 60_000): void {
   describe(title, () => {
     let desktop: RoutedDesktop;
     let router: NginxServer;
@@ -67,12 +76,11 @@ export function describeBehindRouter(
     let page: Page;
     let elsewhere: Server;
     let elsewhereUrl: string;
-    const key = operatorKey();
+    const { key } = deployment;
 
     beforeAll(async () => {
-      const port = await freePort(PUBLIC_ADDRESS);
-      const origin = `http://${PUBLIC_ADDRESS}:${port}`;
-      desktop = await start({ publicOrigin: origin, key });
+      const port = Number(new URL(await deployment.publicOrigin()).port);
+      desktop = await start();
       router = await startRouter({
         site: join(repoRoot(), 'test', 'fixtures', 'router-site'),
         upstream: desktop.upstream,

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { startPod } from '@desktop-agents/tools/pod';
-import { describeBehindRouter, ROUTER_PEER, type RoutedDesktop } from './behind-router.js';
+import { describeBehindRouter, ROUTER_PEER, routerDeployment, type RoutedDesktop } from './behind-router.js';
 
 // The host pod behind nginx shaped like abcdesktop's router: the router listens on its own address and reaches the
 // agents from another (127.0.0.3), which is what NGINX_SERVICE_HOST names, as abcdesktop's pod is told.
@@ -37,11 +37,12 @@ async function hostPod(env: Record<string, string>, mode: RoutedDesktop['mode'])
 }
 
 // what abcdesktop sets in its pod: the router's host, no ALLOWED_ORIGINS, no token
-describeBehindRouter('the host pod behind the router, AUTH_MODE=abcdesktop with only the router host set', () =>
+describeBehindRouter('the host pod behind the router, AUTH_MODE=abcdesktop with only the router host set', routerDeployment(), () =>
   hostPod({ AUTH_MODE: 'abcdesktop', NGINX_SERVICE_HOST: ROUTER_PEER }, 'abcdesktop'),
 );
 
 // token mode with the operator's own desktop signing key (1024 bits, as abcdesktop's guides make it) and the public origin
-describeBehindRouter('the host pod behind the router, token mode with the desktop signing key and ALLOWED_ORIGINS', ({ publicOrigin, key }) =>
-  hostPod({ AUTH_MODE: 'token', JWT_PUBLIC_KEY: key.publicKey, JWT_ANY_DESKTOP: 'true', ALLOWED_ORIGINS: publicOrigin }, 'token'),
+const tokenMode = routerDeployment();
+describeBehindRouter('the host pod behind the router, token mode with the desktop signing key and ALLOWED_ORIGINS', tokenMode, async () =>
+  hostPod({ AUTH_MODE: 'token', JWT_PUBLIC_KEY: tokenMode.key.publicKey, JWT_ANY_DESKTOP: 'true', ALLOWED_ORIGINS: await tokenMode.publicOrigin() }, 'token'),
 );

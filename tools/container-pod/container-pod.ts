@@ -48,8 +48,11 @@ export interface ContainerPod {
   stop(): Promise<void>;
 }
 
-/** One container per agent (the manifest as written), or the two-container pod generated from it (layout.ts). */
-export type PodLayout = 'per-agent' | 'two-containers';
+/**
+ * One container per agent (compose/desktop-pod.yaml), the two-container pod generated from it (layout.ts), or
+ * abcdesktop's own layout (compose/desktop-pod.abcdesktop.yaml: four agents inside the desktop image).
+ */
+export type PodLayout = 'per-agent' | 'two-containers' | 'abcdesktop';
 
 export interface ContainerPodOptions {
   manifestPath?: string;
@@ -60,6 +63,8 @@ export interface ContainerPodOptions {
   build?: boolean;
   token?: string;
   readyTimeoutMs?: number;
+  /** Settings added to every container that has env (the agents), after the manifest's own. */
+  env?: Record<string, string>;
 }
 
 interface PsEntry {
@@ -80,8 +85,14 @@ function projectImages(manifest: PodManifest): string[] {
 /** Plays the pod's manifest on podman (its generated podman variant) and waits until every container is ready. */
 export async function startContainerPod(options: ContainerPodOptions = {}): Promise<ContainerPod> {
   const layout = options.layout ?? 'per-agent';
-  const written = readManifest(options.manifestPath ?? join(repoRoot(), 'compose', 'desktop-pod.yaml'));
+  const file = layout === 'abcdesktop' ? 'desktop-pod.abcdesktop.yaml' : 'desktop-pod.yaml';
+  const written = readManifest(options.manifestPath ?? join(repoRoot(), 'compose', file));
   const source = layout === 'two-containers' ? groupAgents(written) : written;
+  for (const container of source.spec.containers) {
+    if (!container.env || !options.env) continue;
+    const added = new Set(Object.keys(options.env));
+    container.env = [...container.env.filter((e) => !added.has(e.name)), ...Object.entries(options.env).map(([name, value]) => ({ name, value }))];
+  }
   const podman = projectPodman();
   if (options.build ?? true) await buildImages(projectImages(source), podman.workdir);
   const { manifest, gaps, secrets } = podmanVariant(source, { ...(options.name ? { name: options.name } : {}) });
@@ -101,9 +112,9 @@ export async function startContainerPod(options: ContainerPodOptions = {}): Prom
     await writeFile(dataFile, JSON.stringify(data), { mode: 0o600 });
     await podman(['secret', 'create', secret, dataFile]);
   }
-  const file = join(run.dir, `${name}.podman.yaml`);
-  await writeFile(file, `# generated from compose/desktop-pod.yaml by tools/container-pod (podman variant)\n${stringify(manifest)}`);
-  await podman(['kube', 'play', file], { timeoutMs: 300_000 });
+  const played = join(run.dir, `${name}.podman.yaml`);
+  await writeFile(played, `# generated from compose/${file} by tools/container-pod (podman variant)\n${stringify(manifest)}`);
+  await podman(['kube', 'play', played], { timeoutMs: 300_000 });
 
   const infra = (await podman(['pod', 'inspect', name, '--format', '{{.InfraContainerID}}'])).trim();
   const ip = (await podman(['inspect', infra, '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}'])).trim();
@@ -234,4 +245,11 @@ export function parseSize(text: string): number {
   const scale: Record<string, number> = { '': 1, B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, K: 1e3, M: 1e6, G: 1e9 };
   const binary = /i/i.test(match[2] ?? '') ? { KB: 2 ** 10, MB: 2 ** 20, GB: 2 ** 30, TB: 2 ** 40 } : {};
   return value * ((binary as Record<string, number>)[unit] ?? scale[unit] ?? Number.NaN);
+}
+
+/** This machine's address on podman's default network: where a proxy on the host reaches a pod from. */
+export async function podmanGateway(podman: Podman = projectPodman()): Promise<string> {
+  const gateway = (await podman(['network', 'inspect', 'podman', '--format', '{{range .Subnets}}{{.Gateway}}{{end}}'])).trim();
+  if (!gateway) throw new Error("podman's network has no gateway address");
+  return gateway;
 }

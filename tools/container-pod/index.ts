@@ -3,4 +3,3 @@ export * from './variant.js';
 export * from './podman.js';
 export * from './container-pod.js';
 export * from './layout.js';
-export * from './layout-file.js';

@@ -26,7 +26,7 @@ export const TWO_CONTAINERS: AgentGroup[] = [
 ];
 
 /** "48Mi" + "1Gi", "25m" + "1": Kubernetes quantities added (Mi/Gi memory, millicores cpu). */
-function addQuantities(a: string | undefined, b: string | undefined, kind: 'memory' | 'cpu'): string | undefined {
+export function addQuantities(a: string | undefined, b: string | undefined, kind: 'memory' | 'cpu'): string | undefined {
   if (a === undefined || b === undefined) return a ?? b;
   const parse = (q: string) =>
     kind === 'memory' ? Number.parseFloat(q) * (q.endsWith('Gi') ? 1024 : 1) : q.endsWith('m') ? Number.parseFloat(q) : Number.parseFloat(q) * 1000;

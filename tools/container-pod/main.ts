@@ -1,13 +1,14 @@
 // npm run pod: the product as it ships. Builds the images (cached), plays compose/desktop-pod.yaml on podman (its
 // generated podman variant), waits until every container's readiness probe passes, prints the table of containers,
 // ports and the token, and removes the pod on Ctrl-C. `--once` removes it right after the table (used by tests);
-// `--two-containers` plays the two-agent-container layout generated from the same manifest.
+// `--two-containers` plays the two-agent-container layout generated from the same manifest, `--abcdesktop` abcdesktop's
+// own layout (compose/desktop-pod.abcdesktop.yaml). Without --once it stays, watching readiness, until Ctrl-C or SIGTERM.
 import { podmanMissing } from './podman.js';
 import { startContainerPod } from './container-pod.js';
 
 const once = process.argv.includes('--once');
 // --two-containers: spawner + webshell in one process on the desktop image, the other four in one on the slim image
-const layout = process.argv.includes('--two-containers') ? 'two-containers' : 'per-agent';
+const layout = process.argv.includes('--two-containers') ? 'two-containers' : process.argv.includes('--abcdesktop') ? 'abcdesktop' : 'per-agent';
 const missing = podmanMissing();
 if (missing) {
   console.error(`npm run pod needs rootful podman: ${missing}. \`npm run up\` runs the same agents as host processes.`);
@@ -49,6 +50,21 @@ async function stop(code: number): Promise<never> {
 }
 
 if (once) await stop(statuses.every((s) => s.ready) ? 0 : 1);
-console.log('pod running; Ctrl-C removes it');
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
+console.log('pod running; Ctrl-C removes it');
+// the watch is what keeps this process (and so the pod) until a signal: a container whose readiness changes is said
+const last = new Map(statuses.map((s) => [s.container, s.ready]));
+setInterval(() => {
+  if (stopping) return;
+  pod
+    .status()
+    .then((now) => {
+      for (const s of now) {
+        if (last.get(s.container) === s.ready) continue;
+        last.set(s.container, s.ready);
+        console.log(`${new Date().toISOString()} ${s.container}: ${s.ready ? 'ready' : `not ready: ${s.reason ?? ''}`}`);
+      }
+    })
+    .catch((err: unknown) => console.log(`status: ${err instanceof Error ? err.message : String(err)}`));
+}, 5_000);
