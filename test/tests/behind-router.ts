@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
+import type { ContainerPod } from '@desktop-agents/tools/container-pod';
 import { freePort, launchChromium, repoRoot, startRouter, waitFor, type NginxServer, type RouterUpstream } from '@desktop-agents/tools/harness';
 
 /** One desktop as the router reaches it: a host pod or a container pod, in one of its layouts. */
@@ -19,7 +20,40 @@ export interface RoutedDesktop {
   printer?: string;
   /** Writes a file into the user's home, as a program of the desktop would. */
   writeHome(path: string, text: string): Promise<void>;
+  /** A POST from inside the pod (a peer that is not the router) with these headers: its status. */
+  postFromThePod(port: number, path: string, headers: Record<string, string>): Promise<number>;
   stop(): Promise<void>;
+}
+
+/** A container pod (already running, stopped by its owner) as the router reaches it. */
+export function containerDesktop(pod: ContainerPod, mode: RoutedDesktop['mode'], bind?: string): RoutedDesktop {
+  const port = (name: string) => Number(new URL(pod.url(name)).port);
+  return {
+    mode,
+    cookie: pod.cookie,
+    ...(bind ? { bind } : {}),
+    upstream: {
+      host: pod.ip,
+      ports: {
+        spawner: port('spawner'),
+        broadcast: port('broadcast'),
+        webshell: port('webshell'),
+        filer: port('filer'),
+        printerfile: port('printerfile'),
+        speaker: 29788,
+        microphone: 29789,
+      },
+    },
+    async writeHome(path, text) {
+      await pod.exec('graphical', ['sh', '-c', 'mkdir -p "$(dirname "$HOME/$0")" && cat > "$HOME/$0"', path], { input: text });
+    },
+    async postFromThePod(target, path, headers) {
+      // the pod's own node (layered into the desktop image): a peer on the pod's loopback
+      const script = `fetch('http://127.0.0.1:${target}${path}', { method: 'POST', headers: ${JSON.stringify(headers)} }).then((r) => console.log(r.status))`;
+      return Number((await pod.exec('graphical', ['/opt/desktop-agents/bin/node', '-e', script])).trim());
+    },
+    stop: async () => undefined,
+  };
 }
 
 /** The public site (the router's own address) and the address its connections to a host pod come from. */
@@ -207,14 +241,10 @@ export function describeBehindRouter(title: string, deployment: RouterDeployment
       });
       expect(crossSite.status).toBe(403);
       expect(await crossSite.json()).toEqual({ code: 403, data: 'Forbidden: Origin not allowed' });
-      const { host, ports } = desktop.upstream;
+      const { ports } = desktop.upstream;
       if (desktop.mode === 'abcdesktop') {
         // a peer that is not the router, claiming to be the public site's page
-        const direct = await fetch(`http://${host}:${ports.webshell}/terminals?cols=80&rows=24`, {
-          method: 'POST',
-          headers: { origin: router.url, 'sec-fetch-site': 'same-origin' },
-        });
-        expect(direct.status).toBe(403);
+        expect(await desktop.postFromThePod(ports.webshell, '/terminals?cols=80&rows=24', { origin: router.url, 'sec-fetch-site': 'same-origin' })).toBe(403);
       } else {
         // the public origin is admitted, and the token still decides
         const untokened = await fetch(`${router.url}/terminals?cols=80&rows=24`, {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { podmanMissing, startContainerPod, type ContainerPod, type PodLayout } from '@desktop-agents/tools/container-pod';
 import { waitFor } from '@desktop-agents/tools/harness';
+import { containerDesktop, describeBehindRouter, routerDeployment } from './behind-router.js';
 
 // The product as it ships: compose/desktop-pod.yaml played on podman, every agent in its own container, reached
 // only over the pod's network, and a user's whole session through them. Without root or podman it is skipped, and
@@ -84,9 +85,12 @@ const layouts: PodLayout[] = ['per-agent', 'two-containers'];
 describe.skipIf(missing !== undefined).each(layouts)(`the desktop pod on podman, %s${missing ? ` (skipped: ${missing})` : ''}`, (layout) => {
   let pod: ContainerPod;
   let tab: BusTab;
+  // token mode behind the router: the operator's desktop signing key and the public origin (ALLOWED_ORIGINS)
+  const deployment = routerDeployment();
 
   beforeAll(async () => {
-    pod = await startContainerPod({ layout, name: `desktop-test-${randomBytes(3).toString('hex')}`, readyTimeoutMs: 120_000 });
+    const env = { JWT_PUBLIC_KEY: deployment.key.publicKey, JWT_ANY_DESKTOP: 'true', ALLOWED_ORIGINS: await deployment.publicOrigin() };
+    pod = await startContainerPod({ layout, name: `desktop-test-${randomBytes(3).toString('hex')}`, readyTimeoutMs: 120_000, env });
     tab = await BusTab.open(pod);
   }, 1_800_000);
   afterAll(async () => {
@@ -262,6 +266,8 @@ describe.skipIf(missing !== undefined).each(layouts)(`the desktop pod on podman,
     await pod.waitReady(60_000, [container]);
     await waitFor(`${agent} ready again`, async () => (await fetch(`${pod.url(agent)}/readyz`)).status === 200, 60_000, 250);
   });
+
+  describeBehindRouter('behind the router, in token mode', deployment, async () => containerDesktop(pod, 'token'));
 
   it('stays within the memory limit of each container after the whole session', async () => {
     expect(await overBudget(pod, 'limits')).toEqual([]);

@@ -28,6 +28,9 @@ async function hostPod(env: Record<string, string>, mode: RoutedDesktop['mode'])
         microphone: Number(pod.env['SOUND_MICROPHONE_TCP_PORT']),
       },
     },
+    async postFromThePod(port, path, headers) {
+      return (await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers })).status;
+    },
     async writeHome(path, text) {
       await mkdir(dirname(join(pod.home, path)), { recursive: true });
       await writeFile(join(pod.home, path), text);

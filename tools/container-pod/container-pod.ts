@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -252,4 +253,39 @@ export async function podmanGateway(podman: Podman = projectPodman()): Promise<s
   const gateway = (await podman(['network', 'inspect', 'podman', '--format', '{{range .Subnets}}{{.Gateway}}{{end}}'])).trim();
   if (!gateway) throw new Error("podman's network has no gateway address");
   return gateway;
+}
+
+/** IPv4 text ↔ number. */
+const ipNumber = (ip: string) => ip.split('.').reduce((n, part) => n * 256 + Number(part), 0);
+const ipText = (n: number) => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+
+export interface PodmanPeerAddress {
+  address: string;
+  /** Puts the address on podman's bridge (the bridge exists once a pod runs on the network). */
+  attach(): Promise<void>;
+  detach(): Promise<void>;
+}
+
+/**
+ * A second address of this machine on podman's network, near the end of its subnet: a proxy bound to it reaches the
+ * pod from an address that is neither the pod's nor the one the host's own clients come from (the gateway), as
+ * abcdesktop's router is another pod of the cluster.
+ */
+export async function podmanPeerAddress(podman: Podman = projectPodman()): Promise<PodmanPeerAddress> {
+  const [subnet = '', bridge = ''] = (await podman(['network', 'inspect', 'podman', '--format', '{{range .Subnets}}{{.Subnet}}{{end}} {{.NetworkInterface}}']))
+    .trim()
+    .split(/\s+/);
+  const [base = '', bits = '32'] = subnet.split('/');
+  if (!base || !bridge || base.includes(':')) throw new Error(`podman's network has no IPv4 subnet and bridge: "${subnet}" "${bridge}"`);
+  const size = 2 ** (32 - Number(bits));
+  const address = ipText(ipNumber(base) + size - 3);
+  const ip = (args: string[]) =>
+    new Promise<void>((resolve, reject) =>
+      execFile('ip', args, (err, _out, stderr) => (err && !/File exists|Cannot assign/.test(stderr) ? reject(new Error(stderr.trim())) : resolve())),
+    );
+  return {
+    address,
+    attach: () => ip(['addr', 'add', `${address}/32`, 'dev', bridge]),
+    detach: () => ip(['addr', 'del', `${address}/32`, 'dev', bridge]),
+  };
 }
