@@ -3,7 +3,21 @@
 import { connect as tcpConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processAlive, startAgent, startPulse, type PulseServer, type RunningAgent } from '@desktop-agents/tools/harness';
+import { request } from 'node:http';
 import { auth, closeOf, sleep, tcp, TOKEN, tokenEnv, untilClosed, upgradeRequest } from './helpers.js';
+
+const ROUTER = '127.0.0.3';
+
+/** A POST from a given local address (the router's, or another peer's): its status. */
+function postFrom(localAddress: string, port: number, path: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', localAddress, headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.once('error', reject).end();
+  });
+}
 
 let pulse: PulseServer;
 const agents: Record<string, RunningAgent> = {};
@@ -16,6 +30,8 @@ beforeAll(async () => {
   agents['sound'] = await startAgent('sound', { env: { ...tokenEnv, ...limits, PULSE_SERVER: `unix:${pulse.socket}` } });
   // abcdesktop mode on loopback, where the pod's address is 127.0.0.1: nothing but the Origin check protects it
   agents['abc'] = await startAgent('webshell', { env: { AUTH_MODE: 'abcdesktop', WEBSHELL_SHELL: '/bin/sh' } });
+  // behind abcdesktop's router, which reaches the pod from 127.0.0.3
+  agents['routed'] = await startAgent('webshell', { env: { AUTH_MODE: 'abcdesktop', NGINX_SERVICE_HOST: ROUTER, WEBSHELL_SHELL: '/bin/sh' } });
 });
 
 afterAll(async () => {
@@ -139,5 +155,33 @@ describe('cross-site requests (abcdesktop mode, loopback = the pod)', () => {
       reason: 'origin not allowed',
       opened: true,
     });
+  });
+});
+
+describe("the router's Origin rule admits no direct peer (abcdesktop mode, NGINX_SERVICE_HOST)", () => {
+  const publicSite = { origin: 'https://desktop.example.com', host: '10.1.0.7:29781' };
+
+  it("admits the public site's page only from the router, and never what the browser marks as another site", async () => {
+    const routed = agents['routed']!;
+    const terminals = '/terminals?cols=80&rows=24';
+    expect(await postFrom(ROUTER, routed.port, terminals, { ...publicSite, 'sec-fetch-site': 'same-origin' })).toBe(200);
+    // what the browser says of a page of another site, through the router
+    for (const site of ['cross-site', 'same-site']) expect(await postFrom(ROUTER, routed.port, terminals, { ...publicSite, 'sec-fetch-site': site })).toBe(403);
+    // any other peer (a page in the desktop's own browser, another container) with the same claim
+    for (const peer of ['127.0.0.1', '127.0.0.4'])
+      expect(await postFrom(peer, routed.port, terminals, { ...publicSite, 'sec-fetch-site': 'same-origin' })).toBe(403);
+    expect(await closeOf(`ws://127.0.0.1:${routed.port}/terminals/1`, { origin: publicSite.origin })).toEqual({
+      code: 1008,
+      reason: 'origin not allowed',
+      opened: true,
+    });
+    expect(processAlive(routed.process.pid)).toBe(true);
+  });
+
+  it('logs the setting that would admit a refused origin', async () => {
+    const routed = agents['routed']!;
+    await postFrom('127.0.0.1', routed.port, '/terminals?cols=80&rows=24', { origin: 'https://elsewhere.example', 'sec-fetch-site': 'cross-site' });
+    await sleep(200);
+    expect(routed.process.output).toMatch(/"admit":"ALLOWED_ORIGINS=https:\/\/elsewhere.example"/);
   });
 });

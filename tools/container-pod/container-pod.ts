@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { makeRunDir, repoRoot } from '../harness/index.js';
@@ -44,9 +45,20 @@ export interface ContainerPod {
   status(): Promise<ContainerStatus[]>;
   /** Waits until every container (or those named) is ready; rejects with each one's reason after timeoutMs. */
   waitReady(timeoutMs: number, containers?: string[]): Promise<ContainerStatus[]>;
+  /** Where the start went, in ms from the moment `kube play` was run. */
+  startup: PodStartup;
   /** What each container's processes hold now (anonymous and shared memory, no page cache), in MiB; podman's figure where its cgroup cannot be read. */
   memory(): Promise<Map<string, number>>;
   stop(): Promise<void>;
+}
+
+export interface PodStartup {
+  /** `podman kube play` returned: the pod and its containers created and started. */
+  playedMs: number;
+  /** Every container's readiness probe passed. */
+  readyMs: number;
+  /** When each container's probe first passed. */
+  containersReadyMs: Map<string, number>;
 }
 
 /**
@@ -115,7 +127,9 @@ export async function startContainerPod(options: ContainerPodOptions = {}): Prom
   }
   const played = join(run.dir, `${name}.podman.yaml`);
   await writeFile(played, `# generated from compose/${file} by tools/container-pod (podman variant)\n${stringify(manifest)}`);
+  const playing = performance.now();
   await podman(['kube', 'play', played], { timeoutMs: 300_000 });
+  const startup: PodStartup = { playedMs: performance.now() - playing, readyMs: Number.NaN, containersReadyMs: new Map() };
 
   const infra = (await podman(['pod', 'inspect', name, '--format', '{{.InfraContainerID}}'])).trim();
   const ip = (await podman(['inspect', infra, '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}'])).trim();
@@ -171,6 +185,7 @@ export async function startContainerPod(options: ContainerPodOptions = {}): Prom
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const all = await status();
+      for (const s of all) if (s.ready && !startup.containersReadyMs.has(s.container)) startup.containersReadyMs.set(s.container, performance.now() - playing);
       const wanted = containers ? all.filter((s) => containers.includes(s.container)) : all;
       if (wanted.every((s) => s.ready)) return all;
       if (Date.now() > deadline) {
@@ -181,7 +196,7 @@ export async function startContainerPod(options: ContainerPodOptions = {}): Prom
             .join('; ')}`,
         );
       }
-      await sleep(500);
+      await sleep(100);
     }
   }
 
@@ -194,6 +209,7 @@ export async function startContainerPod(options: ContainerPodOptions = {}): Prom
     manifest,
     gaps,
     podman,
+    startup,
     url,
     containerName,
     exec,
@@ -230,6 +246,7 @@ export async function startContainerPod(options: ContainerPodOptions = {}): Prom
   };
   try {
     await waitReady(options.readyTimeoutMs ?? 90_000);
+    startup.readyMs = performance.now() - playing;
   } catch (err) {
     await pod.stop();
     throw err;

@@ -7,6 +7,9 @@ import { podmanMissing } from './podman.js';
 import { startContainerPod } from './container-pod.js';
 
 const once = process.argv.includes('--once');
+// --name N: the pod's name (default: the manifest's)
+const nameAt = process.argv.indexOf('--name');
+const name = nameAt >= 0 ? process.argv[nameAt + 1] : undefined;
 // --two-containers: spawner + webshell in one process on the desktop image, the other four in one on the slim image
 const layout = process.argv.includes('--two-containers') ? 'two-containers' : process.argv.includes('--abcdesktop') ? 'abcdesktop' : 'per-agent';
 const missing = podmanMissing();
@@ -16,7 +19,7 @@ if (missing) {
 }
 
 console.log('building the images (cached) and playing compose/desktop-pod.yaml on podman...');
-const pod = await startContainerPod({ layout, ...(process.env['AUTH_TOKEN'] ? { token: process.env['AUTH_TOKEN'] } : {}) });
+const pod = await startContainerPod({ layout, ...(name ? { name } : {}), ...(process.env['AUTH_TOKEN'] ? { token: process.env['AUTH_TOKEN'] } : {}) });
 const [statuses, memory] = await Promise.all([pod.status(), pod.memory().catch(() => new Map<string, number>())]);
 
 console.log('');
