@@ -10,7 +10,7 @@ import { authPlugin } from './auth-plugin.js';
 import { healthPlugin, type ReadinessCheck } from './health.js';
 import type { Authenticator } from './auth.js';
 import { CommonEnv, SCHEMAS_CHECKED, type CommonConfig } from './config.js';
-import { limitConnections } from './connections.js';
+import { httpTimeouts, limitConnections, type SocketRules } from './connections.js';
 import { originPolicy } from './origin.js';
 import { metricsPlugin } from './metrics.js';
 import { openapiPlugin } from './openapi.js';
@@ -69,6 +69,8 @@ export const DEFAULT_SECURITY: SecuritySettings = {
 
 declare module 'fastify' {
   interface FastifyInstance {
+    /** The caps and timeouts of the agent's port, for any other port it opens (connections.ts). */
+    socketRules: SocketRules;
     /** Processes this agent started; all are killed when the server closes. */
     children: ChildProcesses;
   }
@@ -122,9 +124,8 @@ export async function createServer(options: ServerOptions) {
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     forceCloseConnections: true,
-    // explicit, never Node's defaults: a head must come quickly (checked every second, not every 30 s), an idle
-    // socket is closed, a long upload that keeps moving is not
-    http: { headersTimeout: security.HTTP_HEADERS_TIMEOUT_MS, connectionsCheckingInterval: Math.min(1000, security.HTTP_HEADERS_TIMEOUT_MS) },
+    // the kit's socket rules (connections.ts), as on every other port an agent opens
+    http: httpTimeouts(security),
     connectionTimeout: security.HTTP_IDLE_TIMEOUT_MS,
     keepAliveTimeout: security.HTTP_KEEPALIVE_TIMEOUT_MS,
     requestTimeout: security.HTTP_REQUEST_TIMEOUT_MS,
@@ -132,6 +133,7 @@ export async function createServer(options: ServerOptions) {
     schemaController: { compilersFactory: ownCompilers(createValidators()) },
   }).withTypeProvider<TypeBoxTypeProvider>();
   limitConnections(app.server, security, options.logger.child({ component: 'connections' }));
+  app.decorate('socketRules', security);
 
   app.decorate('children', new ChildProcesses(options.logger.child({ component: 'children' })));
   app.setErrorHandler((error: FastifyError | Error, request, reply) => errorHandler(error, request, reply));

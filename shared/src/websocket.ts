@@ -1,7 +1,8 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { guardedHttpServer } from './connections.js';
 import { credentialsOfRequest, type Principal } from './auth.js';
 import type { AgentServer } from './server.js';
 
@@ -123,7 +124,7 @@ export interface UpgradePortOptions {
  * stops the start); closed with the agent.
  */
 export function serveUpgradesOnPort(app: AgentServer, options: UpgradePortOptions): Server {
-  const server = createHttpServer((request, response) => {
+  const server = guardedHttpServer(app.socketRules, app.log.child({ component: 'connections', port: options.port }), (request, response) => {
     response.writeHead(426, { 'content-type': 'application/json; charset=utf-8', connection: 'close', upgrade: 'websocket' });
     response.end(JSON.stringify({ code: 426, data: `only WebSocket upgrades are served on port ${options.port}` }));
   });

@@ -2,7 +2,7 @@
 // slow request heads, the inspector signal, tokens in URLs. Run against the real built agents on real sockets.
 import { connect as tcpConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { processAlive, startAgent, startPulse, type PulseServer, type RunningAgent } from '@desktop-agents/tools/harness';
+import { freePort, processAlive, startAgent, startPulse, type PulseServer, type RunningAgent } from '@desktop-agents/tools/harness';
 import { request } from 'node:http';
 import { auth, closeOf, sleep, tcp, TOKEN, tokenEnv, untilClosed, upgradeRequest } from './helpers.js';
 
@@ -20,6 +20,9 @@ function postFrom(localAddress: string, port: number, path: string, headers: Rec
 }
 
 let pulse: PulseServer;
+// abcdesktop 4.x's speaker and microphone ports of the sound agent
+let speakerPort: number;
+let microphonePort: number;
 const agents: Record<string, RunningAgent> = {};
 
 beforeAll(async () => {
@@ -27,7 +30,17 @@ beforeAll(async () => {
   const limits = { MAX_CONNECTIONS_PER_ADDRESS: '40', HTTP_HEADERS_TIMEOUT_MS: '500' };
   agents['broadcast'] = await startAgent('broadcast', { env: { ...tokenEnv, ...limits } });
   agents['webshell'] = await startAgent('webshell', { env: { ...tokenEnv, ...limits, WEBSHELL_SHELL: '/bin/sh' } });
-  agents['sound'] = await startAgent('sound', { env: { ...tokenEnv, ...limits, PULSE_SERVER: `unix:${pulse.socket}` } });
+  speakerPort = await freePort();
+  microphonePort = await freePort();
+  agents['sound'] = await startAgent('sound', {
+    env: {
+      ...tokenEnv,
+      ...limits,
+      PULSE_SERVER: `unix:${pulse.socket}`,
+      SOUND_SPEAKER_TCP_PORT: String(speakerPort),
+      SOUND_MICROPHONE_TCP_PORT: String(microphonePort),
+    },
+  });
   // abcdesktop mode on loopback, where the pod's address is 127.0.0.1: nothing but the Origin check protects it
   agents['abc'] = await startAgent('webshell', { env: { AUTH_MODE: 'abcdesktop', WEBSHELL_SHELL: '/bin/sh' } });
   // behind abcdesktop's router, which reaches the pod from 127.0.0.3
@@ -95,6 +108,21 @@ describe('floods', () => {
     expect(open.length).toBeGreaterThan(0);
     expect((await bus.get('/healthz')).status).toBe(200);
     for (const s of sockets) s.destroy();
+  });
+
+  it("holds the sound agent's own ports (4.x speaker, microphone) to the same caps and head timeout", async () => {
+    for (const port of [speakerPort, microphonePort]) {
+      const sockets = await Promise.all(Array.from({ length: 60 }, () => tcp(port, '127.0.0.2')));
+      await sleep(300);
+      const open = sockets.filter((s) => !s.destroyed && s.readyState === 'open');
+      expect(open.length, `port ${port}`).toBeLessThanOrEqual(40);
+      for (const s of sockets) s.destroy();
+      const slow = await tcp(port);
+      slow.write('GET /sound HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nX-Slow: ');
+      const { timedOut } = await untilClosed(slow, 4000);
+      expect(timedOut, `port ${port}: an unfinished head stays open`).toBe(false);
+    }
+    expect((await agents['sound']!.get('/healthz')).status).toBe(200);
   });
 
   it('closes a connection whose request head never completes (slowloris)', async () => {
