@@ -1,16 +1,10 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import type { Logger } from 'pino';
 
-/** The agents' own secrets: no program an agent starts (app, shell, helper tool) inherits them. */
-const SECRET_NAMES = new Set(['AUTH_TOKEN', 'JWT_PUBLIC_KEY', 'BROADCAST_COOKIE', 'XAUTH_KEY', 'PULSEAUDIO_COOKIE', 'VNC_PASSWORD']);
-const SECRET_SUFFIX = /(_TOKEN|_SECRET|_PASSWORD|_COOKIE|_PRIVATE_KEY)$/;
-
-export function isSecretName(name: string): boolean {
-  return SECRET_NAMES.has(name) || SECRET_SUFFIX.test(name);
-}
+import { isSecretName } from './secrets.js';
 
 /**
- * The environment for a child process: the agent's own (or `base`) without secrets, plus `extra`. The one rule for
+ * The environment for a child process: the agent's own (or `base`) without secrets (secrets.ts), plus `extra`. The one rule for
  * every child any agent starts; ChildProcesses applies it to whatever env it is given.
  */
 export function childEnv(extra: NodeJS.ProcessEnv = {}, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {

@@ -12,6 +12,7 @@ export { toValidationIssues } from './validation.js';
 export * from './websocket.js';
 export * from './origin.js';
 export * from './router.js';
+export * from './secrets.js';
 export { limitConnections } from './connections.js';
 export * from './backoff.js';
 export * from './bus-methods.js';

@@ -76,6 +76,25 @@ describe('broadcast: what a browser may publish', () => {
     expect(relayed).not.toContain('shallow-secret');
     for (const c of [watcher, sender]) c.ws.close();
   });
+
+  it("strips credentials by the kit's rule (any case or separator) and the pod's own secrets wherever they appear", async () => {
+    const watcher = await busClient(bus.port);
+    const sender = await busClient(bus.port);
+    sender.ws.send(
+      JSON.stringify({
+        method: 'hello',
+        user: { name: 'alice', accessToken: 'leak-1', id_token: 'leak-2', 'X-Auth-Token': 'leak-3', clientSecret: 'leak-4', Cookie: 'leak-5' },
+        data: { note: TOKEN, list: ['kept', `Bearer ${TOKEN}`, COOKIE], session: { refresh_token: 'leak-6', ok: true } },
+      }),
+    );
+    await waitFor('hello', async () => watcher.frames.some((f) => f.method === 'hello'));
+    const relayed = watcher.raw.find((r) => r.includes('"hello"')) ?? '';
+    for (const leak of ['leak-1', 'leak-2', 'leak-3', 'leak-4', 'leak-5', 'leak-6', TOKEN, COOKIE]) expect(relayed, leak).not.toContain(leak);
+    const hello = JSON.parse(relayed) as { user: unknown; data: unknown };
+    expect(hello.user).toEqual({ name: 'alice' });
+    expect(hello.data).toEqual({ list: ['kept', null, null], session: { ok: true } });
+    for (const c of [watcher, sender]) c.ws.close();
+  });
 });
 
 describe('webshell: typing into a program that does not read', () => {

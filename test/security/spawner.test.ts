@@ -75,6 +75,13 @@ beforeAll(async () => {
       BROADCAST_COOKIE: 'cookie-secret-value',
       XAUTH_KEY: 'xauth-secret-value',
       PULSEAUDIO_COOKIE: 'pulse-secret-value',
+      // admitted by getenv's allow-list by their prefix, and secrets by their names
+      ABCDESKTOP_SERVICE_URL: 'https://desktop.example.com',
+      ABCDESKTOP_SERVICE_TOKEN: 'service-token-value',
+      ABCDESKTOP_SERVICE_PASSWORD: 'service-password-value',
+      ABCDESKTOP_SERVICE_ApiKey: 'service-apikey-value',
+      SPAWNER_ENV_ALLOW: 'LDAP_PASSWORD,LANG',
+      LDAP_PASSWORD: 'ldap-password-value',
       SPAWNER_COMMANDS: JSON.stringify({ 'dump.Dump': dump, 'sh.Shell': '/bin/sh', 'echo.Echo': { program: '/bin/echo', args: 'text' } }),
     },
   });
@@ -120,6 +127,25 @@ describe('launch', () => {
     expect(option.status).toBe(403);
     await new Promise((resolve) => setTimeout(resolve, 300));
     await expect(readFile(join(home, 'pwned'))).rejects.toThrow();
+  });
+
+  it('refuses program escapes in `text` arguments: options, +commands, @response files', async () => {
+    for (const arg of ['-e', '+!touch pwned', '@/etc/passwd', '--help']) {
+      const res = await post('launch', { command: 'echo.Echo', args: ['hello', arg] });
+      expect(res, arg).toEqual({
+        status: 403,
+        body: { code: 403, data: `Argument ${JSON.stringify(arg)} starts with ${JSON.stringify(arg[0])}: not allowed` },
+      });
+    }
+    expect((await post('launch', { command: 'echo.Echo', args: ['hello', 'a+b', 'x@y'] })).status).toBe(200);
+  });
+
+  it('getenv applies the secret rule after its allow-list', async () => {
+    const res = await fetch(`${spawner.url}/spawner/getenv`, { headers: auth });
+    const { env } = (await res.json()) as { env: Record<string, string> };
+    expect(env['ABCDESKTOP_SERVICE_URL']).toBe('https://desktop.example.com');
+    const shown = JSON.stringify(env);
+    for (const secret of ['service-token-value', 'service-password-value', 'service-apikey-value', 'ldap-password-value']) expect(shown).not.toContain(secret);
   });
 
   it("keeps the agents' secrets out of a launched program's environment", async () => {

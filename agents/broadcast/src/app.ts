@@ -12,6 +12,7 @@ export async function buildBroadcast(context: AgentContext<BroadcastConfig>) {
       stallCheckMs: Math.min(config.BROADCAST_HEARTBEAT_MS, config.BROADCAST_STALL_TIMEOUT_MS),
       maxBufferedBytes: config.BROADCAST_MAX_BUFFERED_BYTES,
       stallTimeoutMs: config.BROADCAST_STALL_TIMEOUT_MS,
+      secrets: [config.AUTH_TOKEN, config.BROADCAST_COOKIE],
     },
     logger.child({ component: 'bus' }),
   );

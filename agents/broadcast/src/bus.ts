@@ -1,15 +1,26 @@
 import WebSocket from 'ws';
-import { FanOut, LocalSocket, shareFrame, type BusMessage, type BusSocket, type Logger, type Outbox, type SharedFrame } from '@desktop-agents/kit';
+import {
+  FanOut,
+  LocalSocket,
+  secretStripper,
+  shareFrame,
+  type BusMessage,
+  type BusSocket,
+  type Logger,
+  type Outbox,
+  type SecretStripper,
+  type SharedFrame,
+} from '@desktop-agents/kit';
 import {
   counterFrame,
   forbiddenMethodFrame,
   keepaliveFrame,
+  MAX_RELAY_DEPTH,
   BROWSER_ONLY_METHODS,
   LOCAL_ONLY_METHODS,
   noRecipientFrame,
   parseFrame,
   routeOf,
-  withoutCredentials,
 } from './messages.js';
 
 export interface BusSettings {
@@ -20,6 +31,8 @@ export interface BusSettings {
   maxBufferedBytes: number;
   /** A client over maxBufferedBytes for this long is disconnected. */
   stallTimeoutMs: number;
+  /** The pod's own secrets (AUTH_TOKEN, BROADCAST_COOKIE): stripped from relayed frames wherever they appear. */
+  secrets: ReadonlyArray<string | undefined>;
 }
 
 interface Client {
@@ -56,6 +69,11 @@ export class Bus {
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #fanOut = new FanOut();
   #nextId = 1;
+  /**
+   * Relayed frames lose their credentials at any depth, by the kit's name rule and by value: the browser's `hello`
+   * carries the user's JWT, which the original relayed to every client; what is nested past MAX_RELAY_DEPTH is dropped.
+   */
+  readonly #credentials: SecretStripper;
   #closing = false;
   #shed = 0;
   #dropped = 0;
@@ -64,6 +82,7 @@ export class Bus {
     private readonly settings: BusSettings,
     private readonly log: Logger,
   ) {
+    this.#credentials = secretStripper(settings.secrets, MAX_RELAY_DEPTH);
     this.#timers.push(setInterval(() => this.#keepalive(), settings.keepaliveMs));
     this.#timers.push(setInterval(() => this.#dropStalled(), settings.stallCheckMs));
     for (const t of this.#timers) t.unref();
@@ -133,16 +152,16 @@ export class Bus {
     }
     switch (routeOf(message.method)) {
       case 'broadcast':
-        this.#sendToAll(shareFrame(JSON.stringify(withoutCredentials(message))));
+        this.#sendToAll(shareFrame(JSON.stringify(this.#credentials.strip(message))));
         break;
       case 'unicast':
-        this.#unicast(client, message.method, shareFrame(JSON.stringify(withoutCredentials(message))));
+        this.#unicast(client, message.method, shareFrame(JSON.stringify(this.#credentials.strip(message))));
         break;
       case 'counter':
         this.#sendCounter();
         break;
       case 'to-agents': {
-        const frame = shareFrame(JSON.stringify({ ...withoutCredentials(message), sender: client.id }));
+        const frame = shareFrame(JSON.stringify({ ...this.#credentials.strip(message), sender: client.id }));
         for (const c of this.#clients) if (c.local) this.#send(c, frame);
         break;
       }
@@ -173,7 +192,7 @@ export class Bus {
   #reply(message: BusMessage): void {
     const to = message['to'];
     const target = typeof to === 'number' ? [...this.#clients].find((c) => c.id === to && !c.local) : undefined;
-    if (target) this.#send(target, shareFrame(JSON.stringify({ method: message.method, data: withoutCredentials(message.data) })));
+    if (target) this.#send(target, shareFrame(JSON.stringify({ method: message.method, data: this.#credentials.strip(message.data) })));
   }
 
   #sendCounter(): void {

@@ -55,29 +55,6 @@ export function parseFrame(text: string): Parsed {
 /** Nesting kept in relayed frames; what is deeper is dropped (it could hide a credential from the stripping). */
 export const MAX_RELAY_DEPTH = 16;
 
-const CREDENTIAL_KEYS = new Set(['jwt', 'jwt_token', 'token', 'access_token', 'authorization', 'abcauthorization', 'password', 'cookie', 'broadcast_cookie']);
-
-/**
- * A copy of the message without credential fields at any depth: the browser's `hello` carries the user's JWT, which
- * the original relayed to every client. Values nested deeper than MAX_RELAY_DEPTH are dropped, not relayed as sent.
- */
-export function withoutCredentials<T>(value: T): T {
-  return strip(value, 0) as T;
-}
-
-function strip(value: unknown, depth: number): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  if (depth >= MAX_RELAY_DEPTH) return undefined;
-  if (Array.isArray(value)) return value.map((v: unknown) => strip(v, depth + 1) ?? null);
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) {
-    if (CREDENTIAL_KEYS.has(key.toLowerCase())) continue;
-    const kept = strip(v, depth + 1);
-    if (kept !== undefined) out[key] = kept;
-  }
-  return out;
-}
-
 export function keepaliveFrame(now = Date.now()): string {
   // the original's text: nothing reads it, but its tests compare it
   return JSON.stringify({ method: 'keepalive', data: { data: 'I am a teapot', date: String(now) } });

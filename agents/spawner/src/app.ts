@@ -1,7 +1,7 @@
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connectBus, createServer, objectReply, replies, serverOptionsOf, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
+import { connectBus, createServer, isSecretName, objectReply, replies, serverOptionsOf, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
 import { handledCommands, type SpawnerEnv } from './config.js';
 import { DisplayLink } from './display.js';
 import { Clipboard, clipboardPolicy } from './clipboard.js';
@@ -22,7 +22,10 @@ import { WindowListPublisher } from './window-list.js';
 
 export type SpawnerConfig = AgentConfig<typeof SpawnerEnv>;
 
-/** getenv shows only these: what the web UI reads, never secrets (BROADCAST_COOKIE, XAUTH_KEY, PULSEAUDIO_COOKIE...). */
+/**
+ * getenv shows only these: what the web UI reads, and never a name the kit's secret rule matches, even one the
+ * allow-list admits (ABCDESKTOP_SERVICE_..._TOKEN, a SPAWNER_ENV_ALLOW entry naming a password).
+ */
 function envAllowList(extra: string): (name: string) => boolean {
   const names = new Set([
     'ACCEPTCUTTEXT',
@@ -32,7 +35,7 @@ function envAllowList(extra: string): (name: string) => boolean {
       .map((s) => s.trim())
       .filter(Boolean),
   ]);
-  return (name) => names.has(name) || name.startsWith('ABCDESKTOP_SERVICE_');
+  return (name) => (names.has(name) || name.startsWith('ABCDESKTOP_SERVICE_')) && !isSecretName(name);
 }
 
 /** getSettings: `audio` while the pulse socket exists, `printers` while cupsd's does. */

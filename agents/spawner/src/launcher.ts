@@ -17,6 +17,9 @@ export function langOf(acceptLanguage: string | undefined): string | undefined {
   return `${m[1]}${m[2] ? `_${m[2].toUpperCase()}` : ''}.UTF-8`;
 }
 
+/** A first character that makes an argument more than a word to many programs: options, `+cmd`, `@file`. */
+const PROGRAM_ESCAPES = /^[-+@]/;
+
 /**
  * Starts the handled commands as argv (never through a shell) in HOME on the desktop's display, with stdout and
  * stderr discarded so a chatty app never blocks; announces their exit as `proc.killed`.
@@ -31,14 +34,16 @@ export class Launcher {
   ) {}
 
   /**
-   * The arguments a command's policy allows: none (`qterminal -e sh -c ...` must not run anything), or existing
-   * files inside home, given to the program as their real paths (never an option: `-`-prefixed text is refused).
+   * The arguments a command's policy allows: none (`qterminal -e sh -c ...` must not run anything), words, or
+   * existing files inside home given to the program as their real paths. Never what a program reads as more than a
+   * word: an option (`-x`), a command of vi-likes and `more` (`+cmd`), a response file (`@file`); a command that needs
+   * those declares its own entry.
    */
   async #allowedArgs(entry: HandledCommand, args: string[]): Promise<string[]> {
     if (args.length === 0) return [];
     if (entry.args === 'none') throw ERRORS.ARGUMENTS_REFUSED('This command takes no arguments');
-    const option = args.find((arg) => arg.startsWith('-'));
-    if (option !== undefined) throw ERRORS.ARGUMENTS_REFUSED(`Argument ${JSON.stringify(option)} is an option: not allowed`);
+    const option = args.find((arg) => PROGRAM_ESCAPES.test(arg));
+    if (option !== undefined) throw ERRORS.ARGUMENTS_REFUSED(`Argument ${JSON.stringify(option)} starts with ${JSON.stringify(option[0])}: not allowed`);
     if (entry.args === 'text') return args;
     const root = await FileRoot.open(this.settings.home);
     return Promise.all(
