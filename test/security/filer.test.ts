@@ -7,7 +7,25 @@ import { mkdir, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, launchChromium, makeRunDir, processAlive, startAgent, type RunningAgent } from '@desktop-agents/tools/harness';
+import yauzl from 'yauzl';
 import { auth, sleep, tokenEnv } from './helpers.js';
+
+/** The entry names of a zip as stored (raw bytes, not checked by the reader: what any extractor gets). */
+function zipEntryNames(zip: Buffer): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    yauzl.fromBuffer(zip, { lazyEntries: true, decodeStrings: false }, (err, file) => {
+      if (err || !file) return reject(err ?? new Error('no zip'));
+      const names: string[] = [];
+      file.on('entry', (entry: yauzl.Entry) => {
+        names.push(Buffer.from(entry.fileName as unknown as Uint8Array).toString('utf8'));
+        file.readEntry();
+      });
+      file.once('end', () => resolve(names));
+      file.once('error', reject);
+      file.readEntry();
+    });
+  });
+}
 
 let run: { dir: string; remove: () => Promise<void> };
 let home: string;
@@ -30,6 +48,33 @@ beforeAll(async () => {
 afterAll(async () => {
   await filer?.stop();
   await run?.remove();
+});
+
+describe('zip entry names', () => {
+  it('stores names every extractor writes inside its target: no backslash, drive, dot segment or device name', async () => {
+    const folder = join(home, 'portable');
+    await mkdir(join(folder, 'C:'), { recursive: true });
+    for (const name of ['..\\..\\Windows\\evil.exe', 'C:pwn.txt', 'con.txt', 'a:b', 'trail.', 'Case.txt', 'case.txt', 'what?.txt']) {
+      await writeFile(join(folder, name), name);
+    }
+    await writeFile(join(folder, 'C:', 'inside.txt'), 'x');
+    const res = await fetch(fileUrl('~/portable'), { headers: auth });
+    expect(res.status).toBe(200);
+    const names = await zipEntryNames(Buffer.from(await res.arrayBuffer()));
+    for (const name of names) {
+      expect(name, name).not.toMatch(/[\\:*?"<>|]/);
+      expect(name.startsWith('/'), name).toBe(false);
+      for (const segment of name.split('/').filter(Boolean)) {
+        expect(['.', '..'], name).not.toContain(segment);
+        expect(segment, name).not.toMatch(/^(con|prn|aux|nul)(\.|$)/i);
+        expect(segment, name).not.toMatch(/[. ]$/);
+      }
+    }
+    // every file is there, once, under its mapped name (two names equal but for case kept apart)
+    expect(names.filter((n) => !n.endsWith('/')).sort()).toEqual(
+      ['.._.._Windows_evil.exe', 'C_/inside.txt', 'C_pwn.txt', 'Case.txt', '_con.txt', 'a_b', 'case (2).txt', 'trail_', 'what_.txt'].sort(),
+    );
+  });
 });
 
 describe('special files', () => {

@@ -11,9 +11,38 @@ export interface ZipPlan {
   skipped: Array<{ name: string; reason: string }>;
 }
 
+/** Characters a Windows extractor reads as a separator, a drive or a device, or refuses: each becomes `_`. */
+const NOT_PORTABLE = /[\\/:*?"<>|\u0000-\u001f\u007f]/g;
+/** Names Windows keeps for devices, whatever their extension. */
+const DEVICE_NAMES = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
+
+/**
+ * One path segment as every extractor writes it inside its target: no backslash (a separator on Windows), no drive
+ * (`C:`), no `..` or `.`, no trailing dot or space (Windows drops them), no device name; `_` in their place.
+ */
+export function portableSegment(segment: string): string {
+  let name = segment.replace(NOT_PORTABLE, '_');
+  if (name === '.' || name === '..' || name === '') name = name.replace(/\./g, '_') || '_';
+  name = name.replace(/[. ]+$/, (tail) => '_'.repeat(tail.length));
+  if (DEVICE_NAMES.test(name)) name = `_${name}`;
+  return name;
+}
+
+/** A portable name not yet used in its folder (`name (2).ext`, `name (3).ext`... after a mapping collides). */
+function unusedName(used: Set<string>, name: string): string {
+  let candidate = name;
+  for (let n = 2; used.has(candidate.toLowerCase()); n++) {
+    const dot = name.lastIndexOf('.');
+    candidate = dot > 0 ? `${name.slice(0, dot)} (${n})${name.slice(dot)}` : `${name} (${n})`;
+  }
+  used.add(candidate.toLowerCase());
+  return candidate;
+}
+
 /**
  * Lists what a zip of `folder` will hold. Symlinks are followed only to regular files inside the root (never to
- * folders: no cycles); everything left out is reported, never silently dropped.
+ * folders: no cycles); everything left out is reported, never silently dropped. Entry names are portable
+ * (portableSegment), so no extractor writes outside its target.
  */
 export async function planZip(root: string, folder: string): Promise<ZipPlan> {
   const plan: ZipPlan = { files: [], folders: [], skipped: [] };
@@ -26,9 +55,12 @@ export async function planZip(root: string, folder: string): Promise<ZipPlan> {
       plan.skipped.push({ name: prefix || '.', reason: (err as NodeJS.ErrnoException).code ?? 'unreadable' });
       return;
     }
+    // names compared without case: two that differ only by it would overwrite each other where names do not
+    const used = new Set<string>();
     for (const entry of names) {
       const path = join(dir, entry);
-      const name = prefix ? `${prefix}/${entry}` : entry;
+      const segment = unusedName(used, portableSegment(entry));
+      const name = prefix ? `${prefix}/${segment}` : segment;
       try {
         const stat = await lstat(path);
         if (stat.isDirectory()) {
