@@ -23,7 +23,7 @@ const post = async (route: string, body: unknown) => {
 };
 
 /** A PNG whose header declares width × height, with a small (highly compressible) body. */
-function pngDeclaring(width: number, height: number, bodyBytes: number): Buffer {
+function pngDeclaring(width: number, height: number, bodyBytes: number, options: { interlaced?: boolean; depth?: number } = {}): Buffer {
   const chunk = (type: string, data: Buffer) => {
     const length = Buffer.alloc(4);
     length.writeUInt32BE(data.length);
@@ -32,8 +32,9 @@ function pngDeclaring(width: number, height: number, bodyBytes: number): Buffer 
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;
+  ihdr[8] = options.depth ?? 8;
   ihdr[9] = 6;
+  ihdr[12] = options.interlaced ? 1 : 0;
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr),
@@ -104,6 +105,26 @@ describe('wallpapers', () => {
     expect(res.body).toEqual({ code: 415, data: expect.stringContaining('8000x8000') });
     expect(rssMiB(spawner.process.pid) - before).toBeLessThan(64);
     expect(processAlive(spawner.process.pid)).toBe(true);
+  });
+
+  it('refuses a small interlaced PNG whose stream inflates to far more than its header declares, while inflating', async () => {
+    // 64×64 declared, 400 MiB of zeros behind it (the decoder inflates an interlaced image whole, unbounded)
+    const bomb = pngDeclaring(64, 64, 400 * 1024 * 1024, { interlaced: true });
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    await writeFile(join(home, '.wallpapers', 'inflating.png'), bomb);
+    const before = rssMiB(spawner.process.pid);
+    const res = await post('setBackgroundImage', { imgName: 'inflating.png' });
+    expect(res).toEqual({ status: 415, body: { code: 415, data: 'Unsupported image: image data inflates past what its header declares' } });
+    expect(rssMiB(spawner.process.pid) - before).toBeLessThan(64);
+    expect(processAlive(spawner.process.pid)).toBe(true);
+  });
+
+  it('refuses a PNG whose declared pixels, at their depth, would take more than the decoding budget', async () => {
+    // 4096×4096 is within the pixel bound, but 16-bit RGBA takes 128 MiB inflated
+    await writeFile(join(home, '.wallpapers', 'deep.png'), pngDeclaring(4096, 4096, 1024, { depth: 16 }));
+    const res = await post('setBackgroundImage', { imgName: 'deep.png' });
+    expect(res.status).toBe(415);
+    expect(res.body).toEqual({ code: 415, data: expect.stringMatching(/^Unsupported image: image pixels take \d+ bytes, over \d+$/) });
   });
 
   it('refuses a FIFO named like a wallpaper without blocking', async () => {

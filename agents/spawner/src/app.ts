@@ -116,7 +116,11 @@ export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
         wallpaperRoutes(display, store, bus, {
           home: config.HOME,
           defaultImage: config.SPAWNER_DEFAULT_IMAGE,
-          limits: { maxBytes: config.SPAWNER_WALLPAPER_MAX_BYTES, maxPixels: config.SPAWNER_WALLPAPER_MAX_PIXELS },
+          limits: {
+            maxBytes: config.SPAWNER_WALLPAPER_MAX_BYTES,
+            maxPixels: config.SPAWNER_WALLPAPER_MAX_PIXELS,
+            maxDecodedBytes: config.SPAWNER_WALLPAPER_MAX_DECODED_BYTES,
+          },
         }),
       );
       await spawner.register(clipboardRoutes(clipboard, fileURLToPath(new URL('../public/', import.meta.url))));

@@ -19,6 +19,8 @@ export const SpawnerEnv = {
   /** Largest wallpaper file read, and largest image (width × height) decoded: checked from the header first. */
   SPAWNER_WALLPAPER_MAX_BYTES: { type: 'integer', minimum: 1024, default: 32 * 1024 * 1024 },
   SPAWNER_WALLPAPER_MAX_PIXELS: { type: 'integer', minimum: 1, default: 4096 * 4096 },
+  /** Most bytes a wallpaper's compressed pixels may inflate to (4096² RGBA at 8 bits, with each row's filter byte). */
+  SPAWNER_WALLPAPER_MAX_DECODED_BYTES: { type: 'integer', minimum: 1024, default: 4096 * (4096 * 4 + 1) },
   /** The image setDefaultImage puts on the root window when no image was set before (~/.config/current_wallpaper). */
   SPAWNER_DEFAULT_IMAGE: { type: 'string', minLength: 1 },
   /** abcdesktop's ocrun launcher, linked as ~/.local/bin/<launch> by generateDesktopFiles when it exists. */

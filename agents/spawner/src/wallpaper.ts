@@ -16,9 +16,77 @@ export interface DecodeLimits {
   maxBytes: number;
   /** Largest width × height decoded: refused from the header, before any pixel memory is taken. */
   maxPixels: number;
+  /**
+   * Most bytes the compressed pixels may inflate to: what the header implies (depth, channels, interlacing) is checked
+   * first, and the inflating itself is cut there, so a stream that inflates past what its header declares is refused
+   * with at most this much memory taken.
+   */
+  maxDecodedBytes: number;
 }
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** PNG channels by color type (gray, -, RGB, palette, gray + alpha, -, RGBA). */
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+/** Adam7's seven passes: first column and row, then steps. */
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
+
+/** The bytes a PNG's pixel stream inflates to, from its header: each row's filter byte and pixels, per pass when interlaced. */
+export function pngInflatedSize(bytes: Buffer): number {
+  const width = bytes.readUInt32BE(16);
+  const height = bytes.readUInt32BE(20);
+  const depth = bytes[24] ?? 0;
+  const channels = PNG_CHANNELS[bytes[25] ?? -1];
+  if (!channels || ![1, 2, 4, 8, 16].includes(depth)) throw new UnsupportedImage('not a PNG color type and bit depth');
+  const row = (w: number) => Math.ceil((w * channels * depth) / 8) + 1;
+  if (bytes[28] !== 1) return height * row(width);
+  let total = 0;
+  for (const [x0, y0, dx, dy] of ADAM7) {
+    const w = Math.ceil((width - x0) / dx);
+    const h = Math.ceil((height - y0) / dy);
+    if (w > 0 && h > 0) total += h * row(w);
+  }
+  return total;
+}
+
+/** The PNG's IDAT chunks joined: its compressed pixel stream. */
+function pngPixelStream(bytes: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  for (let at = 8; at + 12 <= bytes.length;) {
+    const length = bytes.readUInt32BE(at);
+    const type = bytes.toString('latin1', at + 4, at + 8);
+    if (at + 12 + length > bytes.length) throw new UnsupportedImage('a PNG chunk runs past the end of the file');
+    if (type === 'IDAT') parts.push(bytes.subarray(at + 8, at + 8 + length));
+    if (type === 'IEND') break;
+    at += 12 + length;
+  }
+  return Buffer.concat(parts);
+}
+
+/**
+ * Refuses a PNG whose pixels would take more than `maxDecodedBytes` once inflated, as its header declares them and
+ * as its stream really inflates (cut at that size while inflating: a zlib bomb behind a small header, which the
+ * decoder would inflate whole when the image is interlaced).
+ */
+async function checkPngInflation(bytes: Buffer, maxDecodedBytes: number): Promise<void> {
+  const declared = pngInflatedSize(bytes);
+  if (declared > maxDecodedBytes) throw new UnsupportedImage(`image pixels take ${declared} bytes, over ${maxDecodedBytes}`);
+  const { inflateSync } = await import('node:zlib');
+  try {
+    inflateSync(pngPixelStream(bytes), { maxOutputLength: declared + 1 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new UnsupportedImage('image data inflates past what its header declares');
+    throw new UnsupportedImage(`image data does not inflate: ${(err as Error).message}`);
+  }
+}
 
 /** Width and height as the header declares them (PNG IHDR, JPEG SOFn), or undefined when there is none. */
 export function declaredSize(bytes: Buffer): { width: number; height: number; format: 'png' | 'jpeg' } | undefined {
@@ -82,12 +150,18 @@ export async function decodeImage(path: string, limits: DecodeLimits): Promise<R
   let image: Rgba;
   if (size.format === 'png') {
     // the decoders are loaded when a wallpaper is first set: an idle spawner does not hold them
+    await checkPngInflation(bytes, limits.maxDecodedBytes);
     const { PNG } = await import('pngjs');
     const png = PNG.sync.read(bytes);
     image = { width: png.width, height: png.height, data: png.data };
   } else {
     const { default: jpeg } = await import('jpeg-js');
-    const decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: limits.maxPixels / 1e6, maxMemoryUsageInMB: 1024 });
+    const decoded = jpeg.decode(bytes, {
+      useTArray: true,
+      formatAsRGBA: true,
+      maxResolutionInMP: limits.maxPixels / 1e6,
+      maxMemoryUsageInMB: Math.max(1, Math.floor(limits.maxDecodedBytes / 2 ** 20)),
+    });
     image = { width: decoded.width, height: decoded.height, data: Buffer.from(decoded.data.buffer, decoded.data.byteOffset, decoded.data.byteLength) };
   }
   if (image.width * image.height > limits.maxPixels) throw new UnsupportedImage('image too large');
