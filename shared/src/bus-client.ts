@@ -6,6 +6,13 @@ import { REPLY_METHOD, type AgentEvents } from './bus-methods.js';
 import { busUrl, type CommonConfig } from './config.js';
 import { connectInProcess, type LocalSocket } from './local-bus.js';
 
+/**
+ * The largest frame a local client takes, told to the bus when it connects: the bus sends it nothing larger (a
+ * browser's large `hello` or a desktop copy would otherwise close it with 1009, and it would miss events while it
+ * reconnects).
+ */
+export const BUS_ACCEPT_HEADER = 'x-bus-max-frame-bytes';
+
 /** A frame on the desktop bus. Extra fields are allowed and relayed (the browser's `hello` carries `user`). */
 export interface BusMessage<D = unknown> {
   method: string;
@@ -27,7 +34,7 @@ export interface BusClientOptions {
   maxQueue?: number;
   maxPayload?: number;
   /** Opens an in-process connection instead of a WebSocket to url (the bus in the same process), when it can. */
-  inProcess?: () => LocalSocket | undefined;
+  inProcess?: (maxFrameBytes: number) => LocalSocket | undefined;
 }
 
 type Handler = (message: BusMessage) => void;
@@ -123,7 +130,8 @@ export class BusClient extends EventEmitter<BusEvents> {
     const headers: Record<string, string> = {};
     if (this.#options.cookie) headers['broadcast_cookie'] = this.#options.cookie;
     if (this.#options.token) headers['authorization'] = `Bearer ${this.#options.token}`;
-    const socket = this.#options.inProcess?.() ?? new WebSocket(this.#options.url, { headers, maxPayload: this.#options.maxPayload });
+    headers[BUS_ACCEPT_HEADER] = String(this.#options.maxPayload);
+    const socket = this.#options.inProcess?.(this.#options.maxPayload) ?? new WebSocket(this.#options.url, { headers, maxPayload: this.#options.maxPayload });
     this.#socket = socket;
     socket.on('open', () => {
       this.#backoff.reset();
@@ -171,6 +179,6 @@ export function connectBus(config: CommonConfig, logger: Logger, options: { maxP
     logger: logger.child({ component: 'bus' }),
     cookie: config.BROADCAST_COOKIE,
     token: config.AUTH_TOKEN,
-    ...(config.BROADCAST_SERVICE_URL ? {} : { inProcess: () => connectInProcess(config.BROADCAST_SERVICE_TCP_PORT) }),
+    ...(config.BROADCAST_SERVICE_URL ? {} : { inProcess: (maxFrameBytes: number) => connectInProcess(config.BROADCAST_SERVICE_TCP_PORT, maxFrameBytes) }),
   }).connect();
 }

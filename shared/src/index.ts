@@ -13,6 +13,7 @@ export * from './websocket.js';
 export * from './origin.js';
 export * from './router.js';
 export * from './secrets.js';
+export * from './frame-cost.js';
 export { limitConnections } from './connections.js';
 export * from './backoff.js';
 export * from './bus-methods.js';

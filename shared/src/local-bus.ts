@@ -75,7 +75,8 @@ export class LocalSocket extends EventEmitter implements BusSocket {
   }
 }
 
-type Join = (socket: BusSocket) => void;
+/** Joins an in-process socket to the bus; `maxFrameBytes` is the largest frame the client takes. */
+type Join = (socket: BusSocket, maxFrameBytes: number) => void;
 const buses = new Map<number, Join>();
 
 /** The broadcast agent offers its bus to the agents of its own process, under its port; returns the withdrawal. */
@@ -87,10 +88,10 @@ export function offerBusInProcess(port: number, join: Join): () => void {
 }
 
 /** A new in-process connection to the bus on that port, when one is offered in this process. */
-export function connectInProcess(port: number): LocalSocket | undefined {
+export function connectInProcess(port: number, maxFrameBytes = Number.POSITIVE_INFINITY): LocalSocket | undefined {
   const join = buses.get(port);
   if (!join) return undefined;
   const [client, server] = LocalSocket.pair();
-  join(server);
+  join(server, maxFrameBytes);
   return client;
 }

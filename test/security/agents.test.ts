@@ -4,7 +4,17 @@ import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeRunDir, processAlive, rssMiB, startAgent, waitFor, type RunningAgent } from '@desktop-agents/tools/harness';
+import {
+  makeRunDir,
+  processAlive,
+  rssMiB,
+  startAgent,
+  startAgentsInOneProcess,
+  startPulse,
+  waitFor,
+  type PulseServer,
+  type RunningAgent,
+} from '@desktop-agents/tools/harness';
 import { auth, sleep, TOKEN, tokenEnv } from './helpers.js';
 
 const COOKIE = 'security-suite-cookie';
@@ -180,5 +190,137 @@ describe('printerfile with WATCHDIR unset (home)', () => {
     for (const name of ['.bashrc', '.profile', 'thesis.odt', 'old-invoice.pdf']) expect(await readFile(join(home, name), 'utf8')).toBe(`${name} content`);
     const announced = listener.frames.filter((f) => f.method === 'printer.new').map((f) => (f.data as { path: string }).path);
     expect(announced).toEqual(['job-1.pdf']);
+  });
+});
+
+/** A frame as cheap to send as it is costly to handle: a million keys in ~11 MiB. */
+function millionKeys(): string {
+  const parts = ['{"method":"hello","data":{'];
+  for (let i = 0; i < 1_000_000; i++) parts.push(`${i ? ',' : ''}"${i.toString(36)}":0`);
+  parts.push('}}');
+  return parts.join('');
+}
+
+/** The slowest /healthz answer of these agents while `during` runs (polled every 20 ms). */
+async function slowestHealth(agents: RunningAgent[], during: () => Promise<void>): Promise<number> {
+  let slowest = 0;
+  let running = true;
+  const poll = (async () => {
+    while (running) {
+      for (const agent of agents) {
+        const started = performance.now();
+        await agent.get('/healthz');
+        slowest = Math.max(slowest, performance.now() - started);
+      }
+      await sleep(20);
+    }
+  })();
+  try {
+    await during();
+    await sleep(300);
+  } finally {
+    running = false;
+    await poll;
+  }
+  return slowest;
+}
+
+describe("broadcast: a frame's cost bounded, not only its bytes", () => {
+  let pulse: PulseServer;
+  let run: { dir: string; remove: () => Promise<void> };
+  let agents: RunningAgent[] = [];
+  beforeAll(async () => {
+    pulse = await startPulse();
+    run = await makeRunDir('security-frame-cost');
+    await mkdir(join(run.dir, 'home'), { recursive: true });
+    // every agent but the spawner (no X here) in one process, the bus among them
+    // (no cupsd either: printerfile is alive but not ready, which is all these attacks need)
+    agents = await startAgentsInOneProcess(['broadcast', 'webshell', 'filer', 'printerfile', 'sound'], {
+      awaitReady: false,
+      env: {
+        ...tokenEnv,
+        BROADCAST_COOKIE: COOKIE,
+        HOME: join(run.dir, 'home'),
+        WATCHDIR: join(run.dir, 'home'),
+        PULSE_SERVER: `unix:${pulse.socket}`,
+        WEBSHELL_SHELL: '/bin/sh',
+      },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(agents.map((a) => a.stop()));
+    await pulse?.stop();
+    await run?.remove();
+  });
+
+  it('closes a client sending a million keys with 1009 and the reason, and every agent of the process keeps answering within 100 ms', async () => {
+    const bus = agents.find((a) => a.name === 'broadcast')!;
+    const frame = millionKeys();
+    expect(frame.length).toBeLessThan(12 * 1024 * 1024);
+    const closes: Array<{ code: number; reason: string }> = [];
+    const slowest = await slowestHealth(agents, async () => {
+      for (let i = 0; i < 5; i++) {
+        const sender = await busClient(bus.port);
+        const closed = new Promise<void>((resolve) =>
+          sender.ws.once('close', (code, reason) => resolve(void closes.push({ code, reason: reason.toString() }))),
+        );
+        sender.ws.send(frame);
+        await closed;
+      }
+    });
+    expect(closes).toEqual(Array.from({ length: 5 }, () => ({ code: 1009, reason: 'frame has more than 10000 keys' })));
+    expect(slowest, 'slowest /healthz while the frames arrived (ms)').toBeLessThan(100);
+    for (const agent of agents) expect(processAlive(agent.process.pid)).toBe(true);
+  });
+
+  it('refuses frames nested too deep or with too long an array the same way', async () => {
+    const bus = agents.find((a) => a.name === 'broadcast')!;
+    for (const [frame, reason] of [
+      [`{"method":"hello","data":${'['.repeat(40)}${']'.repeat(40)}}`, 'frame nests deeper than 32'],
+      [JSON.stringify({ method: 'hello', data: Array.from({ length: 20_000 }, () => 0) }), 'frame has an array longer than 10000'],
+    ] as const) {
+      const sender = await busClient(bus.port);
+      const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+        sender.ws.once('close', (code, why) => resolve({ code, reason: why.toString() })),
+      );
+      sender.ws.send(frame);
+      expect(await closed).toEqual({ code: 1009, reason });
+    }
+  });
+});
+
+describe('broadcast: agents are not knocked off the bus by frames they would not take', () => {
+  let pulse: PulseServer;
+  let run: { dir: string; remove: () => Promise<void> };
+  const agents: RunningAgent[] = [];
+  beforeAll(async () => {
+    pulse = await startPulse();
+    run = await makeRunDir('security-bus-bound');
+    const env = { ...tokenEnv, BROADCAST_COOKIE: COOKIE, HOME: run.dir, WATCHDIR: run.dir, PULSE_SERVER: `unix:${pulse.socket}` };
+    const bus = await startAgent('broadcast', { env });
+    agents.push(bus);
+    // printerfile and sound take 64 KiB frames: each its own process, on the bus over a WebSocket
+    for (const name of ['printerfile', 'sound'])
+      agents.push(await startAgent(name, { env: { ...env, BROADCAST_SERVICE_URL: `ws://127.0.0.1:${bus.port}/` }, awaitReady: false }));
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(agents.map((a) => a.stop()));
+    await pulse?.stop();
+    await run?.remove();
+  });
+
+  it('keeps them connected when a browser sends a 4 MiB hello (the bus sends them nothing larger than they take)', async () => {
+    const bus = agents[0]!;
+    const stats = async () => (await (await fetch(`${bus.url}/stats`, { headers: auth })).json()) as { locals: number };
+    await waitFor('both agents on the bus', async () => (await stats()).locals === 2);
+    const browser = await busClient(bus.port);
+    browser.ws.send(JSON.stringify({ method: 'hello', user: { name: 'alice', avatar: 'x'.repeat(4 * 1024 * 1024) } }));
+    await waitFor('the hello relayed to the browser', async () => browser.frames.some((f) => f.method === 'hello'));
+    await sleep(1000);
+    expect((await stats()).locals).toBe(2);
+    // no agent was closed for a frame too big (1009), on either side
+    expect(bus.process.output).not.toMatch(/"local":true[^\n]*"code":1009/);
+    for (const agent of agents.slice(1)) expect(agent.process.output, agent.name).not.toMatch(/bus (closed|disconnected)[^\n]*1009|"code":1009/);
+    browser.ws.close();
   });
 });

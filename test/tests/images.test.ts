@@ -46,7 +46,8 @@ describe.skipIf(missing !== undefined)(`images built with podman from a local De
   it('builds every agent image and the printer, graphical and pulseaudio images', async () => {
     await buildImages([]);
     const stdout = await podman('images', '--format', '{{.Repository}}');
-    for (const name of [...agents, 'printer', 'graphical', 'pulseaudio', 'all-in-one', 'abcdesktop-graphical', 'abcdesktop-sound']) expect(stdout).toContain(`localhost/desktop-agents/${name}`);
+    for (const name of [...agents, 'printer', 'graphical', 'pulseaudio', 'all-in-one', 'abcdesktop-graphical', 'abcdesktop-sound'])
+      expect(stdout).toContain(`localhost/desktop-agents/${name}`);
   }, 1_600_000);
 
   it.each(agents)(

@@ -1,8 +1,23 @@
-import { createServer, offerBusInProcess, replies, serverOptionsOf, serveWebSockets, type AgentContext, type AgentConfig } from '@desktop-agents/kit';
+import {
+  BUS_ACCEPT_HEADER,
+  createServer,
+  offerBusInProcess,
+  replies,
+  serverOptionsOf,
+  serveWebSockets,
+  type AgentContext,
+  type AgentConfig,
+} from '@desktop-agents/kit';
 import { Bus } from './bus.js';
 import type { BroadcastEnv } from './config.js';
 
 export type BroadcastConfig = AgentConfig<typeof BroadcastEnv>;
+
+/** What a client says it takes (BusClient sends it), or no bound when it says nothing usable. */
+function acceptedFrameBytes(header: string | string[] | undefined): number {
+  const value = Number(Array.isArray(header) ? header[0] : header);
+  return Number.isInteger(value) && value > 0 ? value : Number.POSITIVE_INFINITY;
+}
 
 export async function buildBroadcast(context: AgentContext<BroadcastConfig>) {
   const { config, logger } = context;
@@ -13,6 +28,7 @@ export async function buildBroadcast(context: AgentContext<BroadcastConfig>) {
       maxBufferedBytes: config.BROADCAST_MAX_BUFFERED_BYTES,
       stallTimeoutMs: config.BROADCAST_STALL_TIMEOUT_MS,
       secrets: [config.AUTH_TOKEN, config.BROADCAST_COOKIE],
+      cost: { maxKeys: config.BROADCAST_MAX_FRAME_KEYS, maxDepth: config.BROADCAST_MAX_FRAME_DEPTH, maxArrayLength: config.BROADCAST_MAX_ARRAY_LENGTH },
     },
     logger.child({ component: 'bus' }),
   );
@@ -23,7 +39,7 @@ export async function buildBroadcast(context: AgentContext<BroadcastConfig>) {
     },
   });
   // the agents of this process (npm run agents) join without a loopback WebSocket
-  const withdraw = offerBusInProcess(config.BROADCAST_SERVICE_TCP_PORT, (socket) => bus.join(socket, true));
+  const withdraw = offerBusInProcess(config.BROADCAST_SERVICE_TCP_PORT, (socket, maxFrameBytes) => bus.join(socket, true, maxFrameBytes));
   // first: the bus stops counting before the clients are closed
   app.addHook('preClose', async () => {
     withdraw();
@@ -33,7 +49,7 @@ export async function buildBroadcast(context: AgentContext<BroadcastConfig>) {
   serveWebSockets(app, {
     maxPayload: config.BROADCAST_MAX_FRAME_BYTES,
     heartbeatMs: config.BROADCAST_HEARTBEAT_MS,
-    onConnection: (socket, _request, principal) => bus.join(socket, principal.kind === 'local'),
+    onConnection: (socket, request, principal) => bus.join(socket, principal.kind === 'local', acceptedFrameBytes(request.headers[BUS_ACCEPT_HEADER])),
   });
   app.get(
     '/stats',

@@ -1,11 +1,13 @@
 import WebSocket from 'ws';
 import {
   FanOut,
+  frameCostProblem,
   LocalSocket,
   secretStripper,
   shareFrame,
   type BusMessage,
   type BusSocket,
+  type FrameCostLimits,
   type Logger,
   type Outbox,
   type SecretStripper,
@@ -33,6 +35,8 @@ export interface BusSettings {
   stallTimeoutMs: number;
   /** The pod's own secrets (AUTH_TOKEN, BROADCAST_COOKIE): stripped from relayed frames wherever they appear. */
   secrets: ReadonlyArray<string | undefined>;
+  /** A frame's structure, checked before it is parsed; over it the client is closed with 1009 and the reason. */
+  cost: FrameCostLimits;
 }
 
 interface Client {
@@ -48,6 +52,10 @@ interface Client {
   /** Since when its unsent bytes have been over the bound, if they are. */
   overSince: number | undefined;
   shed: number;
+  /** The largest frame it takes (a local agent says so when it connects): larger ones are not sent to it. */
+  maxFrameBytes: number;
+  /** Frames not sent to it for being larger. */
+  tooLarge: number;
   log: Logger;
 }
 
@@ -100,20 +108,31 @@ export class Bus {
   }
 
   /** Takes an authenticated socket; its handlers are attached before any frame can arrive. */
-  join(socket: BusSocket, local: boolean): void {
+  join(socket: BusSocket, local: boolean, maxFrameBytes = Number.POSITIVE_INFINITY): void {
     if (this.#closing) {
       socket.close(1001, 'server shutting down');
       return;
     }
     const id = this.#nextId++;
     const outbox = socket instanceof WebSocket ? this.#fanOut.outbox(socket) : undefined;
-    const client: Client = { id, socket, outbox, local, lastActive: Date.now(), overSince: undefined, shed: 0, log: this.log.child({ client: id, local }) };
+    const client: Client = {
+      id,
+      socket,
+      outbox,
+      local,
+      lastActive: Date.now(),
+      overSince: undefined,
+      shed: 0,
+      maxFrameBytes,
+      tooLarge: 0,
+      log: this.log.child({ client: id, local }),
+    };
     this.#clients.add(client);
     socket.on('message', (data, isBinary) => this.#onFrame(client, data, isBinary));
     socket.on('error', (err) => client.log.info({ err: { message: err.message } }, 'client socket error'));
     socket.on('close', (code) => {
       this.#clients.delete(client);
-      client.log.info({ code, shed: client.shed }, 'client left');
+      client.log.info({ code, shed: client.shed, tooLarge: client.tooLarge }, 'client left');
       if (!local && !this.#closing) this.#sendCounter();
     });
     client.log.info('client joined');
@@ -130,6 +149,12 @@ export class Bus {
 
   #onFrame(client: Client, data: WebSocket.RawData, isBinary: boolean): void {
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as Buffer).toString('utf8');
+    const costly = frameCostProblem(text, this.settings.cost);
+    if (costly) {
+      client.log.info({ reason: costly, bytes: text.length }, 'costly frame, closing client');
+      client.socket.close(1009, costly);
+      return;
+    }
     const parsed = parseFrame(text);
     if (!parsed.ok) {
       client.log.info({ reason: parsed.reason, isBinary }, 'bad frame, closing client');
@@ -215,6 +240,12 @@ export class Bus {
   #send(client: Client, frame: SharedFrame): void {
     const { socket, outbox } = client;
     if (socket.readyState !== WebSocket.OPEN) return;
+    if (frame.payload.length > client.maxFrameBytes) {
+      // what this client cannot take is not sent (it would close it with 1009); it keeps everything else
+      if (client.tooLarge++ === 0)
+        client.log.info({ bytes: frame.payload.length, maxFrameBytes: client.maxFrameBytes }, 'frames larger than the client takes are not sent to it');
+      return;
+    }
     // frames queued this turn are shared buffers, not copies: the bound is on what the socket holds unsent
     if (socket.bufferedAmount > this.settings.maxBufferedBytes) {
       const now = Date.now();

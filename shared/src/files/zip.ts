@@ -12,6 +12,7 @@ export interface ZipPlan {
 }
 
 /** Characters a Windows extractor reads as a separator, a drive or a device, or refuses: each becomes `_`. */
+// eslint-disable-next-line no-control-regex -- control characters are what is matched
 const NOT_PORTABLE = /[\\/:*?"<>|\u0000-\u001f\u007f]/g;
 /** Names Windows keeps for devices, whatever their extension. */
 const DEVICE_NAMES = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
