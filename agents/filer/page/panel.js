@@ -281,7 +281,8 @@ function renderPath() {
 
 function open(path) {
   folder = path;
-  history.replaceState(null, '', `#${new URLSearchParams({ token, folder }).toString()}`);
+  // the folder only: the token never goes back into the address
+  history.replaceState(null, '', `#${new URLSearchParams({ folder }).toString()}`);
   renderPath();
   list();
 }

@@ -200,6 +200,9 @@ describe('the file panel', () => {
 
     await page.click('#entries tr[data-name="photos"] .open');
     await waitFor('inside photos', async () => (await names()).includes('p0.jpg'));
+    // the token was read from the address once and never written back (history, screenshots, shared links)
+    expect(await page.evaluate('location.href')).not.toContain(TOKEN);
+    expect(await page.evaluate('location.hash')).toBe('#folder=photos');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#entries tr[data-name="p3.jpg"] .download')]);
     expect(download.suggestedFilename()).toBe('p3.jpg');
     const saved = join(dir, 'downloaded.jpg');

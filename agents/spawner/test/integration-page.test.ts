@@ -12,9 +12,11 @@ import {
   requireCommand,
   startAgent,
   startDbusSession,
+  startNginx,
   startXvfb,
   waitFor,
   type DbusSession,
+  type NginxServer,
   type RunningAgent,
   type XServer,
 } from '@desktop-agents/tools/harness';
@@ -30,6 +32,8 @@ let x: XServer;
 let dbus: DbusSession;
 let bus: RunningAgent;
 let spawner: RunningAgent;
+// one origin in front of both, as the desktop's router is: the page reaches the bus on its own origin only
+let site: NginxServer;
 let chromium: Browser;
 const owners: ChildProcess[] = [];
 const env = () => ({ ...process.env, DISPLAY: x.display, ...dbus.env });
@@ -37,7 +41,7 @@ const xclipOut = (...args: string[]) => execFileSync('xclip', ['-o', ...args], {
 
 async function openPage(permissions: string[], refusesClipboardWrites = false): Promise<{ context: BrowserContext; page: Page }> {
   const context = await chromium.newContext();
-  if (permissions.length) await context.grantPermissions(permissions, { origin: spawner.url });
+  if (permissions.length) await context.grantPermissions(permissions, { origin: site.url });
   const page = await context.newPage();
   // as Firefox and Safari answer a write without a user gesture (headless Chromium grants it)
   if (refusesClipboardWrites)
@@ -45,7 +49,7 @@ async function openPage(permissions: string[], refusesClipboardWrites = false): 
       const refuse = () => Promise.reject(new DOMException('Clipboard write is not allowed.', 'NotAllowedError'));
       Object.assign(navigator.clipboard, { writeText: refuse, write: refuse });
     });
-  await page.goto(`${spawner.url}/spawner/integration#token=${TOKEN}&bus=ws://127.0.0.1:${bus.port}/broadcast`);
+  await page.goto(`${site.url}/spawner/integration#token=${TOKEN}`);
   await page.getByText('connected to the desktop').waitFor({ timeout: 10_000 });
   return { context, page };
 }
@@ -71,6 +75,10 @@ beforeAll(async () => {
     env: spawnerEnv({ token: TOKEN, cookie: COOKIE, bus, display: x.display, home }, { DBUS_SESSION_BUS_ADDRESS: dbus.address }),
   });
   await waitFor('notification server', async () => spawner.logLines().some((l) => l['msg'] === 'notification server on the session bus'), 10_000);
+  site = await startNginx(home, [
+    { prefix: '/spawner/', upstream: spawner.url },
+    { prefix: '/broadcast', upstream: bus.url },
+  ]);
   chromium = await launchChromium();
 }, 60_000);
 afterEach(() => {
@@ -78,6 +86,7 @@ afterEach(() => {
 });
 afterAll(async () => {
   await chromium?.close();
+  await site?.stop();
   await spawner?.stop();
   await bus?.stop();
   await dbus?.stop();
@@ -86,6 +95,26 @@ afterAll(async () => {
 });
 
 describe('the clipboard and notifications page', () => {
+  it('connects only to its own origin, whatever a link says, and removes the token from the address', async () => {
+    // a crafted link naming another bus: nothing may connect there
+    const elsewhere = await import('node:http').then(({ createServer }) => createServer());
+    let reached = false;
+    elsewhere.on('upgrade', (_request, socket) => {
+      reached = true;
+      socket.destroy();
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => elsewhere.listen(port, '127.0.0.1', resolve));
+    const context = await chromium.newContext();
+    const page = await context.newPage();
+    await page.goto(`${site.url}/spawner/integration#token=${TOKEN}&bus=ws://127.0.0.1:${port}/broadcast`);
+    await page.getByText('connected to the desktop').waitFor({ timeout: 10_000 });
+    expect(reached).toBe(false);
+    expect(await page.evaluate(() => location.href)).not.toContain(TOKEN);
+    await context.close();
+    elsewhere.close();
+  });
+
   it('serves the page and its script without credentials (they hold no data)', async () => {
     for (const path of ['/spawner/integration', '/spawner/integration.js']) expect((await fetch(`${spawner.url}${path}`)).status).toBe(200);
   });

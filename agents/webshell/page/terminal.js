@@ -8,9 +8,7 @@ import { accessToken } from '@desktop-agents/kit/page/access-token';
 (function () {
   'use strict';
   var status = document.getElementById('status');
-  var fragment = new URLSearchParams(location.hash.slice(1));
   var token = accessToken('webshell.token');
-  if (fragment.has('token')) history.replaceState(null, '', location.pathname);
 
   var FONT_KEY = 'webshell.font-size';
   var fontSize = Number(localStorage.getItem(FONT_KEY)) || 14;
