@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, launchChromium, makeRunDir, processAlive, startAgent, type RunningAgent } from '@desktop-agents/tools/harness';
@@ -178,17 +178,10 @@ describe("the agent's own bookkeeping", () => {
     expect(readFileSync(victim, 'utf8')).toBe('victim');
   });
 
-  it('refuses the staging folder to the file routes when it is configured inside home', async () => {
-    const inner = await startAgent('filer', { env: { ...tokenEnv, HOME: home, FILER_STAGING_DIR: join(home, '.staging') } });
-    try {
-      const form = new FormData();
-      form.append('fullPath', '.staging/forged.json');
-      form.append('file', new File(['{}'], 'forged.json'));
-      expect((await fetch(`${inner.url}/filer`, { method: 'POST', headers: auth, body: form })).status).toBe(403);
-      expect((await fetch(`${inner.url}/filer/directory/list?directory=~/.staging`, { headers: auth })).status).toBe(400);
-    } finally {
-      await inner.stop();
-    }
+  it('refuses to start with its upload staging inside home (a zip of home or a symlinked folder would reach it), naming the setting', async () => {
+    await expect(startAgent('filer', { env: { ...tokenEnv, HOME: home, FILER_STAGING_DIR: join(home, '.staging') } })).rejects.toThrow(
+      /upload staging folder .*\.staging is inside the served folder .*FILER_STAGING_DIR/,
+    );
   });
 
   it('expires partial resumable uploads after FILER_UPLOAD_TTL_MS', async () => {
@@ -217,6 +210,77 @@ describe("the agent's own bookkeeping", () => {
     } finally {
       await agent.stop();
       await rm(staging, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('resumable-upload staging nobody else can prepare or poison', () => {
+  const tus = (agent: RunningAgent, headers: Record<string, string>) =>
+    fetch(`${agent.url}/filer/uploads`, { method: 'POST', headers: { ...auth, 'tus-resumable': '1.0.0', ...headers } });
+  const metadata = (name: string) => `fullPath ${Buffer.from(name).toString('base64')}`;
+
+  it("refuses to start when a folder on the staging path is another user's or writable by others, naming it", async () => {
+    const prepared = join(run.dir, 'prepared');
+    await mkdir(prepared, { mode: 0o777 });
+    await chmod(prepared, 0o777);
+    await chown(prepared, 65534, 65534);
+    await expect(startAgent('filer', { env: { ...tokenEnv, HOME: home, FILER_STAGING_DIR: join(prepared, 'staging') } })).rejects.toThrow(
+      /upload staging .* is not private: .*prepared belongs to another user \(65534\)/,
+    );
+    // made by this user but open to others
+    const open = join(run.dir, 'open-staging');
+    await mkdir(open);
+    await chmod(open, 0o777);
+    await expect(startAgent('filer', { env: { ...tokenEnv, HOME: home, FILER_STAGING_DIR: open } })).rejects.toThrow(
+      /is open to others \(mode 777; 0700 needed\)/,
+    );
+  });
+
+  it('checks the staging again when used: swapped for a symlink after the start, resumable uploads are refused and the agent keeps serving', async () => {
+    const staging = join(run.dir, 'staging-swap');
+    const agent = await startAgent('filer', { env: { ...tokenEnv, HOME: home, FILER_STAGING_DIR: staging } });
+    try {
+      expect((await tus(agent, { 'upload-length': '10', 'upload-metadata': metadata('before.bin') })).status).toBe(201);
+      const elsewhere = join(run.dir, 'attacker-staging');
+      await mkdir(elsewhere, { mode: 0o700 });
+      await rm(staging, { recursive: true, force: true });
+      await symlink(elsewhere, staging);
+      const refused = await tus(agent, { 'upload-length': '10', 'upload-metadata': metadata('after.bin') });
+      expect(refused.status).toBe(503);
+      expect(await refused.text()).toBe('Upload staging is not usable');
+      expect(await readdir(elsewhere)).toEqual([]);
+      expect((await agent.get('/healthz')).status).toBe(200);
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it('sets a truncated or forged record aside with a log line, and keeps creating uploads', async () => {
+    const staging = join(run.dir, 'staging-records');
+    await mkdir(staging, { mode: 0o700 });
+    await writeFile(join(staging, 'truncated.json'), '{"id":"trunc');
+    await writeFile(join(staging, 'forged.json'), JSON.stringify({ id: '../../victim', size: 3, metadata: { fullPath: 'x' } }));
+    const agent = await startAgent('filer', { env: { ...tokenEnv, HOME: home, FILER_STAGING_DIR: staging } });
+    try {
+      for (let i = 0; i < 3; i++) expect((await tus(agent, { 'upload-length': '10', 'upload-metadata': metadata(`r${i}.bin`) })).status).toBe(201);
+      const names = await readdir(staging);
+      expect(names).toEqual(expect.arrayContaining(['truncated.json.bad', 'forged.json.bad']));
+      expect(agent.process.output).toMatch(/"record":"truncated.json"[^\n]*set aside/);
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it('answers 507 at creation when the declared length is more than the disk has free', async () => {
+    const staging = join(run.dir, 'staging-space');
+    const agent = await startAgent('filer', { env: { ...tokenEnv, HOME: home, FILER_STAGING_DIR: staging, FILER_MAX_UPLOAD_BYTES: String(2 ** 52) } });
+    try {
+      const res = await tus(agent, { 'upload-length': String(2 ** 51), 'upload-metadata': metadata('huge.bin') });
+      expect(res.status).toBe(507);
+      expect(await res.text()).toBe('Insufficient storage: the file does not fit on the disk');
+      expect((await readdir(staging)).filter((n) => n !== 'partial')).toEqual([]);
+    } finally {
+      await agent.stop();
     }
   });
 });

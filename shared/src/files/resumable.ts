@@ -1,10 +1,10 @@
-import { lstat, mkdir, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { lstat, mkdir, readdir, readFile, rename, rm, statfs, truncate, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, parse, resolve, sep } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server as TusServer, Upload } from '@tus/server';
 import type { Logger } from 'pino';
 import { commitFile } from './store.js';
-import { PathOutsideRoot, type FileRoot } from './paths.js';
+import { isInside, PathOutsideRoot, type FileRoot } from './paths.js';
 
 export interface ResumableOptions {
   /** URL path the tus endpoint answers on. */
@@ -32,9 +32,20 @@ class TusError extends Error {
  * byte arrives the file is confined, fsynced and renamed into place like a multipart upload.
  */
 export async function createResumableUploads(root: FileRoot, options: ResumableOptions): Promise<ResumableUploads> {
+  if (isInside(root.real, resolve(options.stagingDir)) || isInside(root.configured, resolve(options.stagingDir))) {
+    throw new Error(`the upload staging folder ${options.stagingDir} is inside the served folder ${root.real}: set it outside (FILER_STAGING_DIR)`);
+  }
   await ensurePrivateFolder(options.stagingDir);
-  // the tus server is loaded on the first resumable request: an agent that never gets one does not carry it
+  // the tus server is loaded on the first resumable request: an agent that never gets one does not carry it (a
+  // failed load is not kept: the next request tries again)
   let server: Promise<TusServer> | undefined;
+  const load = () => {
+    server ??= tusServer(root, options).catch((err: unknown) => {
+      server = undefined;
+      throw err;
+    });
+    return server;
+  };
   const expire = () =>
     void removeStale(options.stagingDir, options.ttlMs).then(
       (n) => n > 0 && options.log.info({ removed: n }, 'expired partial uploads removed'),
@@ -44,7 +55,7 @@ export async function createResumableUploads(root: FileRoot, options: ResumableO
   const timer = setInterval(expire, Math.min(options.ttlMs, 3600_000));
   timer.unref();
   return {
-    handle: async (req, res) => (await (server ??= tusServer(root, options))).handle(req, res),
+    handle: async (req, res) => (await load()).handle(req, res),
     close: () => clearInterval(timer),
   };
 }
@@ -56,16 +67,47 @@ export interface ResumableUploads {
   close(): void;
 }
 
+/** Why a folder on the way to the staging folder is not safe, or undefined. */
+function unsafeComponent(path: string, s: Awaited<ReturnType<typeof lstat>>, uid: number | undefined, last: boolean): string | undefined {
+  if (s.isSymbolicLink()) return `${path} is a symlink`;
+  if (!s.isDirectory()) return `${path} is not a folder`;
+  const mode = Number(s.mode);
+  if (last) {
+    if (uid !== undefined && Number(s.uid) !== uid) return `${path} is not this user's`;
+    if ((mode & 0o077) !== 0) return `${path} is open to others (mode ${(mode & 0o777).toString(8)}; 0700 needed)`;
+    return undefined;
+  }
+  const owner = Number(s.uid);
+  if (uid !== undefined && owner !== uid && owner !== 0) return `${path} belongs to another user (${owner})`;
+  // a folder others may write to is safe on the way only when it is root's and sticky (/tmp, /var/tmp): there no one
+  // can move or replace what this user made in it
+  if ((mode & 0o022) !== 0 && !(owner === 0 && (mode & 0o1000) !== 0)) return `${path} is writable by others`;
+  return undefined;
+}
+
 /**
- * Makes (or checks) a folder only this process's user can use: a real folder, not a symlink, owned by us, mode 0700.
- * Refuses otherwise, since whoever can write there can forge the agent's own bookkeeping.
+ * Makes (or checks) the staging folder so that nobody else can prepare or replace any part of it: every folder on
+ * its path is a real folder (no symlink) of root's or this user's, writable by others only when root's and sticky;
+ * the folders this user's part of the path needs are made one by one, exclusively (never into one someone else made),
+ * and the last is this user's with mode 0700. Refuses otherwise, naming the folder, since whoever can write there can
+ * forge the agent's own bookkeeping or swap a file on its way into home. Checked again before each use.
  */
 export async function ensurePrivateFolder(folder: string): Promise<void> {
-  await mkdir(folder, { recursive: true, mode: 0o700 });
-  const s = await lstat(folder);
   const uid = process.getuid?.();
-  if (!s.isDirectory() || (uid !== undefined && s.uid !== uid) || (s.mode & 0o077) !== 0) {
-    throw new Error(`${folder} must be a folder of this user's with mode 0700`);
+  const absolute = resolve(folder);
+  const { root } = parse(absolute);
+  const parts = absolute.slice(root.length).split(sep).filter(Boolean);
+  let path = root;
+  for (const [i, part] of parts.entries()) {
+    path = join(path, part);
+    const last = i === parts.length - 1;
+    let s = await lstat(path).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+    if (!s) {
+      await mkdir(path, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => (err.code === 'EEXIST' ? undefined : Promise.reject(err)));
+      s = await lstat(path);
+    }
+    const problem = unsafeComponent(path, s, uid, last);
+    if (problem) throw new Error(`upload staging ${absolute} is not private: ${problem}`);
   }
 }
 
@@ -92,8 +134,8 @@ const COMMITTED = 'desktop-agents-committed';
 async function commitReceived(stagingDir: string, commit: (upload: Upload) => Promise<string>, log: Logger): Promise<void> {
   for (const name of await readdir(stagingDir)) {
     if (!name.endsWith('.json')) continue;
-    const upload = JSON.parse(await readFile(join(stagingDir, name), 'utf8').catch(() => '{}')) as Upload;
-    if (!upload.id || upload.metadata?.[COMMITTED] === 'true' || upload.size === undefined) continue;
+    const upload = await readRecord(stagingDir, name, log);
+    if (!upload || upload.metadata?.[COMMITTED] === 'true' || upload.size === undefined) continue;
     const data = await lstat(join(stagingDir, upload.id)).catch(() => undefined);
     if (!data?.isFile() || data.size !== upload.size) continue;
     try {
@@ -103,6 +145,38 @@ async function commitReceived(stagingDir: string, commit: (upload: Upload) => Pr
       log.warn({ id: upload.id, err: { message: (err as Error).message } }, 'received upload not committed');
     }
   }
+}
+
+/** The shape of a tus record this agent wrote: an id that names its data file beside it, a size, string metadata. */
+function isRecord(value: unknown, name: string): value is Upload {
+  if (value === null || typeof value !== 'object') return false;
+  const { id, size, offset, metadata } = value as Record<string, unknown>;
+  return (
+    typeof id === 'string' &&
+    /^[\w-]+$/.test(id) &&
+    `${id}.json` === name &&
+    (size === undefined || (Number.isSafeInteger(size) && (size as number) >= 0)) &&
+    (offset === undefined || (Number.isSafeInteger(offset) && (offset as number) >= 0)) &&
+    (metadata === undefined || (metadata !== null && typeof metadata === 'object' && Object.values(metadata).every((v) => typeof v === 'string' || v === null)))
+  );
+}
+
+/**
+ * A record read and checked; one that is truncated, forged or not ours is set aside (renamed `.bad`, kept for a look)
+ * with a log line, never trusted and never fatal to the others.
+ */
+async function readRecord(stagingDir: string, name: string, log: Logger): Promise<Upload | undefined> {
+  const path = join(stagingDir, name);
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(path, 'utf8'));
+  } catch {
+    value = undefined;
+  }
+  if (isRecord(value, name)) return value;
+  await rename(path, `${path}.bad`).catch(() => rm(path, { force: true }));
+  log.warn({ record: name }, 'an upload record that is not valid was set aside');
+  return undefined;
 }
 
 async function tusServer(root: FileRoot, options: ResumableOptions): Promise<TusServer> {
@@ -121,6 +195,8 @@ async function tusServer(root: FileRoot, options: ResumableOptions): Promise<Tus
   /** Moves a complete upload into home, and leaves it answering "complete" to a client that asks again. */
   const commit = async (upload: Upload): Promise<string> => {
     const target = await targetOf(upload);
+    // what is moved into home comes from a staging folder still nobody else's
+    await ensurePrivateFolder(options.stagingDir);
     const stored = upload.storage?.path ?? join(options.stagingDir, upload.id);
     const folder = await root.makeFolder(dirname(target)).catch((err: unknown) => {
       throw err instanceof PathOutsideRoot ? new TusError(403, 'Forbidden bad path') : err;
@@ -146,9 +222,17 @@ async function tusServer(root: FileRoot, options: ResumableOptions): Promise<Tus
     datastore,
     maxSize: options.maxSize,
     respectForwardedHeaders: false,
-    // refused before a byte is stored
+    // refused before a byte is stored: a bad target, staging that is no longer private, a size the disk cannot hold
     onUploadCreate: async (_req, upload) => {
       await targetOf(upload);
+      await ensurePrivateFolder(options.stagingDir).catch((err: Error) => {
+        options.log.error({ err: { message: err.message } }, 'upload staging is not private: resumable uploads refused');
+        throw new TusError(503, 'Upload staging is not usable');
+      });
+      if (upload.size !== undefined) {
+        const disk = await statfs(options.stagingDir);
+        if (upload.size > disk.bavail * disk.bsize) throw new TusError(507, 'Insufficient storage: the file does not fit on the disk');
+      }
       return {};
     },
     onUploadFinish: async (_req, upload) => {
