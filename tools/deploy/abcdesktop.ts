@@ -6,6 +6,8 @@ import { GRAPHICAL, IMAGE_PREFIX, mounts, PRINTER, PULSEAUDIO, type VolumeName }
 
 /** Where images/abcdesktop/Containerfile puts the agents in the desktop image (as images/on-desktop does). */
 export const LAYERED_HEALTHCHECK = '/opt/desktop-agents/app/shared/dist/healthcheck.js';
+/** Its Node, named by its path: the desktop image's PATH is the desktop's own. */
+const LAYERED_NODE = '/opt/desktop-agents/bin/node';
 
 /** The images that take the places of abcdesktop's: the desktop image with our four, and oc.pulseaudio's. */
 export const ABCDESKTOP_IMAGES = { graphical: 'abcdesktop-graphical', sound: 'abcdesktop-sound' } as const;
@@ -45,7 +47,7 @@ export function abcdesktopManifest(agents: AgentDescriptor[]): PodManifest {
   const inside = inDesktop(agents);
   const names = inside.map((a) => a.name);
   const probe = (ready: boolean) => ({
-    exec: { command: ['node', LAYERED_HEALTHCHECK, ...(ready ? ['--ready'] : []), ...names] },
+    exec: { command: [LAYERED_NODE, LAYERED_HEALTHCHECK, ...(ready ? ['--ready'] : []), ...names] },
     ...(ready ? { periodSeconds: 5, failureThreshold: 2 } : { initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 }),
   });
   const graphical: Container = {
