@@ -265,12 +265,9 @@ export function parseSize(text: string): number {
   return value * ((binary as Record<string, number>)[unit] ?? scale[unit] ?? Number.NaN);
 }
 
-/** This machine's address on podman's default network: where a proxy on the host reaches a pod from. */
-export async function podmanGateway(podman: Podman = projectPodman()): Promise<string> {
-  const gateway = (await podman(['network', 'inspect', 'podman', '--format', '{{range .Subnets}}{{.Gateway}}{{end}}'])).trim();
-  if (!gateway) throw new Error("podman's network has no gateway address");
-  return gateway;
-}
+
+/** The network `podman kube play` attaches its pods to. */
+const KUBE_NETWORK = 'podman-default-kube-network';
 
 /** IPv4 text ↔ number. */
 const ipNumber = (ip: string) => ip.split('.').reduce((n, part) => n * 256 + Number(part), 0);
@@ -289,7 +286,9 @@ export interface PodmanPeerAddress {
  * abcdesktop's router is another pod of the cluster.
  */
 export async function podmanPeerAddress(podman: Podman = projectPodman()): Promise<PodmanPeerAddress> {
-  const [subnet = '', bridge = ''] = (await podman(['network', 'inspect', 'podman', '--format', '{{range .Subnets}}{{.Subnet}}{{end}} {{.NetworkInterface}}']))
+  // the network kube play puts its pods on (it makes it on its first play; the same here when none has run yet)
+  await podman(['network', 'exists', KUBE_NETWORK]).catch(() => podman(['network', 'create', KUBE_NETWORK]));
+  const [subnet = '', bridge = ''] = (await podman(['network', 'inspect', KUBE_NETWORK, '--format', '{{range .Subnets}}{{.Subnet}}{{end}} {{.NetworkInterface}}']))
     .trim()
     .split(/\s+/);
   const [base = '', bits = '32'] = subnet.split('/');
