@@ -3,6 +3,7 @@
 import { connect as tcpConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, processAlive, startAgent, startPulse, type PulseServer, type RunningAgent } from '@desktop-agents/tools/harness';
+import { generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import { request } from 'node:http';
 import { auth, closeOf, sleep, tcp, TOKEN, tokenEnv, untilClosed, upgradeRequest } from './helpers.js';
 
@@ -211,5 +212,36 @@ describe("the router's Origin rule admits no direct peer (abcdesktop mode, NGINX
     await postFrom('127.0.0.1', routed.port, '/terminals?cols=80&rows=24', { origin: 'https://elsewhere.example', 'sec-fetch-site': 'cross-site' });
     await sleep(200);
     expect(routed.process.output).toMatch(/"admit":"ALLOWED_ORIGINS=https:\/\/elsewhere.example"/);
+  });
+});
+
+describe('a desktop JWT opens only its desktop', () => {
+  const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const publicKey = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const sign = (claims: Record<string, unknown>) => {
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const input = `${part({ alg: 'RS256', typ: 'JWT' })}.${part({ exp: Math.floor(Date.now() / 1000) + 120, ...claims })}`;
+    return `${input}.${cryptoSign('sha256', Buffer.from(input), keys.privateKey).toString('base64url')}`;
+  };
+
+  it('refuses to start with a signing key and neither JWT_AUDIENCE nor JWT_SUBJECT, unless JWT_ANY_DESKTOP says so', async () => {
+    await expect(startAgent('webshell', { env: { AUTH_MODE: 'token', JWT_PUBLIC_KEY: publicKey, WEBSHELL_SHELL: '/bin/sh' } })).rejects.toThrow(
+      /JWT_PUBLIC_KEY is set without JWT_AUDIENCE or JWT_SUBJECT.*JWT_ANY_DESKTOP=true/,
+    );
+  });
+
+  it("refuses another desktop's token, and logs which claim failed (never the token)", async () => {
+    const agent = await startAgent('webshell', { env: { AUTH_MODE: 'token', JWT_PUBLIC_KEY: publicKey, JWT_SUBJECT: 'alice', WEBSHELL_SHELL: '/bin/sh' } });
+    try {
+      const call = (token: string) => fetch(`${agent.url}/terminals?cols=80&rows=24`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+      expect((await call(sign({ sub: 'alice' }))).status).toBe(200);
+      const bob = sign({ sub: 'bob' });
+      expect((await call(bob)).status).toBe(401);
+      await sleep(200);
+      expect(agent.process.output).toMatch(/"reason":"invalid token: unexpected \\"sub\\" claim value"/);
+      expect(agent.process.output).not.toContain(bob);
+    } finally {
+      await agent.stop();
+    }
   });
 });

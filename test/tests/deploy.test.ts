@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -218,5 +219,13 @@ describe("every deployment file, generated from the agents' descriptors (agents/
     expect(text).not.toMatch(/\b(true|false|null)\b|"/);
     expect(text).toMatch(/'spawner': \{\s*'enable': True,\s*'tcpport': 29786/);
     expect(text).toMatch(/'sound': \{[^]*'tcpport': 29788/);
+    // and Python itself reads it as od.config's parser would (a literal, no code)
+    const read = execFileSync('python3', ['-c', 'import ast, json, sys; print(json.dumps(ast.literal_eval(sys.stdin.read())))'], {
+      input: text.replace(/^#.*$/gm, ''),
+    }).toString();
+    const parsed = JSON.parse(read) as Record<string, { enable?: boolean; tcpport?: number; volumes?: string[] }>;
+    expect(parsed['spawner']).toEqual({ enable: true, tcpport: 29786, acl: { permit: ['all'] } });
+    expect(parsed['filer']?.volumes).toEqual(['tmp', 'home', 'log']);
+    expect(Object.keys(parsed)).toEqual(expect.arrayContaining(['graphical', 'broadcast', 'webshell', 'printerfile', 'printer', 'sound']));
   });
 });
