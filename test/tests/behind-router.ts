@@ -25,25 +25,22 @@ export interface RoutedDesktop {
   stop(): Promise<void>;
 }
 
+/** Where the router finds each service of a desktop at `host`: the agents by name, the 4.x speaker and microphone. */
+export function upstreamOf(host: string, agentPort: (name: string) => number, speaker: number, microphone: number): RouterUpstream {
+  const agents = ['spawner', 'broadcast', 'webshell', 'filer', 'printerfile'] as const;
+  return {
+    host,
+    ports: { ...(Object.fromEntries(agents.map((name) => [name, agentPort(name)])) as Record<(typeof agents)[number], number>), speaker, microphone },
+  };
+}
+
 /** A container pod (already running, stopped by its owner) as the router reaches it. */
 export function containerDesktop(pod: ContainerPod, mode: RoutedDesktop['mode'], bind?: string): RoutedDesktop {
-  const port = (name: string) => Number(new URL(pod.url(name)).port);
   return {
     mode,
     cookie: pod.cookie,
     ...(bind ? { bind } : {}),
-    upstream: {
-      host: pod.ip,
-      ports: {
-        spawner: port('spawner'),
-        broadcast: port('broadcast'),
-        webshell: port('webshell'),
-        filer: port('filer'),
-        printerfile: port('printerfile'),
-        speaker: 29788,
-        microphone: 29789,
-      },
-    },
+    upstream: upstreamOf(pod.ip, (name) => Number(new URL(pod.url(name)).port), 29788, 29789),
     async writeHome(path, text) {
       await pod.exec('graphical', ['sh', '-c', 'mkdir -p "$(dirname "$HOME/$0")" && cat > "$HOME/$0"', path], { input: text });
     },

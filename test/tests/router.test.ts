@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { startPod } from '@desktop-agents/tools/pod';
-import { describeBehindRouter, ROUTER_PEER, routerDeployment, type RoutedDesktop } from './behind-router.js';
+import { describeBehindRouter, ROUTER_PEER, routerDeployment, upstreamOf, type RoutedDesktop } from './behind-router.js';
 
 // The host pod behind nginx shaped like abcdesktop's router: the router listens on its own address and reaches the
 // agents from another (127.0.0.3), which is what NGINX_SERVICE_HOST names, as abcdesktop's pod is told.
@@ -16,18 +16,7 @@ async function hostPod(env: Record<string, string>, mode: RoutedDesktop['mode'])
     cookie: pod.cookie,
     bind: ROUTER_PEER,
     ...(pod.components.cups ? { printer: pod.components.cups.printer } : {}),
-    upstream: {
-      host: '127.0.0.1',
-      ports: {
-        spawner: port('spawner'),
-        broadcast: port('broadcast'),
-        webshell: port('webshell'),
-        filer: port('filer'),
-        printerfile: port('printerfile'),
-        speaker: Number(pod.env['SOUND_SPEAKER_TCP_PORT']),
-        microphone: Number(pod.env['SOUND_MICROPHONE_TCP_PORT']),
-      },
-    },
+    upstream: upstreamOf('127.0.0.1', port, Number(pod.env['SOUND_SPEAKER_TCP_PORT']), Number(pod.env['SOUND_MICROPHONE_TCP_PORT'])),
     async postFromThePod(port, path, headers) {
       return (await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers })).status;
     },

@@ -265,7 +265,6 @@ export function parseSize(text: string): number {
   return value * ((binary as Record<string, number>)[unit] ?? scale[unit] ?? Number.NaN);
 }
 
-
 /** The network `podman kube play` attaches its pods to. */
 const KUBE_NETWORK = 'podman-default-kube-network';
 
@@ -288,7 +287,9 @@ export interface PodmanPeerAddress {
 export async function podmanPeerAddress(podman: Podman = projectPodman()): Promise<PodmanPeerAddress> {
   // the network kube play puts its pods on (it makes it on its first play; the same here when none has run yet)
   await podman(['network', 'exists', KUBE_NETWORK]).catch(() => podman(['network', 'create', KUBE_NETWORK]));
-  const [subnet = '', bridge = ''] = (await podman(['network', 'inspect', KUBE_NETWORK, '--format', '{{range .Subnets}}{{.Subnet}}{{end}} {{.NetworkInterface}}']))
+  const [subnet = '', bridge = ''] = (
+    await podman(['network', 'inspect', KUBE_NETWORK, '--format', '{{range .Subnets}}{{.Subnet}}{{end}} {{.NetworkInterface}}'])
+  )
     .trim()
     .split(/\s+/);
   const [base = '', bits = '32'] = subnet.split('/');

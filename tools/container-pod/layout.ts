@@ -26,12 +26,28 @@ export const TWO_CONTAINERS: AgentGroup[] = [
 ];
 
 /** "48Mi" + "1Gi", "25m" + "1": Kubernetes quantities added (Mi/Gi memory, millicores cpu). */
-export function addQuantities(a: string | undefined, b: string | undefined, kind: 'memory' | 'cpu'): string | undefined {
+function addQuantities(a: string | undefined, b: string | undefined, kind: 'memory' | 'cpu'): string | undefined {
   if (a === undefined || b === undefined) return a ?? b;
   const parse = (q: string) =>
     kind === 'memory' ? Number.parseFloat(q) * (q.endsWith('Gi') ? 1024 : 1) : q.endsWith('m') ? Number.parseFloat(q) : Number.parseFloat(q) * 1000;
   const sum = parse(a) + parse(b);
   return kind === 'memory' ? `${sum}Mi` : `${sum}m`;
+}
+
+/** The requests and the limits of several containers added up (what one container running them all needs). */
+export function sumResources(containers: ReadonlyArray<Pick<Container, 'resources'>>): NonNullable<Container['resources']> {
+  const total: NonNullable<Container['resources']> = {};
+  for (const key of ['requests', 'limits'] as const) {
+    const into: Record<string, string> = {};
+    for (const c of containers) {
+      for (const kind of ['memory', 'cpu'] as const) {
+        const added = addQuantities(into[kind], c.resources?.[key]?.[kind], kind);
+        if (added !== undefined) into[kind] = added;
+      }
+    }
+    total[key] = into;
+  }
+  return total;
 }
 
 /**
@@ -50,17 +66,7 @@ export function groupAgents(source: PodManifest, groups: AgentGroup[] = TWO_CONT
     if (group.agents.includes('printerfile')) env.set('PRINTERFILE_SERVICE_TCP_PORT', { name: 'PRINTERFILE_SERVICE_TCP_PORT', value: '29782' });
     const mounts = new Map<string, { name: string; mountPath: string }>();
     for (const mount of members.flatMap((c) => c.volumeMounts ?? [])) if (!mounts.has(mount.mountPath)) mounts.set(mount.mountPath, mount);
-    const resources: Container['resources'] = {};
-    for (const key of ['requests', 'limits'] as const) {
-      const total: Record<string, string> = {};
-      for (const member of members) {
-        for (const kind of ['memory', 'cpu'] as const) {
-          const sum = addQuantities(total[kind], member.resources?.[key]?.[kind], kind);
-          if (sum !== undefined) total[kind] = sum;
-        }
-      }
-      resources[key] = total;
-    }
+    const resources = sumResources(members);
     const probe = (ready: boolean, base: Probe | undefined): Probe => ({
       exec: { command: ['node', group.healthcheck, ...(ready ? ['--ready'] : []), ...group.agents] },
       ...Object.fromEntries(Object.entries(base ?? {}).filter(([k]) => k !== 'httpGet' && k !== 'exec')),

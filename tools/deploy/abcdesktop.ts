@@ -1,4 +1,4 @@
-import { addQuantities } from '../container-pod/layout.js';
+import { sumResources } from '../container-pod/layout.js';
 import type { Container, EnvVar, PodManifest } from '../container-pod/manifest.js';
 import type { AgentDescriptor } from './descriptors.js';
 import { agentContainer, agentEnv, podAround } from './kubernetes.js';
@@ -15,21 +15,6 @@ export const ABCDESKTOP_IMAGES = { graphical: 'abcdesktop-graphical', sound: 'ab
 /** The agents abcdesktop runs inside its desktop image (oc.user's supervisord), the bus first. */
 export function inDesktop(agents: AgentDescriptor[]): AgentDescriptor[] {
   return agents.filter((a) => a.abcdesktop.in === 'desktop').sort((a, b) => (a.name === 'broadcast' ? -1 : b.name === 'broadcast' ? 1 : 0));
-}
-
-function sum(containers: Array<Pick<Container, 'resources'>>): Container['resources'] {
-  const total: NonNullable<Container['resources']> = {};
-  for (const key of ['requests', 'limits'] as const) {
-    const into: Record<string, string> = {};
-    for (const c of containers) {
-      for (const kind of ['memory', 'cpu'] as const) {
-        const added = addQuantities(into[kind], c.resources?.[key]?.[kind], kind);
-        if (added !== undefined) into[kind] = added;
-      }
-    }
-    total[key] = into;
-  }
-  return total;
 }
 
 function union<T>(lists: T[][], key: (t: T) => string): T[] {
@@ -55,7 +40,7 @@ export function abcdesktopManifest(agents: AgentDescriptor[]): PodManifest {
     image: `${IMAGE_PREFIX}/${ABCDESKTOP_IMAGES.graphical}`,
     env: union<EnvVar>(inside.map(agentEnv), (e) => e.name),
     ports: [...(GRAPHICAL.ports ?? []), ...inside.flatMap((a) => a.ports.map((p) => ({ name: p.name, containerPort: p.port })))],
-    resources: sum([GRAPHICAL, ...inside]),
+    resources: sumResources([GRAPHICAL, ...inside]),
     readinessProbe: probe(true),
     livenessProbe: probe(false),
     volumeMounts: union([GRAPHICAL.volumeMounts ?? [], mounts(inside.flatMap((a) => a.volumes))], (m) => m.mountPath),
@@ -70,7 +55,7 @@ export function abcdesktopManifest(agents: AgentDescriptor[]): PodManifest {
     graphical,
     structuredClone(PRINTER),
     ...outside.map((a) =>
-      a.name === 'sound' ? container(a, { image: `${IMAGE_PREFIX}/${ABCDESKTOP_IMAGES.sound}`, resources: sum([a, PULSEAUDIO]) }) : container(a),
+      a.name === 'sound' ? container(a, { image: `${IMAGE_PREFIX}/${ABCDESKTOP_IMAGES.sound}`, resources: sumResources([a, PULSEAUDIO]) }) : container(a),
     ),
   ];
   return podAround(containers);
