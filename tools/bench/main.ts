@@ -44,14 +44,28 @@ function printTable(rows: string[][]): void {
   }
 }
 
-const only = process.argv[2];
+// npm run bench [-- NAME] [-- --check]: NAME runs the suites whose name holds it; --check exits 1 when a target is missed
+const args = process.argv.slice(2);
+const check = args.includes('--check');
+const only = args.find((a) => !a.startsWith('--'));
 const rows: string[][] = [['suite', 'measure', 'value', 'reference', 'reference value', 'ratio', 'target', 'met']];
 let missed = 0;
+let failed = 0;
 for (const file of suiteFiles(repoRoot())) {
   const suite = ((await import(pathToFileURL(file).href)) as { default: BenchSuite }).default;
   if (only && !suite.name.includes(only)) continue;
   console.error(`running ${suite.name}...`);
-  for (const r of await suite.run()) {
+  let results: BenchResult[];
+  try {
+    results = await suite.run();
+  } catch (err) {
+    // a suite that throws is a row saying so; the others still run, and the run fails
+    failed += 1;
+    const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
+    rows.push([suite.name, 'SUITE FAILED', message, '-', '-', '-', '-', 'NO']);
+    continue;
+  }
+  for (const r of results) {
     const met = meetsTarget(r);
     if (met === false) missed += 1;
     rows.push([
@@ -68,3 +82,5 @@ for (const file of suiteFiles(repoRoot())) {
 }
 printTable(rows);
 if (missed > 0) console.log(`\n${missed} figure(s) missed their target`);
+if (failed > 0) console.log(`\n${failed} suite(s) failed`);
+process.exitCode = failed > 0 || (check && missed > 0) ? 1 : 0;

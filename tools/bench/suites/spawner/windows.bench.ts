@@ -36,7 +36,8 @@ const suite: BenchSuite = {
         HOME: home,
         LOG_LEVEL: 'warn',
         SPAWNER_PID_FILE: join(home, 'pid'),
-        SPAWNER_COMMANDS: '{"xmessage.Xmessage":"/usr/bin/xmessage"}',
+        // the launch below passes a word: the command's policy must allow words
+        SPAWNER_COMMANDS: JSON.stringify({ 'xmessage.Xmessage': { program: '/usr/bin/xmessage', args: 'text' } }),
         BROADCAST_SERVICE_URL: 'ws://127.0.0.1:9/',
       },
     });
@@ -50,7 +51,13 @@ const suite: BenchSuite = {
 
       const launch = await timeEach(10, async () => {
         const before = (await list()).length;
-        await fetch(`${agent.url}/spawner/launch`, { method: 'POST', headers, body: JSON.stringify({ command: 'xmessage.Xmessage', args: ['launched'] }) });
+        const reply = await fetch(`${agent.url}/spawner/launch`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ command: 'xmessage.Xmessage', args: ['launched'] }),
+        });
+        // a refused launch is a failure of the bench, never a wait for a window that cannot come
+        if (reply.status !== 200) throw new Error(`launch answered ${reply.status}: ${await reply.text()}`);
         await waitFor('listed', async () => (await list()).length > before, 10_000, 2);
       });
       const direct = await timeEach(10, async () => {
