@@ -6,7 +6,18 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdir } from 'node:fs/promises';
 import { AGENT_PORTS, ownPortVariable, type AgentName } from '@desktop-agents/kit';
-import { agentCommand, freePort, makeRunDir, repoRoot, rssMiB, startAgent, startAgentsInOneProcess, startProcess, waitFor } from '../../harness/index.js';
+import {
+  AGENT_PROCESS_ENV,
+  agentCommand,
+  freePort,
+  makeRunDir,
+  repoRoot,
+  rssMiB,
+  startAgent,
+  startAgentsInOneProcess,
+  startProcess,
+  waitFor,
+} from '../../harness/index.js';
 import { componentsEnv, startComponents, type PodComponents } from '../../pod/components.js';
 import { percentile, type BenchResult, type BenchSuite } from '../types.js';
 
@@ -58,11 +69,18 @@ async function timedStarts(start: () => Promise<{ pid: number; stop: () => Promi
   return { rss, readyMs: median(times) };
 }
 
-/** A bare fastify process listening on a loopback port: the floor an HTTP agent in Node stands on. */
+/**
+ * A bare fastify process listening on a loopback port: the floor an HTTP agent in Node stands on, started exactly as
+ * the agents are (their start script's Node flags, their process env): the tuning they get, the reference gets too.
+ */
 async function bareFastify(): Promise<StartFigures> {
   const script = "const f = (await import('fastify')).default(); await f.listen({ port: 0, host: '127.0.0.1' }); console.log('listening');";
+  const flags = agentCommand(repoRoot(), 'broadcast').filter((word) => word.startsWith('-'));
   const t0 = performance.now();
-  const proc = startProcess('fastify', process.execPath, ['--input-type=module', '-e', script], { cwd: join(repoRoot(), 'shared') });
+  const proc = startProcess('fastify', process.execPath, [...flags, '--input-type=module', '-e', script], {
+    cwd: join(repoRoot(), 'shared'),
+    env: { ...process.env, ...AGENT_PROCESS_ENV },
+  });
   await proc.aliveWhile(waitFor('bare fastify', async () => proc.output.includes('listening'), 10_000, 5));
   const readyMs = performance.now() - t0;
   await sleep(SETTLE_MS);
@@ -118,7 +136,7 @@ const suite: BenchSuite = {
           measure: `${name} alone, idle RSS`,
           unit: 'MiB',
           value: alone.get(name)?.rss ?? Number.NaN,
-          reference: { name: 'bare fastify listening', value: fastify.rss },
+          reference: { name: 'bare fastify listening, started as the agents are', value: fastify.rss },
           better: 'lower',
           target: { ratio: { max: 1.1 } },
         })),
