@@ -1,6 +1,8 @@
 // npm run bench: runs every suite found in the built packages (agents/*/dist/bench/*.bench.js and this package's
 // suites) and prints one table: each figure beside its same-run reference, the ratio, and the target.
-import { existsSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../harness/agent.js';
@@ -80,7 +82,38 @@ for (const file of suiteFiles(repoRoot())) {
     ]);
   }
 }
+/**
+ * The table as Markdown with where it was measured (date, commit, cores, memory): docs/bench/latest.md after a run of
+ * every suite, docs/bench/latest-<name>.md after a run of some; the README quotes its figures from there.
+ */
+function writeReport(root: string, table: string[][], suites: string | undefined): string {
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
+  } catch {
+    // not a checkout
+  }
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  const lines = [
+    `# npm run bench${suites ? ` -- ${suites}` : ''}`,
+    '',
+    `${new Date().toISOString()}, commit ${commit}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB of memory.`,
+    'Each figure beside its reference, measured in the same run; ratio = value / reference.',
+    '',
+    `| ${(table[0] ?? []).map(cell).join(' | ')} |`,
+    `|${(table[0] ?? []).map(() => '---').join('|')}|`,
+    ...table.slice(1).map((row) => `| ${row.map(cell).join(' | ')} |`),
+    '',
+  ];
+  const dir = join(root, 'docs', 'bench');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, suites ? `latest-${suites.replace(/[^\w-]+/g, '-')}.md` : 'latest.md');
+  writeFileSync(file, lines.join('\n'));
+  return file;
+}
+
 printTable(rows);
+console.log(`\nwritten to ${writeReport(repoRoot(), rows, only)}`);
 if (missed > 0) console.log(`\n${missed} figure(s) missed their target`);
 if (failed > 0) console.log(`\n${failed} suite(s) failed`);
 process.exitCode = failed > 0 || (check && missed > 0) ? 1 : 0;
