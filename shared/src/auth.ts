@@ -172,10 +172,8 @@ function rsaBits(key: KeyObject): number | undefined {
  * What an agent says of its JWT settings at start: a configuration that must not run throws (naming the setting and
  * the fix); one that runs with a weakness returns the warning (logged, and shown on the status page).
  */
-export function jwtKeyWarnings(config: TokenConfig): string[] {
-  if (!config.JWT_PUBLIC_KEY) return [];
-  const key = parsePublicKey(config.JWT_PUBLIC_KEY);
-  algorithmsFor(key);
+export function jwtKeyWarnings(config: TokenConfig, key: KeyObject | undefined): string[] {
+  if (!key) return [];
   if (!config.JWT_AUDIENCE && !config.JWT_SUBJECT && !config.JWT_ANY_DESKTOP) {
     throw new Error(
       'JWT_PUBLIC_KEY is set without JWT_AUDIENCE or JWT_SUBJECT: a token signed for any other desktop with the same key would open this one. ' +
@@ -237,8 +235,8 @@ function jwtVerifier(config: TokenConfig, key: KeyObject): Promise<(token: strin
 export const DEFAULT_JWT_MAX_AGE = 24 * 3600;
 
 export function tokenAuthenticator(config: TokenConfig): Authenticator {
-  const warnings = jwtKeyWarnings(config);
   const key = config.JWT_PUBLIC_KEY ? parsePublicKey(config.JWT_PUBLIC_KEY) : undefined;
+  const warnings = jwtKeyWarnings(config, key);
   const verifier = key ? jwtVerifier(config, key) : undefined;
   return {
     warnings,

@@ -46,7 +46,7 @@ export function agentContainer(agent: AgentDescriptor): Container {
     resources: { requests: { ...agent.resources.requests }, limits: { ...agent.resources.limits } },
     readinessProbe: httpProbe(agent.readiness, own.port, true),
     livenessProbe: httpProbe(agent.liveness, own.port, false),
-    securityContext: structuredClone(AGENT_SECURITY) as unknown as Record<string, unknown>,
+    securityContext: structuredClone(AGENT_SECURITY),
     ...(agent.volumes.length > 0 ? { volumeMounts: mounts(agent.volumes) } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import { ABCDESKTOP_IMAGES, abcdesktopManifest, inDesktop } from './abcdesktop.js';
+import type { Container } from '../container-pod/manifest.js';
 import type { AgentDescriptor } from './descriptors.js';
 import { AGENT_SECURITY, PRINTER, VOLUMES, type VolumeName } from './pod.js';
 
@@ -25,9 +26,9 @@ export interface OdConfigOptions {
   tag: string;
 }
 
-const resources = (r: { requests: Record<string, string>; limits: Record<string, string> }): PyValue => ({
-  requests: { ...r.requests },
-  limits: { ...r.limits },
+const resources = (r: Container['resources']): PyValue => ({
+  requests: { ...r?.requests },
+  limits: { ...r?.limits },
 });
 
 /**
@@ -50,7 +51,7 @@ export function odConfigFragment(agents: AgentDescriptor[], options: OdConfigOpt
       tcpport: 6081,
       enable: true,
       acl: { permit: ['all'] },
-      resources: resources(desktop?.resources as { requests: Record<string, string>; limits: Record<string, string> }),
+      resources: resources(desktop?.resources),
     },
   };
   for (const agent of inDesktop(agents)) {
@@ -68,7 +69,7 @@ export function odConfigFragment(agents: AgentDescriptor[], options: OdConfigOpt
     tcpport: 681,
     securityContext: { runAsUser: 0, runAsGroup: 0 },
     acl: { permit: ['all'] },
-    resources: resources(PRINTER.resources as { requests: Record<string, string>; limits: Record<string, string> }),
+    resources: resources(PRINTER.resources),
   };
   for (const agent of agents.filter((a) => a.abcdesktop.in === 'container')) {
     const volumes: VolumeName[] = agent.abcdesktop.volumes;

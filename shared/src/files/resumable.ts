@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rename, rm, statfs, truncate, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, parse, resolve, sep } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -68,16 +69,15 @@ export interface ResumableUploads {
 }
 
 /** Why a folder on the way to the staging folder is not safe, or undefined. */
-function unsafeComponent(path: string, s: Awaited<ReturnType<typeof lstat>>, uid: number | undefined, last: boolean): string | undefined {
+function unsafeComponent(path: string, s: Stats, uid: number | undefined, last: boolean): string | undefined {
   if (s.isSymbolicLink()) return `${path} is a symlink`;
   if (!s.isDirectory()) return `${path} is not a folder`;
-  const mode = Number(s.mode);
+  const { mode, uid: owner } = s;
   if (last) {
-    if (uid !== undefined && Number(s.uid) !== uid) return `${path} is not this user's`;
+    if (uid !== undefined && owner !== uid) return `${path} is not this user's`;
     if ((mode & 0o077) !== 0) return `${path} is open to others (mode ${(mode & 0o777).toString(8)}; 0700 needed)`;
     return undefined;
   }
-  const owner = Number(s.uid);
   if (uid !== undefined && owner !== uid && owner !== 0) return `${path} belongs to another user (${owner})`;
   // a folder others may write to is safe on the way only when it is root's and sticky (/tmp, /var/tmp): there no one
   // can move or replace what this user made in it
