@@ -42,6 +42,22 @@ function startCommand(dir: string): string[] {
  */
 export const AGENT_PROCESS_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 
+/** The Node flags every agent starts with (its start script's), for references that must start as the agents do. */
+export function agentNodeFlags(root = repoRoot()): string[] {
+  return agentCommand(root, 'broadcast').filter((word) => word.startsWith('-'));
+}
+
+/**
+ * A bench's reference process started exactly as the agents are: their Node flags, their process env and LOG_LEVEL,
+ * so that the tuning an agent gets, its reference gets too. `args` follow the flags (a script, or -e and its code).
+ */
+export function startLikeAnAgent(name: string, args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): ManagedProcess {
+  return startProcess(name, process.execPath, [...agentNodeFlags(), ...args], {
+    cwd: options.cwd ?? repoRoot(),
+    env: { ...process.env, ...AGENT_PROCESS_ENV, LOG_LEVEL: 'warn', ...options.env },
+  });
+}
+
 /** The sound agent's abcdesktop 4.x ports are fixed by default: off in tests unless a test sets them (no clashes). */
 const TEST_DEFAULTS: Readonly<Record<string, string>> = { SOUND_SPEAKER_TCP_PORT: '0', SOUND_MICROPHONE_TCP_PORT: '0' };
 

@@ -15,6 +15,8 @@ export interface SoundPageState {
   underruns: number;
   /** Epoch ms at which each loud onset was rendered in the page, and at which it arrived decoded. */
   clicks: number[];
+  /** Epoch ms at which each loud onset comes out of the device: rendered plus the output latency the browser reports. */
+  heard: number[];
   arrived: number[];
   talking: boolean;
 }
@@ -45,6 +47,8 @@ export async function stopListeningOnPage(page: Page): Promise<void> {
 export interface ClicksHeard {
   /** Per click heard, ms from the click to the page rendering it, and to its arrival decoded (before the jitter buffer). */
   rendered: number[];
+  /** Per click heard, ms from the click to what a listener hears (the browser's reported output latency included). */
+  listener: number[];
   arrived: number[];
   lost: number;
 }
@@ -55,7 +59,7 @@ export interface ClicksHeard {
  * after a stall, which is its documented behaviour, and a bench reports it.
  */
 export async function clicksToPage(page: Page, player: ClickPlayer, count: number, gapMs = 250, waitMs = 3000): Promise<ClicksHeard> {
-  const heard: ClicksHeard = { rendered: [], arrived: [], lost: 0 };
+  const heard: ClicksHeard = { rendered: [], listener: [], arrived: [], lost: 0 };
   for (let n = 0; n < count; n++) {
     const before = (await soundPageState(page)).clicks.length;
     const at = await player.click(gapMs);
@@ -71,6 +75,7 @@ export async function clicksToPage(page: Page, player: ClickPlayer, count: numbe
       continue;
     }
     heard.rendered.push(renderedAt - at);
+    heard.listener.push((state.heard[before] ?? Number.NaN) - at);
     heard.arrived.push((state.arrived.at(-1) ?? Number.NaN) - at);
   }
   return heard;

@@ -6,18 +6,19 @@ import { createLogger, createServer, tokenAuthenticator } from '@desktop-agents/
 import { percentile, type BenchResult, type BenchSuite } from '../types.js';
 
 const TOKEN = 'bench-token-0123456789';
-const DURATION_MS = 3000;
 const CONCURRENCY = 32;
 
-async function load(port: number, path: string): Promise<{ rps: number; p99: number }> {
+async function load(port: number, path: string, durationMs: number): Promise<{ rps: number; p99: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const latencies: number[] = [];
-  const end = Date.now() + DURATION_MS;
+  const end = Date.now() + durationMs;
   const one = () =>
     new Promise<void>((resolve, reject) => {
       const start = process.hrtime.bigint();
       const req = request({ host: '127.0.0.1', port, path, agent, headers: { authorization: `Bearer ${TOKEN}` } }, (res) => {
         res.resume();
+        // a refused request is a failure of the bench, never a fast answer counted as served
+        if (res.statusCode !== 200) return reject(new Error(`GET ${path} on port ${port}: HTTP ${res.statusCode}`));
         res.on('end', () => {
           latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
           resolve();
@@ -33,12 +34,13 @@ async function load(port: number, path: string): Promise<{ rps: number; p99: num
   );
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { rps: latencies.length / (DURATION_MS / 1000), p99: percentile(latencies, 99) };
+  return { rps: latencies.length / (durationMs / 1000), p99: percentile(latencies, 99) };
 }
 
 const suite: BenchSuite = {
   name: 'kit http',
-  async run(): Promise<BenchResult[]> {
+  async run({ quick }): Promise<BenchResult[]> {
+    const durationMs = quick ? 500 : 3000;
     const app = await createServer({
       logger: createLogger({ name: 'bench', level: 'warn' }),
       authenticator: tokenAuthenticator({ AUTH_TOKEN: TOKEN }),
@@ -52,8 +54,8 @@ const suite: BenchSuite = {
     });
     await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
     try {
-      const reference = await load((bare.address() as AddressInfo).port, '/ping');
-      const kit = await load((app.server.address() as AddressInfo).port, '/ping');
+      const reference = await load((bare.address() as AddressInfo).port, '/ping', durationMs);
+      const kit = await load((app.server.address() as AddressInfo).port, '/ping', durationMs);
       return [
         {
           measure: `authenticated GET, ${CONCURRENCY} connections`,

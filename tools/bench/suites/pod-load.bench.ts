@@ -7,9 +7,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { rssMiB, waitFor } from '../../harness/index.js';
 import { startPod, type Pod } from '../../pod/pod.js';
-import { percentile, type BenchResult, type BenchSuite } from '../types.js';
+import { expectStatus, percentile, type BenchResult, type BenchSuite } from '../types.js';
 
-const SECONDS = Number(process.env['POD_LOAD_SECONDS'] ?? 60);
+let SECONDS = Number(process.env['POD_LOAD_SECONDS'] ?? 60);
 
 /** 0 for an agent that is not running (killed, or not started). */
 function rssOrZero(pid: number): number {
@@ -61,7 +61,10 @@ async function drive(pod: Pod, seconds: number, clients: number, terminals: numb
   })();
   const typing = Array.from({ length: terminals }, async () => {
     try {
-      const res = await fetch(`${url('webshell')}/terminals?cols=80&rows=24`, { method: 'POST', headers: { authorization: `Bearer ${pod.token}` } });
+      const res = await expectStatus(
+        await fetch(`${url('webshell')}/terminals?cols=80&rows=24`, { method: 'POST', headers: { authorization: `Bearer ${pod.token}` } }),
+        'a new terminal',
+      );
       const pid = (await res.json()) as number;
       const ws = await open(`${url('webshell').replace('http', 'ws')}/terminals/${pid}?${pod.token}`);
       let waiting: ((s: string) => void) | undefined;
@@ -134,7 +137,8 @@ async function oneProcessPeak(separatePeaks: number): Promise<BenchResult> {
 
 const suite: BenchSuite = {
   name: 'pod under load',
-  async run(): Promise<BenchResult[]> {
+  async run({ quick }): Promise<BenchResult[]> {
+    if (quick) SECONDS = 5;
     const pod = await startPod();
     try {
       for (const a of pod.agents) await waitFor(`${a.name} ready`, async () => (await a.running?.get('/readyz'))?.status === 200, 15_000);

@@ -130,13 +130,16 @@ async function startReference(name: string, script: string): Promise<{ server: S
   return { server: { name, port, path: '/', publisherHeaders: {} }, process: child };
 }
 
-const WINDOW_32: Load = { kind: 'window', frames: 4000, window: 32 };
-const WINDOW_1: Load = { kind: 'window', frames: 400, window: 1 };
-const OFFERED: Load = { kind: 'rate', perSecond: 1000, seconds: 5 };
+const FULL = { w32: 4000, w1: 400, seconds: 5 };
+const QUICK = { w32: 400, w1: 40, seconds: 1 };
 
 const suite: BenchSuite = {
   name: 'broadcast bus',
-  async run(): Promise<BenchResult[]> {
+  async run({ quick }): Promise<BenchResult[]> {
+    const size = quick ? QUICK : FULL;
+    const WINDOW_32: Load = { kind: 'window', frames: size.w32, window: 32 };
+    const WINDOW_1: Load = { kind: 'window', frames: size.w1, window: 1 };
+    const OFFERED: Load = { kind: 'rate', perSecond: 1000, seconds: size.seconds };
     const raw = await startReference('ws raw broadcast', './raw-ws-fanout.js');
     const naive = await startReference('naive per-client send', './naive-fanout.js');
     const agent = await startAgent('broadcast', {

@@ -10,22 +10,17 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import WebSocket from 'ws';
 import { noisePng, startAgent, startXvfb, waitFor } from '../../../harness/index.js';
-import { percentile, type BenchResult, type BenchSuite } from '../../types.js';
+import { median, type BenchResult, type BenchSuite } from '../../types.js';
 
 const TOKEN = 'bench-token-0123456789';
 const COOKIE = 'bench-cookie';
-const ROUNDS = 10;
-const run = promisify(execFile);
 
-const median = (xs: number[]) =>
-  percentile(
-    [...xs].sort((a, b) => a - b),
-    50,
-  );
+const run = promisify(execFile);
 
 const suite: BenchSuite = {
   name: 'clipboard',
-  async run(): Promise<BenchResult[]> {
+  async run({ quick }): Promise<BenchResult[]> {
+    const ROUNDS = quick ? 1 : 10;
     const x = await startXvfb();
     const home = mkdtempSync(join(tmpdir(), 'clipboard-bench-'));
     const env = { ...process.env, DISPLAY: x.display };

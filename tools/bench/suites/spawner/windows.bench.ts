@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { startAgent, startXvfb, waitFor } from '../../../harness/index.js';
-import { percentile, type BenchResult, type BenchSuite } from '../../types.js';
+import { expectStatus, percentile, type BenchResult, type BenchSuite } from '../../types.js';
 
 const TOKEN = 'bench-token-0123456789';
 const run = promisify(execFile);
@@ -24,7 +24,8 @@ async function timeEach(n: number, fn: () => Promise<unknown>): Promise<number[]
 
 const suite: BenchSuite = {
   name: 'spawner',
-  async run(): Promise<BenchResult[]> {
+  async run({ quick }): Promise<BenchResult[]> {
+    const [windows, lists, launches] = quick ? [10, 10, 2] : [50, 100, 10];
     const x = await startXvfb({ windowManager: true });
     const home = mkdtempSync(join(tmpdir(), 'spawner-bench-'));
     const env = { ...process.env, DISPLAY: x.display };
@@ -42,14 +43,19 @@ const suite: BenchSuite = {
       },
     });
     const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
-    const list = async () => ((await (await fetch(`${agent.url}/spawner/getwindowslist`, { headers })).json()) as { data: Array<{ id: number }> }).data;
+    const list = async () =>
+      (
+        (await (await expectStatus(await fetch(`${agent.url}/spawner/getwindowslist`, { headers }), 'getwindowslist')).json()) as {
+          data: Array<{ id: number }>;
+        }
+      ).data;
     try {
-      for (let i = 0; i < 50; i++) apps.push(spawn('xmessage', [`window ${i}`], { env, stdio: 'ignore' }));
-      await waitFor('50 windows', async () => (await list()).length >= 50, 20_000);
-      const viaAgent = await timeEach(100, list);
-      const viaWmctrl = await timeEach(30, () => run('wmctrl', ['-l'], { env }));
+      for (let i = 0; i < windows; i++) apps.push(spawn('xmessage', [`window ${i}`], { env, stdio: 'ignore' }));
+      await waitFor(`${windows} windows`, async () => (await list()).length >= windows, 20_000);
+      const viaAgent = await timeEach(lists, list);
+      const viaWmctrl = await timeEach(Math.ceil(lists / 3), () => run('wmctrl', ['-l'], { env }));
 
-      const launch = await timeEach(10, async () => {
+      const launch = await timeEach(launches, async () => {
         const before = (await list()).length;
         const reply = await fetch(`${agent.url}/spawner/launch`, {
           method: 'POST',
@@ -60,14 +66,14 @@ const suite: BenchSuite = {
         if (reply.status !== 200) throw new Error(`launch answered ${reply.status}: ${await reply.text()}`);
         await waitFor('listed', async () => (await list()).length > before, 10_000, 2);
       });
-      const direct = await timeEach(10, async () => {
+      const direct = await timeEach(launches, async () => {
         const before = (await list()).length;
         apps.push(spawn('xmessage', ['direct'], { env, stdio: 'ignore' }));
         await waitFor('listed', async () => (await list()).length > before, 10_000, 2);
       });
       return [
         {
-          measure: 'list 50 windows, p50',
+          measure: `list ${windows} windows, p50`,
           unit: 'ms',
           value: percentile(viaAgent, 50),
           reference: { name: 'wmctrl -l exec', value: percentile(viaWmctrl, 50) },
