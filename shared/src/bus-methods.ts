@@ -12,6 +12,13 @@ export interface BusWindow {
   machine_name: string;
 }
 
+/** The desktop's screen and its monitors, as GET /spawner/display and `display.changed` carry them. */
+export interface BusScreenLayout {
+  width: number;
+  height: number;
+  monitors: Array<{ name: string; x: number; y: number; width: number; height: number; primary: boolean }>;
+}
+
 /** What local services publish, relayed to every client; browsers may not send these. */
 export interface AgentEvents {
   'proc.started': { pid: number; command: string };
@@ -37,6 +44,8 @@ export interface AgentEvents {
   'notification.closed': { id: number; reason: 'expired' | 'dismissed' | 'closed' | 'undefined' };
   /** The desktop's CLIPBOARD has a new value (text, or a PNG in base64). */
   'clipboard.changed': { mime: 'text/plain'; text: string; bytes: number } | { mime: 'image/png'; base64: string; bytes: number };
+  /** The screen's size or monitors changed (through the spawner or any other X client). */
+  'display.changed': BusScreenLayout;
 }
 
 export type AgentEventMethod = keyof AgentEvents;
@@ -53,17 +62,20 @@ export const AGENT_EVENT_METHODS: readonly AgentEventMethod[] = [
   'notification',
   'notification.closed',
   'clipboard.changed',
+  'display.changed',
 ];
 
 /** What browsers send to the desktop's agents: relayed to every client, but only when a browser sends it. */
 export interface BrowserEvents {
   'notification.action': { id: number; key: string };
   'clipboard.set': { mime: string; text?: string; base64?: string };
+  /** The page's size: the desktop is resized to it (debounced: a window being dragged sends many). */
+  'display.fit': { width: number; height: number };
 }
 
 export type BrowserEventMethod = keyof BrowserEvents;
 
-export const BROWSER_EVENT_METHODS: readonly BrowserEventMethod[] = ['notification.action', 'clipboard.set'];
+export const BROWSER_EVENT_METHODS: readonly BrowserEventMethod[] = ['notification.action', 'clipboard.set', 'display.fit'];
 
 /**
  * The bus stamps a browser's request with the sender's client id (`sender`) when it relays it to the agents; an

@@ -20,6 +20,45 @@ export interface XvfbOptions {
   screen?: string;
   /** A fixed display number (to bring a server back where a client expects it); random by default. */
   displayNumber?: number;
+  /**
+   * Which X server: Xvfb (default), or TigerVNC's Xvnc (what desktop images run), whose RANDR can resize the screen
+   * and add modes (Xvfb's screen cannot grow past its start size, nor take new modes). Xvnc listens for no VNC client.
+   */
+  server?: 'xvfb' | 'xvnc';
+}
+
+/** The X server's program and its arguments for display `number` (it writes the number it took on fd 3). */
+function serverCommand(options: XvfbOptions, number: number): { name: string; path: string; args: string[] } {
+  const screen = options.screen ?? '1280x800x24';
+  if (options.server === 'xvnc') {
+    const [geometry, depth] = [screen.split('x').slice(0, 2).join('x'), screen.split('x')[2] ?? '24'];
+    return {
+      name: 'Xvnc',
+      path: requireCommand('Xtigervnc', 'tigervnc-standalone-server'),
+      args: [
+        `:${number}`,
+        '-displayfd',
+        '3',
+        '-geometry',
+        geometry,
+        '-depth',
+        depth,
+        '-SecurityTypes',
+        'None',
+        '-rfbport',
+        '-1',
+        '-nolisten',
+        'tcp',
+        '-noreset',
+      ],
+    };
+  }
+  // -noreset: by default Xvfb resets when its last client leaves, and a client connecting during that reset fails
+  return {
+    name: 'Xvfb',
+    path: requireCommand('Xvfb', 'xvfb'),
+    args: [`:${number}`, '-displayfd', '3', '-screen', '0', screen, '-nolisten', 'tcp', '-noreset'],
+  };
 }
 
 /** Runs a display-query against the server; throws when it does not answer. */
@@ -28,11 +67,10 @@ export async function xdpyinfo(display: string): Promise<string> {
 }
 
 /**
- * Xvfb on a free random display number, listening on its unix socket only,
+ * Xvfb (or Xvnc) on a free random display number, listening on its unix socket only,
  * optionally with openbox. Resolves once xdpyinfo answers.
  */
 export async function startXvfb(options: XvfbOptions = {}): Promise<XServer> {
-  const xvfbPath = requireCommand('Xvfb', 'xvfb');
   let xvfb: ManagedProcess | undefined;
   let number = '';
   // A random display number, not the lowest free one: a test that stops its server must not see another test's
@@ -40,15 +78,8 @@ export async function startXvfb(options: XvfbOptions = {}): Promise<XServer> {
   for (let attempt = 0; !xvfb; attempt++) {
     const candidate = options.displayNumber ?? 100 + Math.floor(Math.random() * 3900);
     if (options.displayNumber === undefined && (existsSync(`/tmp/.X${candidate}-lock`) || existsSync(`/tmp/.X11-unix/X${candidate}`))) continue;
-    // -noreset: by default Xvfb resets when its last client leaves, and a client connecting during that reset fails
-    const started = startProcess(
-      'Xvfb',
-      xvfbPath,
-      [`:${candidate}`, '-displayfd', '3', '-screen', '0', options.screen ?? '1280x800x24', '-nolisten', 'tcp', '-noreset'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-      },
-    );
+    const command = serverCommand(options, candidate);
+    const started = startProcess(command.name, command.path, command.args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     const fd3 = started.child.stdio[3];
     try {
       number = await started.aliveWhile(

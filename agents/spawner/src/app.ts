@@ -2,7 +2,7 @@ import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectBus, createServer, isSecretName, objectReply, replies, serverOptionsOf, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
-import { handledCommands, type SpawnerEnv } from './config.js';
+import { displayMax, handledCommands, type SpawnerEnv } from './config.js';
 import { DisplayLink } from './display.js';
 import { Clipboard, clipboardPolicy } from './clipboard.js';
 import { IdleWatch } from './idle.js';
@@ -13,10 +13,12 @@ import { appRoutes } from './routes/apps.js';
 import { audioRoutes } from './routes/audio.js';
 import { clipboardRoutes } from './routes/clipboard.js';
 import { desktopRoutes } from './routes/desktop-settings.js';
+import { displayRoutes, PerClientLimit } from './routes/display.js';
 import { idleRoutes } from './routes/idle.js';
 import { wallpaperRoutes } from './routes/wallpaper.js';
 import { launchRoutes } from './routes/launch.js';
 import { windowRoutes } from './routes/windows.js';
+import { ScreenControl } from './screen.js';
 import { SettingsStore } from './store.js';
 import { WindowListPublisher } from './window-list.js';
 
@@ -53,6 +55,7 @@ async function settingsList(pulseServer: string, cupsSocket: string): Promise<st
 
 export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
   const { config, logger } = context;
+  const screenLimits = { ...displayMax(config.SPAWNER_DISPLAY_MAX), fitDebounceMs: config.SPAWNER_DISPLAY_FIT_DEBOUNCE_MS };
   const display = new DisplayLink(config.DISPLAY, logger.child({ component: 'x11' }));
   await display.start();
   // whatever the bus relays (12 MiB frames by default), and a clipboard.set of CLIPBOARD_MAX_BYTES in base64: an
@@ -74,6 +77,8 @@ export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
     clipboard.attach(desktop).catch((err: Error) => logger.warn({ err: { message: err.message } }, 'clipboard not available on this display'));
   });
   clipboard.acceptPastes(bus);
+  const screen = new ScreenControl(display, bus, screenLimits, logger.child({ component: 'screen' }));
+  screen.acceptFit();
   notifications.acceptActions(bus);
 
   const app = await createServer({ ...serverOptionsOf(context), readiness: () => display.desktop.ping() });
@@ -125,6 +130,7 @@ export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
       );
       await spawner.register(clipboardRoutes(clipboard, fileURLToPath(new URL('../public/', import.meta.url))));
       await spawner.register(idleRoutes(idle));
+      await spawner.register(displayRoutes(display, screen, new PerClientLimit(config.SPAWNER_SCREENSHOTS_PER_MINUTE)));
       await spawner.register(appRoutes({ home: config.HOME, ocrun: config.SPAWNER_OCRUN }));
       await spawner.register(audioRoutes({ pulseServer: config.PULSE_SERVER, rtpDestination: config.SPAWNER_RTP_DESTINATION }, bus));
       spawner.get('/openapi.json', { schema: { response: replies(objectReply) } }, async () => app.openapi());
@@ -146,6 +152,7 @@ export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
     publisher.stop();
     idle.stop();
     clipboard.close();
+    screen.close();
     notificationServer?.stop();
     notifications.stop();
     await bus.close();

@@ -42,6 +42,12 @@ export const SpawnerEnv = {
   CLIPBOARD_MIME_ALLOW: { type: 'string', default: 'text/plain,image/png' },
   /** No keyboard or pointer input for this long publishes desktop.idle; 0 = never. */
   SPAWNER_IDLE_MS: { type: 'integer', minimum: 0, default: 900_000 },
+  /** The largest screen (or monitors' bounding box) POST /spawner/display and display.fit may ask for, WIDTHxHEIGHT. */
+  SPAWNER_DISPLAY_MAX: { type: 'string', default: '7680x4320' },
+  /** display.fit applies the last size of a burst this long after it (a window being dragged sends many). */
+  SPAWNER_DISPLAY_FIT_DEBOUNCE_MS: { type: 'integer', minimum: 0, maximum: 10_000, default: 300 },
+  /** GET /spawner/screenshot per client address and minute (each reads the whole screen from the X server). */
+  SPAWNER_SCREENSHOTS_PER_MINUTE: { type: 'integer', minimum: 1, default: 60 },
   /** JSON file with { date, commit, version } describing this build (abcdesktop's version file). */
   SPAWNER_VERSION_FILE: { type: 'string', minLength: 1, default: '/composer/version.json' },
 } as const satisfies EnvSettings;
@@ -82,4 +88,12 @@ export function handledCommands(json: string | undefined, targetMode: string): M
   const parsed: unknown = JSON.parse(json);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('SPAWNER_COMMANDS must be a JSON object');
   return new Map(Object.entries(parsed).map(([key, value]) => [key, commandEntry(key, value)]));
+}
+
+/** SPAWNER_DISPLAY_MAX as numbers; a value that is not WIDTHxHEIGHT (1 to 32767 each) stops the agent, naming the key. */
+export function displayMax(value: string): { maxWidth: number; maxHeight: number } {
+  const match = /^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$/.exec(value);
+  const [maxWidth, maxHeight] = [Number(match?.[1]), Number(match?.[2])];
+  if (!match || maxWidth > 32767 || maxHeight > 32767) throw new Error(`SPAWNER_DISPLAY_MAX must be WIDTHxHEIGHT, each from 1 to 32767 (got "${value}")`);
+  return { maxWidth, maxHeight };
 }

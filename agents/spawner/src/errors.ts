@@ -18,4 +18,7 @@ export const ERRORS = errorTable({
   UNKNOWN_SINK: { status: 404, text: (name: string) => `Unknown sink ${name}` },
   NO_RTP_DESTINATION: { status: 403, text: 'No RTP destination is configured for this desktop' },
   RTP_DESTINATION_REFUSED: { status: 403, text: 'RTP destination not allowed' },
+  /** The X server cannot make the screen or monitors asked for (no RANDR, a fixed size, no new mode). */
+  DISPLAY_CHANGE_REFUSED: { status: 409, text: (why: string) => `The display cannot be changed: ${why}` },
+  TOO_MANY_SCREENSHOTS: { status: 429, text: (perMinute: number) => `Too many screenshots: at most ${perMinute} a minute from one client` },
 });

@@ -45,6 +45,93 @@ declare module 'x11' {
     SelectSelectionInput(window: number, selection: number, eventMask: number): void;
   }
 
+  /** RANDR's mode, as lib/ext/randr.js unpacks GetScreenResources. */
+  export interface RandrModeInfo {
+    id: number;
+    width: number;
+    height: number;
+    name: string;
+  }
+
+  export interface RandrScreenResources {
+    timestamp: number;
+    config_timestamp: number;
+    crtcs: number[];
+    outputs: number[];
+    modeinfos: RandrModeInfo[];
+  }
+
+  export interface RandrOutputInfo {
+    crtc: number;
+    /** 0 connected, 1 disconnected, 2 unknown. */
+    connection: number;
+    crtcs: number[];
+    modes: number[];
+    name: string;
+  }
+
+  export interface RandrCrtcInfo {
+    x: number;
+    y: number;
+    width: number;
+    height: number;
+    mode: number;
+    rotation: number;
+    output: number[];
+  }
+
+  /** RANDR, as lib/ext/randr.js defines it (QueryVersion already done by require). */
+  export interface RandrExtension {
+    majorOpcode: number;
+    firstEvent: number;
+    major_version: number;
+    minor_version: number;
+    NotifyMask: { ScreenChange: number; CrtcChange: number; OutputChange: number; OutputProperty: number };
+    SelectInput(window: number, mask: number): void;
+    GetScreenResourcesCurrent(window: number, cb: Callback<RandrScreenResources>): void;
+    GetOutputInfo(output: number, configTimestamp: number, cb: Callback<RandrOutputInfo>): void;
+    GetCrtcInfo(crtc: number, configTimestamp: number, cb: Callback<RandrCrtcInfo>): void;
+    GetOutputPrimary(window: number, cb: Callback<number>): void;
+    GetScreenSizeRange(window: number, cb: Callback<{ minWidth: number; minHeight: number; maxWidth: number; maxHeight: number }>): void;
+    SetScreenSize(window: number, width: number, height: number, mmWidth: number, mmHeight: number): void;
+    CreateMode(
+      window: number,
+      mode: {
+        width: number;
+        height: number;
+        dot_clock: number;
+        h_sync_start: number;
+        h_sync_end: number;
+        h_total: number;
+        v_sync_start: number;
+        v_sync_end: number;
+        v_total: number;
+        name: string;
+      },
+      cb: Callback<number>,
+    ): void;
+    AddOutputMode(output: number, mode: number): void;
+    SetCrtcConfig(
+      crtc: number,
+      timestamp: number,
+      configTimestamp: number,
+      x: number,
+      y: number,
+      mode: number,
+      rotation: number,
+      outputs: number[],
+      cb: Callback<{ status: number; timestamp: number }>,
+    ): void;
+  }
+
+  /** The library's request machinery, for requests it does not define (RANDR 1.5's monitors). */
+  export interface XRequestQueue {
+    seq_num: number;
+    replies: Record<number, [((reply: Buffer, opt: number) => unknown) | undefined, (err: Error | null, result?: unknown) => unknown]>;
+    pack_stream: { put(bytes: Buffer): void; submit(expectsReply?: boolean): boolean };
+    _scheduleVoidSync(seq: number): void;
+  }
+
   /** An event as the library's parsers give it (core events and XFIXES SelectionNotify). */
   export interface XAnyEvent {
     type: number;
@@ -61,8 +148,10 @@ declare module 'x11' {
     property?: number;
   }
 
-  export interface XClient extends EventEmitter {
+  export interface XClient extends EventEmitter, XRequestQueue {
     require(extension: 'screen-saver', cb: Callback<ScreenSaverExtension>): void;
+    require(extension: 'randr', cb: Callback<RandrExtension>): void;
+    GetGeometry(drawable: number, cb: Callback<{ x: number; y: number; width: number; height: number }>): void;
     require(extension: 'fixes', cb: Callback<FixesExtension>): void;
     CreateWindow(
       id: number,
@@ -75,8 +164,9 @@ declare module 'x11' {
       depth: number,
       windowClass: number,
       visual: number,
-      values: { eventMask?: number },
+      values: { eventMask?: number; backgroundPixel?: number; overrideRedirect?: number },
     ): void;
+    MapWindow(id: number): void;
     DestroyWindow(id: number): void;
     SetSelectionOwner(owner: number, selection: number, time?: number): void;
     GetSelectionOwner(selection: number, cb: Callback<number>): void;
