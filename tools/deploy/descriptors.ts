@@ -35,7 +35,7 @@ export interface AgentDescriptor {
   /** Settings only the compose file sets. */
   composeEnv: Record<string, string>;
   volumes: VolumeName[];
-  /** Footprints measured in the container pod (README, "The container pod"). */
+  /** Footprints measured in the container pod (docs/deployment.md, "The container pod"). */
   resources: { note?: string; requests: Quantities; limits: Quantities };
   /** Containers that must be up first (compose's depends_on). */
   dependsOn: string[];
