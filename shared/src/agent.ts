@@ -82,7 +82,8 @@ export async function runAgents(definitions: ReadonlyArray<AgentDefinition<EnvSe
   const processLogger = createLogger({ name: definitions.length === 1 ? (definitions[0]?.name ?? 'agents') : 'agents' });
   routeConsoleToLogger(processLogger);
   // Node opens its inspector on SIGUSR1 when nothing listens for it: any process of the pod could then run code in
-  // the agent. A listener keeps it closed (an agent may add its own meaning, as the spawner does).
+  // the agent. A listener keeps it closed (an agent may add its own meaning, as the spawner does); the start file
+  // build/bundle.mjs writes takes the signal before any of this loads, this one logs it.
   process.on('SIGUSR1', () => processLogger.debug('SIGUSR1 received; the inspector stays closed'));
   const agents: PreparedAgent[] = [];
   const closeAll = async () => {

@@ -139,7 +139,14 @@ export function routeConsoleToLogger(logger: Logger): void {
   console.error = line('error');
   /* eslint-enable no-console */
   // Node's own warnings (a library's deprecated call: ipp's `new Buffer()`) are printed through console.error by its
-  // default listener, which made them error lines: they are warnings, logged once each with their code
-  process.removeAllListeners('warning');
-  process.on('warning', (warning: Error & { code?: string }) => log.warn({ name: warning.name, code: warning.code, text: warning.message }, 'process warning'));
+  // default listener, which made them error lines: they are warnings, logged once each with their code. Only that
+  // default printer (Node names it onWarning) and a listener of ours from an earlier call are removed: whatever else
+  // listens for warnings in the process keeps listening.
+  for (const listener of process.listeners('warning')) {
+    if (listener.name === 'onWarning' || listener === warningListener) process.off('warning', listener);
+  }
+  warningListener = (warning: Error & { code?: string }) => log.warn({ name: warning.name, code: warning.code, text: warning.message }, 'process warning');
+  process.on('warning', warningListener);
 }
+
+let warningListener: ((warning: Error & { code?: string }) => void) | undefined;

@@ -2,7 +2,21 @@
 // slow request heads, the inspector signal, tokens in URLs. Run against the real built agents on real sockets.
 import { connect as tcpConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, processAlive, startAgent, startPulse, type PulseServer, type RunningAgent } from '@desktop-agents/tools/harness';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  AGENT_PROCESS_ENV,
+  agentCommand,
+  freePort,
+  processAlive,
+  repoRoot,
+  startAgent,
+  startProcess,
+  startPulse,
+  waitFor,
+  type PulseServer,
+  type RunningAgent,
+} from '@desktop-agents/tools/harness';
 import { generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import { request } from 'node:http';
 import { auth, closeOf, sleep, tcp, TOKEN, tokenEnv, untilClosed, upgradeRequest } from './helpers.js';
@@ -149,6 +163,26 @@ describe('the process itself', () => {
     });
     expect(reachable).toBe(false);
     expect(bus.process.output).not.toContain('Debugger listening');
+  });
+
+  it('keeps it closed on a SIGUSR1 while the agent is still loading its modules', async () => {
+    const port = await freePort();
+    const started = startProcess('early-sigusr1', process.execPath, agentCommand(repoRoot(), 'broadcast'), {
+      cwd: join(repoRoot(), 'agents', 'broadcast'),
+      env: { ...process.env, ...AGENT_PROCESS_ENV, AUTH_TOKEN: TOKEN, BROADCAST_SERVICE_TCP_PORT: String(port), LOG_LEVEL: 'info' },
+    });
+    // Node catches SIGUSR1 itself from early in its bootstrap (before that the signal would end the process); the
+    // agent's modules then take about half a second to load, and the kit's own listener came only after them (now the
+    // start file takes it first: build/bundle.mjs)
+    const caught = () => (BigInt(`0x${/SigCgt:\s*([0-9a-f]+)/.exec(readFileSync(`/proc/${started.pid}/status`, 'utf8'))?.[1] ?? '0'}`) & (1n << 9n)) !== 0n;
+    await waitFor('Node catching SIGUSR1', async () => caught(), 5000, 1);
+    await sleep(50);
+    process.kill(started.pid, 'SIGUSR1');
+    await started.aliveWhile(
+      waitFor('the bus listening', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 10_000),
+    );
+    expect(started.output).not.toContain('Debugger listening');
+    await started.stop();
   });
 });
 

@@ -35,7 +35,7 @@ export async function buildPrinterfile(context: AgentContext<PrinterfileConfig>)
       metricsPrefix: 'printerfile',
       root,
       switches: readSwitches(config, SWITCH_DEFAULTS),
-      maxUploadBytes: 1,
+      maxUploadBytes: config.PRINTERFILE_MAX_UPLOAD_BYTES,
       prefixes: ['/printerfiler', '/filer'],
     }),
   );

@@ -16,6 +16,8 @@ export const PrinterfileEnv = {
   PRINTERFILE_PURGE_INTERVAL_MS: { type: 'integer', minimum: 100, default: 10 * 60 * 1000 },
   /** How often the queue is asked whether it accepts jobs (for printer.available). */
   PRINTERFILE_POLL_MS: { type: 'integer', minimum: 100, default: 5000 },
+  /** The largest upload accepted when ACCEPTFILE turns uploads on (they are off by default): 413 past it. */
+  PRINTERFILE_MAX_UPLOAD_BYTES: { type: 'integer', minimum: 1, default: 256 * 1024 * 1024 },
   /** Deadline of one IPP request to cupsd. */
   PRINTERFILE_IPP_TIMEOUT_MS: { type: 'integer', minimum: 100, default: 3000 },
 } as const satisfies EnvSettings;

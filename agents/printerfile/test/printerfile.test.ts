@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -170,6 +170,36 @@ describe('printing through the real cupsd', () => {
     agent = await startAgent('printerfile', {
       env: { AUTH_TOKEN: TOKEN, WATCHDIR: cups.outDir, CUPS_SERVER: cups.server, PRINTER_NAME: cups.printer, BROADCAST_SERVICE_TCP_PORT: String(bus.port) },
     });
+  });
+});
+
+describe('uploads switched on (ACCEPTFILE)', () => {
+  it('accepts an upload up to PRINTERFILE_MAX_UPLOAD_BYTES and refuses a larger one with 413', async () => {
+    const folder = mkdtempSync(join(work, 'accept-'));
+    const accepting = await startAgent('printerfile', {
+      env: {
+        AUTH_TOKEN: TOKEN,
+        WATCHDIR: folder,
+        CUPS_SERVER: cups.server,
+        PRINTER_NAME: cups.printer,
+        BROADCAST_SERVICE_URL: 'ws://127.0.0.1:9/',
+        ACCEPTFILE: 'true',
+        PRINTERFILE_MAX_UPLOAD_BYTES: String(64 * 1024),
+      },
+    });
+    try {
+      const upload = async (bytes: number) => {
+        const form = new FormData();
+        form.append('file', new File([Buffer.alloc(bytes, 0x25)], 'form.pdf'));
+        const res = await fetch(`${accepting.url}/printerfiler`, { method: 'POST', headers: auth, body: form });
+        return { status: res.status, body: (await res.json()) as unknown };
+      };
+      expect((await upload(48 * 1024)).status).toBe(200);
+      expect(readFileSync(join(folder, 'form.pdf')).length).toBe(48 * 1024);
+      expect((await upload(65 * 1024)).status).toBe(413);
+    } finally {
+      await accepting.stop();
+    }
   });
 });
 

@@ -228,7 +228,7 @@ export class Pulse extends EventEmitter<PulseEvents> {
   }
 
   #connected(): PulseAudio {
-    if (!this.#client) throw ERRORS.PULSE_DOWN();
+    if (!this.#client) throw ERRORS.PULSE_UNREACHABLE();
     return this.#client;
   }
 

@@ -8,7 +8,7 @@ export const ERRORS = errorTable({
   ARGUMENTS_REFUSED: { status: 403, text: (why: string) => why },
   /** The handled command's program does not start (missing from this image, not executable). */
   LAUNCH_FAILED: { status: 500, text: (command: string, why: string) => `${command} cannot be started: ${why}` },
-  UNKNOWN_PID: { status: 404, text: 'Unknown pid: not started by this spawner' },
+  PID_NOT_FOUND: { status: 404, text: 'Unknown pid: not started by this spawner' },
   UNKNOWN_IMAGE: { status: 404, text: (name: string) => `Unknow image ${name}` },
   IMAGE_FILE_NOT_FOUND: { status: 404, text: 'file not found' },
   UNSUPPORTED_IMAGE: { status: 415, text: (why: string) => `Unsupported image: ${why}` },

@@ -46,7 +46,7 @@ export function launchRoutes(launcher: Launcher, bus: Pick<BusClient, 'publish'>
     );
 
     app.post<{ Body: { pid: number } }>('/kill', { schema: { body: killBody, response: replies(okReply, { validated: true }) } }, async (request) => {
-      if (!(await launcher.kill(request.body.pid))) throw ERRORS.UNKNOWN_PID();
+      if (!(await launcher.kill(request.body.pid))) throw ERRORS.PID_NOT_FOUND();
       return { code: 200, data: 'ok' };
     });
   };
