@@ -1,6 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
-import { noteBytesMoved, noteTransferEnded } from '../garbage.js';
 
 /** Bytes gathered before one write: a socket hands over 64 KiB at a time, a disk wants more. */
 export const WRITE_BYTES = 1024 * 1024;
@@ -46,7 +45,6 @@ export class LargeWriteFile extends Writable {
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.#pending.push(chunk);
     this.#pendingBytes += chunk.length;
-    noteBytesMoved(chunk.length); // the socket reads that carried it are garbage now
     if (this.#pendingBytes < this.writeBytes) return callback();
     // one write at a time: this megabyte waits for the one before it, then goes while the next is gathered
     this.#settled().then(() => {
@@ -64,7 +62,6 @@ export class LargeWriteFile extends Writable {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.#pending = [];
-    noteTransferEnded(this.#written);
     // the write in flight ends before its descriptor is closed
     const inFlight = this.#inFlight ?? Promise.resolve();
     inFlight
