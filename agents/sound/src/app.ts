@@ -9,7 +9,8 @@ import {
   type AgentConfig,
   type AgentContext,
 } from '@desktop-agents/kit';
-import { cookieOf, pulseName, rtpDestination, socketPath, type SoundEnv } from './config.js';
+import { cookieOf, socketPath } from '@desktop-agents/kit/audio-server';
+import { pulseName, rtpDestination, type SoundEnv } from './config.js';
 import { AudioListeners } from './listeners.js';
 import { Microphone } from './microphone.js';
 import { OPUS_RATE } from './opus.js';

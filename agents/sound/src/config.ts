@@ -26,16 +26,6 @@ export const SoundEnv = {
   SOUND_RTP_DESTINATION: { type: 'string', minLength: 3 },
 } as const satisfies EnvSettings;
 
-export function socketPath(pulseServer: string): string {
-  return pulseServer.startsWith('unix:') ? pulseServer.slice(5) : pulseServer;
-}
-
-export function cookieOf(hex: string | undefined): Buffer | undefined {
-  if (!hex) return undefined;
-  const one = Buffer.from(hex.slice(0, 32), 'hex');
-  return Buffer.concat(Array.from({ length: 8 }, () => one));
-}
-
 /** "ip:port" → its parts; a malformed value stops the agent at start. */
 export function rtpDestination(value: string | undefined): { ip: string; port: number } | undefined {
   if (!value) return undefined;

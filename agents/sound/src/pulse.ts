@@ -1,4 +1,5 @@
 import { Backoff, type Logger } from '@desktop-agents/kit';
+import { defaultSink, prepareDesktopAudio } from '@desktop-agents/kit/audio-server';
 import { EventEmitter } from 'node:events';
 import { PulseAudio, PA_SAMPLE_FORMAT, type PlaybackStream, type RecordStream } from 'pulseaudio.js';
 import { ERRORS } from './errors.js';
@@ -50,6 +51,12 @@ interface PulseEvents {
   audio: [chunk: Buffer];
 }
 
+/** The server's source output of a record stream (pulseaudio.js keeps it on the stream, untyped; `index` is the channel). */
+function sourceOutputOf(stream: RecordStream): number {
+  if ('sourceOutput' in stream && typeof stream.sourceOutput === 'number') return stream.sourceOutput;
+  return stream.index;
+}
+
 function toSink(raw: Record<string, unknown>): SinkInfo {
   const volume = raw['channelVolumes'] ?? raw['volume'];
   const levels = Array.isArray(volume) ? volume.map(Number) : [];
@@ -69,6 +76,9 @@ function toSink(raw: Record<string, unknown>): SinkInfo {
 export class Pulse extends EventEmitter<PulseEvents> {
   #client: PulseAudio | undefined;
   #capture: RecordStream | undefined;
+  /** Every record stream open, moved together when the default sink changes. */
+  readonly #streams = new Set<RecordStream>();
+  #monitored: string | undefined;
   #timer: NodeJS.Timeout | undefined;
   readonly #backoff = new Backoff(100, 5000, false);
   #closed = false;
@@ -98,9 +108,14 @@ export class Pulse extends EventEmitter<PulseEvents> {
     });
     try {
       await client.connect();
-      await this.#ensureSink(client);
-      await this.#ensureMicrophone(client);
-      await this.#ensureRtp(client);
+      // the audio server's setup has one owner, shared with the spawner's audio routes (the kit's audio-server)
+      await prepareDesktopAudio(client, {
+        sink: this.settings.sink,
+        microphone: this.settings.microphone,
+        ...(this.settings.rtp ? { rtp: this.settings.rtp } : {}),
+      });
+      this.#monitored = await defaultSink(client);
+      client.on('event.server.change', () => void this.#followDefaultSink(client).catch(() => undefined));
       this.#client = client;
       this.#backoff.reset();
       await this.#startCapture(client);
@@ -132,56 +147,20 @@ export class Pulse extends EventEmitter<PulseEvents> {
     this.#timer = setTimeout(() => void this.#connect(), delay);
   }
 
-  async #ensureSink(client: PulseAudio): Promise<void> {
-    const sinks = (await client.getAllSinks()).map((s) => String(s['name']));
-    if (!sinks.includes(this.settings.sink)) {
-      await client.loadModule('module-null-sink', { sink_name: this.settings.sink, rate: 48000, sink_properties: 'device.description=Desktop' });
-      this.log.info({ sink: this.settings.sink }, 'desktop sink created');
-    }
-  }
-
   /**
-   * The microphone source: a null sink "<name>.input" that the browser's audio is played into, and a remapped source
-   * "<name>" on its monitor, the default source. Made once; it stays (silent) whether or not anyone talks.
+   * Every capture records the default sink's monitor, and moves when the default changes (setAudioQuality, any
+   * client): the applications that follow the default move with it, and the listeners keep hearing them.
    */
-  async #ensureMicrophone(client: PulseAudio): Promise<void> {
-    const name = this.settings.microphone;
-    const input = `${name}.input`;
-    const sinks = (await client.getAllSinks()).map((s) => String(s['name']));
-    if (!sinks.includes(input)) {
-      await client.loadModule('module-null-sink', {
-        sink_name: input,
-        format: 'float32le',
-        rate: 48000,
-        channels: 1,
-        sink_properties: { 'device.description': 'Browser microphone (input)' },
+  async #followDefaultSink(client: PulseAudio): Promise<void> {
+    const sink = await defaultSink(client);
+    if (sink === this.#monitored) return;
+    this.#monitored = sink;
+    for (const stream of this.#streams) {
+      await client.moveSourceOutput(sourceOutputOf(stream), `${sink}.monitor`).catch((err: Error) => {
+        this.log.warn({ err: { message: err.message }, sink }, 'a capture did not follow the default sink');
       });
     }
-    const sources = (await client.getAllSources()).map((s) => String(s['name']));
-    if (!sources.includes(name)) {
-      await client.loadModule('module-remap-source', {
-        source_name: name,
-        master: `${input}.monitor`,
-        channels: 1,
-        source_properties: { 'device.description': 'Browser microphone' },
-      });
-      this.log.info({ source: name }, 'microphone source created');
-    }
-    await client.setDefaultSource(name);
-    await client.setDefaultSink(this.settings.sink);
-  }
-
-  /**
-   * Exactly one module-rtp-send, from the desktop sink's monitor to the configured gateway: pulseaudio.js cannot
-   * list modules, so the senders are found by the stream they record ("RTP Monitor Stream") and replaced.
-   */
-  async #ensureRtp(client: PulseAudio): Promise<void> {
-    const rtp = this.settings.rtp;
-    if (!rtp) return;
-    const senders = (await client.getSourceOutputList()).filter((o) => o['name'] === 'RTP Monitor Stream');
-    for (const module of new Set(senders.map((o) => Number(o['module'])))) await client.unloadModule(module);
-    await client.loadModule('module-rtp-send', { source: `${this.settings.sink}.monitor`, destination_ip: rtp.ip, port: rtp.port });
-    this.log.info({ destination: `${rtp.ip}:${rtp.port}` }, 'RTP sender loaded');
+    this.log.info({ sink }, 'listening to the default sink');
   }
 
   async #startCapture(client: PulseAudio): Promise<void> {
@@ -194,12 +173,14 @@ export class Pulse extends EventEmitter<PulseEvents> {
     const frame = frameBytes(spec);
     const capture = await client.createRecordStream({
       sampleSpec: { format: FORMATS[spec.format], rate: spec.rate, channels: spec.channels },
-      name: `${this.settings.sink}.monitor`,
+      name: `${this.#monitored ?? this.settings.sink}.monitor`,
       // small fragments for low latency, large enough to keep the frame rate sane
       fragmentSize: Math.round((spec.rate * fragmentMs) / 1000) * frame,
       adjustLatency: true,
     });
     capture.on('error', (err: Error) => this.log.debug({ err: { message: err.message } }, 'capture error'));
+    this.#streams.add(capture);
+    capture.once('close', () => this.#streams.delete(capture));
     return capture;
   }
 

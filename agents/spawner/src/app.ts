@@ -132,7 +132,9 @@ export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
       await spawner.register(idleRoutes(idle));
       await spawner.register(displayRoutes(display, screen, new PerClientLimit(config.SPAWNER_SCREENSHOTS_PER_MINUTE)));
       await spawner.register(appRoutes({ home: config.HOME, ocrun: config.SPAWNER_OCRUN }));
-      await spawner.register(audioRoutes({ pulseServer: config.PULSE_SERVER, rtpDestination: config.SPAWNER_RTP_DESTINATION }, bus));
+      await spawner.register(
+        audioRoutes({ pulseServer: config.PULSE_SERVER, pulseCookie: config.PULSEAUDIO_COOKIE, rtpDestination: config.SPAWNER_RTP_DESTINATION }, bus),
+      );
       spawner.get('/openapi.json', { schema: { response: replies(objectReply) } }, async () => app.openapi());
     },
     { prefix: '/spawner' },

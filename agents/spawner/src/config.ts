@@ -26,6 +26,8 @@ export const SpawnerEnv = {
   /** abcdesktop's ocrun launcher, linked as ~/.local/bin/<launch> by generateDesktopFiles when it exists. */
   SPAWNER_OCRUN: { type: 'string', default: '/composer/node/ocrun/ocrun.js' },
   PULSE_SERVER: { type: 'string', default: 'unix:/tmp/.pulse.sock' },
+  /** abcdesktop's PulseAudio cookie (hex), sent when the spawner changes the audio server's setup. */
+  PULSEAUDIO_COOKIE: { type: 'string' },
   /** The only RTP destination configurePulse may send audio to, "ip:port", from the control plane; unset = refused. */
   SPAWNER_RTP_DESTINATION: { type: 'string' },
   /** cupsd's socket: getSettings lists "printers" while it exists. */

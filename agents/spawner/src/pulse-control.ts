@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { childEnv } from '@desktop-agents/kit';
+import type { PulseAudio } from 'pulseaudio.js';
+import { childEnv, HttpError } from '@desktop-agents/kit';
+import { makeDefaultSink, sendRtp, withAudioServer } from '@desktop-agents/kit/audio-server';
 import { ERRORS } from './errors.js';
 
 export interface PulseInfo {
@@ -9,9 +11,15 @@ export interface PulseInfo {
   defaultSource: string;
 }
 
-/** The spawner's PulseAudio operations, with pactl as argv only against the pod's server. */
+/**
+ * The spawner's PulseAudio operations against the pod's server: what changes the server's setup goes through the
+ * kit's audio-server (its one owner, shared with the sound agent); what only reads it, pactl as argv.
+ */
 export class PulseControl {
-  constructor(private readonly server: string) {}
+  constructor(
+    private readonly server: string,
+    private readonly cookie: string | undefined,
+  ) {}
 
   #pactl(args: string[]): Promise<string> {
     return new Promise((resolve, reject) =>
@@ -28,36 +36,28 @@ export class PulseControl {
     );
   }
 
-  async #sinkNames(): Promise<string[]> {
-    const sinks = await this.#pactl(['list', 'short', 'sinks']).catch(() => {
+  #withServer<T>(use: (client: PulseAudio) => Promise<T>): Promise<T> {
+    return withAudioServer({ pulseServer: this.server, cookie: this.cookie }, use).catch((err: unknown) => {
+      if (err instanceof HttpError) throw err;
       throw ERRORS.PULSE_UNREACHABLE();
     });
-    return sinks.split('\n').map((line) => line.split('\t')[1] ?? '');
   }
 
-  /** Makes an existing sink the default; returns the pactl arguments it ran. */
+  /** Makes an existing sink the default (and the RTP sender's source with it); returns the pactl arguments it stands for. */
   async setDefaultSink(sink: string): Promise<string[]> {
-    if (!(await this.#sinkNames()).includes(sink)) throw ERRORS.UNKNOWN_SINK(sink);
-    const args = ['set-default-sink', sink];
-    await this.#pactl(args);
-    return args;
+    await this.#withServer(async (client) => {
+      if (!(await makeDefaultSink(client, sink))) throw ERRORS.UNKNOWN_SINK(sink);
+    });
+    return ['set-default-sink', sink];
   }
 
   /**
-   * One module-rtp-send from the `rtp` sink's monitor to destination (any earlier sender replaced, so it is
-   * idempotent), and `rtp` as the default sink. Debian's pulseaudio sends RTP through GStreamer: L16 only, no A-law.
+   * One module-rtp-send from the default sink's monitor to destination (any earlier sender replaced, so it is
+   * idempotent); the default sink stays what it was, so the sound agent's listeners keep hearing the desktop. Debian's
+   * pulseaudio sends RTP through GStreamer: L16 only, no A-law.
    */
   async sendRtp(ip: string, port: number): Promise<void> {
-    const modules = await this.#pactl(['list', 'short', 'modules']);
-    for (const line of modules.split('\n')) {
-      const [index, name] = line.split('\t');
-      if (name === 'module-rtp-send' && index) await this.#pactl(['unload-module', index]);
-    }
-    if (!(await this.#sinkNames()).includes('rtp')) {
-      await this.#pactl(['load-module', 'module-null-sink', 'sink_name=rtp', 'format=alaw', 'rate=8000', 'channels=1']);
-    }
-    await this.#pactl(['load-module', 'module-rtp-send', 'source=rtp.monitor', `destination_ip=${ip}`, `port=${port}`]);
-    await this.#pactl(['set-default-sink', 'rtp']);
+    await this.#withServer((client) => sendRtp(client, { ip, port }));
   }
 
   async info(): Promise<PulseInfo> {

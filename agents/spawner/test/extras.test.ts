@@ -207,7 +207,9 @@ describe('PulseAudio routes (pactl as argv)', () => {
     }
     const modules = await pulse.pactl('list', 'short', 'modules');
     expect(modules.split('\n').filter((l) => l.includes('module-rtp-send'))).toHaveLength(1);
-    expect(await pulse.pactl('info')).toMatch(/Default Sink: rtp/);
+    // the default sink stays what it was (setAudioQuality's, above): the sender records its monitor, no sink of its own
+    expect(await pulse.pactl('info')).toMatch(/Default Sink: other/);
+    expect(await pulse.pactl('list', 'modules')).toMatch(/Argument: source='other\.monitor' destination_ip='127\.0\.0\.1' port=46000/);
   });
 
   it('says when pulse is gone', async () => {

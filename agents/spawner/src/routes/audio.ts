@@ -32,8 +32,11 @@ const rtpBody = {
  * The spawner's PulseAudio routes, with pactl as argv only: the default sink, the RTP sender of the Janus path
  * (only to the destination the control plane configured, and idempotent), and pulse's availability.
  */
-export function audioRoutes(settings: { pulseServer: string; rtpDestination: string | undefined }, bus: Pick<BusClient, 'publish'>): FastifyPluginAsync {
-  const pulse = new PulseControl(settings.pulseServer);
+export function audioRoutes(
+  settings: { pulseServer: string; pulseCookie: string | undefined; rtpDestination: string | undefined },
+  bus: Pick<BusClient, 'publish'>,
+): FastifyPluginAsync {
+  const pulse = new PulseControl(settings.pulseServer, settings.pulseCookie);
   return async (app) => {
     app.post<{ Body: { sink: string } }>(
       '/setAudioQuality',
