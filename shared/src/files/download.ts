@@ -2,8 +2,9 @@ import { ReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import contentDisposition from 'content-disposition';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { sendFileRange } from './pooled-send.js';
-import { planZip, zipStream } from './zip.js';
+import { ReadBuffers, sendFileRange, writeChunks } from './pooled-send.js';
+import { planZip, zipEntries } from './zip.js';
+import { zipBytes } from './zip-writer.js';
 import type { OpenedEntry } from './paths.js';
 
 /** `attachment; filename="ascii"` plus an RFC 5987 `filename*` whenever the name is not plain ASCII. */
@@ -45,12 +46,19 @@ export async function sendFile(request: FastifyRequest, reply: FastifyReply, ope
 }
 
 /**
- * Streams a folder as a zip named after it; the number of entries left out is in X-Skipped-Entries. A file that
- * vanishes, changes into something else or leaves the root while the zip is streamed ends the response (logged).
+ * Streams a folder as a zip named after it (stored entries: fast, and most large files are compressed already); the
+ * number of entries left out is in X-Skipped-Entries. A file that vanishes, changes into something else or leaves the
+ * root while the zip is streamed ends the response (logged); the files are read through reused buffers.
  */
 export async function sendFolderZip(reply: FastifyReply, root: string, real: string): Promise<FastifyReply> {
   const plan = await planZip(root, real);
   const name = `${basename(real) || 'home'}.zip`;
-  const stream = await zipStream(root, plan, (err) => reply.log.warn({ err: { message: err.message } }, 'zip stream ended early'));
-  return reply.type('application/zip').header('content-disposition', attachment(name)).header('x-skipped-entries', String(plan.skipped.length)).send(stream);
+  const buffers = new ReadBuffers();
+  reply.type('application/zip').header('content-disposition', attachment(name)).header('x-skipped-entries', String(plan.skipped.length));
+  reply.hijack();
+  for (const [header, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(header, value);
+  reply.raw.writeHead(200);
+  const failed = await writeChunks(reply.raw, zipBytes(zipEntries(root, plan, buffers)), buffers);
+  if (failed) reply.log.warn({ err: { message: failed.message } }, 'zip stream ended early');
+  return reply;
 }

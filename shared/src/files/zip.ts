@@ -2,7 +2,8 @@ import { lstat, readdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { isInside, openInside, withFolder } from './paths.js';
-import { zipBytes, type ZipEntry } from './zip-writer.js';
+import { fileChunks, type ReadBuffers } from './pooled-send.js';
+import type { ZipEntry } from './zip-writer.js';
 
 export interface ZipPlan {
   files: Array<{ path: string; name: string }>;
@@ -86,12 +87,11 @@ export async function planZip(root: string, folder: string): Promise<ZipPlan> {
 }
 
 /**
- * Streams the planned zip (stored, not compressed: fast, and most large files are compressed already). Each file is
- * opened only when its turn comes, checked on its descriptor (inside the root, a regular file); one that vanished,
- * changed kind or moved out meanwhile, or a read error, ends the stream with an error: onError hears of it, and the
- * process never does.
+ * The zip's entries: its folders, its files (each opened only when its turn comes, checked on its descriptor: inside
+ * the root, a regular file, else an error that ends the zip), read through the transfer's reused buffers, and the
+ * SKIPPED.txt report when entries were left out.
  */
-export async function zipStream(root: string, plan: ZipPlan, onError: (err: Error) => void): Promise<Readable> {
+export function zipEntries(root: string, plan: ZipPlan, buffers: ReadBuffers): ZipEntry[] {
   const entries: ZipEntry[] = [
     ...plan.folders.map((name): ZipEntry => ({ kind: 'folder', name })),
     ...plan.files.map((file): ZipEntry => ({
@@ -103,8 +103,16 @@ export async function zipStream(root: string, plan: ZipPlan, onError: (err: Erro
           await handle.close();
           throw new Error(`${file.name} is no longer a regular file`);
         }
-        // a growing file is read to its end as it is then (the size is counted, not declared)
-        return { data: handle.createReadStream({ highWaterMark: 1024 * 1024 }), mtime: stat.mtime, mode: stat.mode };
+        // a growing file is read to its end as it is then (the size is counted, not declared); the descriptor is
+        // closed when the entry is done or abandoned
+        async function* chunks(): AsyncGenerator<Buffer> {
+          try {
+            yield* fileChunks(handle, buffers);
+          } finally {
+            await handle.close();
+          }
+        }
+        return { data: Readable.from(chunks()), mtime: stat.mtime, mode: stat.mode };
       },
     })),
   ];
@@ -112,7 +120,5 @@ export async function zipStream(root: string, plan: ZipPlan, onError: (err: Erro
     const report = plan.skipped.map((s) => `${s.name}\t${s.reason}`).join('\n');
     entries.push({ kind: 'buffer', name: 'SKIPPED.txt', data: Buffer.from(`${report}\n`) });
   }
-  const output = Readable.from(zipBytes(entries), { objectMode: false });
-  output.once('error', onError);
-  return output;
+  return entries;
 }
