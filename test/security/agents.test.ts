@@ -258,6 +258,7 @@ describe("broadcast: a frame's cost bounded, not only its bytes", () => {
     const frame = millionKeys();
     expect(frame.length).toBeLessThan(12 * 1024 * 1024);
     const closes: Array<{ code: number; reason: string }> = [];
+    const started = performance.now();
     const slowest = await slowestHealth(agents, async () => {
       for (let i = 0; i < 5; i++) {
         const sender = await busClient(bus.port);
@@ -269,7 +270,11 @@ describe("broadcast: a frame's cost bounded, not only its bytes", () => {
       }
     });
     expect(closes).toEqual(Array.from({ length: 5 }, () => ({ code: 1009, reason: 'frame has more than 10000 keys' })));
-    expect(slowest, 'slowest /healthz while the frames arrived (ms)').toBeLessThan(100);
+    // what the machine itself costs in as long with no frame (other test files run beside this one on 2 cores: a
+    // slowest answer of 143 ms was seen once that way): the 100 ms bound is on what the frames add to it
+    const elapsed = performance.now() - started;
+    const quiet = await slowestHealth(agents, () => new Promise((resolve) => setTimeout(resolve, elapsed)));
+    expect(slowest, `slowest /healthz while the frames arrived (ms), ${quiet.toFixed(0)} ms without them`).toBeLessThan(100 + quiet);
     for (const agent of agents) expect(processAlive(agent.process.pid)).toBe(true);
   });
 
