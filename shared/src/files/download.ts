@@ -12,6 +12,13 @@ export function attachment(name: string): string {
   return contentDisposition(name, { fallback: name.replace(/[^\x20-\x7e]/g, '?') });
 }
 
+/** The response written by hand from here on (reused buffers), with the status and the headers set on the reply. */
+function takeOver(reply: FastifyReply, statusCode: number): void {
+  reply.hijack();
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
+  reply.raw.writeHead(statusCode);
+}
+
 /**
  * Streams one file with Range and conditional requests (via @fastify/send), a Content-Type from its name and an
  * attachment Content-Disposition with an RFC 5987 filename.
@@ -38,9 +45,7 @@ export async function sendFile(request: FastifyRequest, reply: FastifyReply, ope
   // send decided the status, the headers and the range; the bytes go through reused buffers (pooled-send.ts)
   const start = Number(/^bytes (\d+)-/.exec(String(headers['Content-Range'] ?? ''))?.[1] ?? 0);
   stream.destroy();
-  reply.hijack();
-  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
-  reply.raw.writeHead(statusCode);
+  takeOver(reply, statusCode);
   await sendFileRange(handle, reply.raw, start, Number(headers['Content-Length'] ?? 0));
   return reply;
 }
@@ -55,9 +60,7 @@ export async function sendFolderZip(reply: FastifyReply, root: string, real: str
   const name = `${basename(real) || 'home'}.zip`;
   const buffers = new ReadBuffers();
   reply.type('application/zip').header('content-disposition', attachment(name)).header('x-skipped-entries', String(plan.skipped.length));
-  reply.hijack();
-  for (const [header, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(header, value);
-  reply.raw.writeHead(200);
+  takeOver(reply, 200);
   const failed = await writeChunks(reply.raw, zipBytes(zipEntries(root, plan, buffers)), buffers);
   if (failed) reply.log.warn({ err: { message: failed.message } }, 'zip stream ended early');
   return reply;

@@ -67,16 +67,22 @@ export class ReadBuffers {
   }
 }
 
-/** A file's chunks from its current position to its end, read into `buffers` (sequential reads). */
-export async function* fileChunks(handle: FileHandle, buffers: ReadBuffers): AsyncGenerator<Buffer> {
-  for (;;) {
+/**
+ * A file's chunks read into `buffers`: from its current position to its end, or exactly the bytes
+ * [start, start + length) of a range (a file that ends before is an error).
+ */
+export async function* fileChunks(handle: FileHandle, buffers: ReadBuffers, range?: { start: number; length: number }): AsyncGenerator<Buffer> {
+  const end = range ? range.start + range.length : Infinity;
+  for (let position = range?.start ?? 0; position < end;) {
     const buffer = await buffers.take();
     if (!buffer) return;
-    const { bytesRead } = await handle.read(buffer, 0, READ_BYTES, null);
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(READ_BYTES, end - position), range ? position : null);
     if (bytesRead === 0) {
       buffers.give(buffers.chunk(buffer, 0));
+      if (range) throw new Error('the file ended before its length');
       return;
     }
+    position += bytesRead;
     yield buffers.chunk(buffer, bytesRead);
   }
 }
@@ -109,15 +115,5 @@ export async function writeChunks(res: ServerResponse, chunks: AsyncIterable<Buf
 /** A file's bytes [start, start + length) to a response, through reused buffers (see ReadBuffers). */
 export async function sendFileRange(handle: FileHandle, res: ServerResponse, start: number, length: number): Promise<void> {
   const buffers = new ReadBuffers();
-  async function* range(): AsyncGenerator<Buffer> {
-    for (let position = start, end = start + length; position < end;) {
-      const buffer = await buffers.take();
-      if (!buffer) return;
-      const { bytesRead } = await handle.read(buffer, 0, Math.min(READ_BYTES, end - position), position);
-      if (bytesRead === 0) throw new Error('the file ended before its length');
-      position += bytesRead;
-      yield buffers.chunk(buffer, bytesRead);
-    }
-  }
-  await writeChunks(res, range(), buffers);
+  await writeChunks(res, fileChunks(handle, buffers, { start, length }), buffers);
 }
