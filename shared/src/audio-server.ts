@@ -70,7 +70,7 @@ export async function prepareDesktopAudio(client: PulseAudio, audio: DesktopAudi
   }
   await client.setDefaultSource(audio.microphone);
   await client.setDefaultSink(audio.sink);
-  if (audio.rtp) await sendRtp(client, audio.rtp);
+  if (audio.rtp) await sendRtp(client, audio.rtp, audio.sink);
 }
 
 /** The sink applications play to now (and what the listeners and the RTP sender hear). */
@@ -78,11 +78,15 @@ export async function defaultSink(client: PulseAudio): Promise<string> {
   return (await client.getServerInfo()).defaultSink;
 }
 
-/** Exactly one module-rtp-send, from the default sink's monitor to `destination`: any earlier sender is replaced. */
-export async function sendRtp(client: PulseAudio, destination: { ip: string; port: number }): Promise<void> {
+/**
+ * Exactly one module-rtp-send, from the default sink's monitor (`sink` when the caller has just made it the default)
+ * to `destination`: any earlier sender is replaced.
+ */
+export async function sendRtp(client: PulseAudio, destination: { ip: string; port: number }, sink?: string): Promise<void> {
   const senders = await rtpSenders(client);
   for (const module of new Set(senders.map((o) => o.module))) await client.unloadModule(module);
-  await client.loadModule('module-rtp-send', { source: `${await defaultSink(client)}.monitor`, destination_ip: destination.ip, port: destination.port });
+  const source = `${sink ?? (await defaultSink(client))}.monitor`;
+  await client.loadModule('module-rtp-send', { source, destination_ip: destination.ip, port: destination.port });
 }
 
 /** The RTP senders' record streams: their source output and module. */

@@ -114,7 +114,7 @@ export class Pulse extends EventEmitter<PulseEvents> {
         microphone: this.settings.microphone,
         ...(this.settings.rtp ? { rtp: this.settings.rtp } : {}),
       });
-      this.#monitored = await defaultSink(client);
+      this.#monitored = this.settings.sink; // the default sink, as the setup has just made it
       client.on('event.server.change', () => void this.#followDefaultSink(client).catch(() => undefined));
       this.#client = client;
       this.#backoff.reset();
