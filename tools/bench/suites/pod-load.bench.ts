@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import WebSocket from 'ws';
 import { rssMiB, waitFor } from '../../harness/index.js';
+import { openSocket } from '../clients.js';
 import { startPod, type Pod } from '../../pod/pod.js';
 import { expectStatus, percentile, type BenchResult, type BenchSuite } from '../types.js';
 
@@ -28,30 +28,20 @@ interface Load {
   errors: number;
 }
 
-async function open(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
-  const ws = new WebSocket(url, { headers });
-  ws.on('error', () => {});
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  return ws;
-}
-
 /** Runs the three kinds of traffic for `seconds` with `clients` bus clients, `terminals` and `uploaders`. */
 async function drive(pod: Pod, seconds: number, clients: number, terminals: number, uploaders: number): Promise<Load> {
   const url = (name: string) => pod.agents.find((a) => a.name === name)?.running?.url ?? '';
   const load: Load = { busLatency: [], echoLatency: [], uploadLatency: [], operations: 0, errors: 0 };
   const end = performance.now() + seconds * 1000;
   const busUrl = `${url('broadcast').replace('http', 'ws')}/broadcast?jwt_token=${pod.token}`;
-  const subscribers = await Promise.all(Array.from({ length: clients }, () => open(busUrl)));
+  const subscribers = await Promise.all(Array.from({ length: clients }, () => openSocket(busUrl)));
   subscribers.forEach((ws, i) => {
     ws.on('message', (raw: Buffer) => {
       const m = i % 20 === 0 ? /"t":([\d.]+)/.exec(raw.toString('latin1', 0, 80)) : null;
       if (m) load.busLatency.push(performance.now() - Number(m[1]));
     });
   });
-  const publisher = await open(`${url('broadcast').replace('http', 'ws')}/`, { broadcast_cookie: pod.cookie });
+  const publisher = await openSocket(`${url('broadcast').replace('http', 'ws')}/`, { broadcast_cookie: pod.cookie });
   const publishing = (async () => {
     while (performance.now() < end) {
       publisher.send(JSON.stringify({ method: 'window.list', data: { t: performance.now() } }));
@@ -66,7 +56,7 @@ async function drive(pod: Pod, seconds: number, clients: number, terminals: numb
         'a new terminal',
       );
       const pid = (await res.json()) as number;
-      const ws = await open(`${url('webshell').replace('http', 'ws')}/terminals/${pid}?${pod.token}`);
+      const ws = await openSocket(`${url('webshell').replace('http', 'ws')}/terminals/${pid}?${pod.token}`);
       let waiting: ((s: string) => void) | undefined;
       ws.on('message', (d: Buffer) => waiting?.(d.toString()));
       await sleep(300);

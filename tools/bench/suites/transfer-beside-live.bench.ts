@@ -2,15 +2,15 @@
 // and 50 bus clients, first alone, then while 1 GiB is uploaded and downloaded through the filer of that process:
 // the audio stream's gaps and the bus's delivery p99 during the transfer, beside the same measures without it. A
 // transfer must not pause the process's other work (what forced collections did).
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import WebSocket from 'ws';
 import { waitFor } from '../../harness/index.js';
 import { startPod, type Pod } from '../../pod/pod.js';
+import { curl, openSocket } from '../clients.js';
 import { percentile, type BenchResult, type BenchSuite } from '../types.js';
 
 const CLIENTS = 50;
@@ -23,17 +23,11 @@ interface Live {
   busLatency: number[];
 }
 
-async function open(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
-  const ws = new WebSocket(url, { headers });
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  return ws;
-}
-
 /** The listener and the bus clients, measuring while `during` runs (or for `seconds` when there is nothing to run). */
 async function measure(pod: Pod, during: () => Promise<unknown>): Promise<Live> {
   const url = (name: string) => (pod.agents.find((a) => a.name === name)?.running?.url ?? '').replace('http', 'ws');
   const live: Live = { audioIntervals: [], busLatency: [] };
-  const listener = await open(`${url('sound')}/sound/listen?jwt_token=${pod.token}`);
+  const listener = await openSocket(`${url('sound')}/sound/listen?jwt_token=${pod.token}`);
   let last = 0;
   listener.on('message', (_data, isBinary) => {
     if (!isBinary) return;
@@ -41,14 +35,14 @@ async function measure(pod: Pod, during: () => Promise<unknown>): Promise<Live> 
     if (last > 0) live.audioIntervals.push(now - last);
     last = now;
   });
-  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => open(`${url('broadcast')}/broadcast?jwt_token=${pod.token}`)));
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => openSocket(`${url('broadcast')}/broadcast?jwt_token=${pod.token}`)));
   for (const client of clients) {
     client.on('message', (raw: Buffer) => {
       const m = /"t":([\d.]+)/.exec(raw.toString('latin1', 0, 80));
       if (m) live.busLatency.push(performance.now() - Number(m[1]));
     });
   }
-  const publisher = await open(`${url('broadcast')}/`, { broadcast_cookie: pod.cookie });
+  const publisher = await openSocket(`${url('broadcast')}/`, { broadcast_cookie: pod.cookie });
   await sleep(1000); // the audio stream past its start, the joins told
   live.audioIntervals.length = 0;
   let running = true;
@@ -68,14 +62,6 @@ async function measure(pod: Pod, during: () => Promise<unknown>): Promise<Live> 
   live.audioIntervals.sort((a, b) => a - b);
   live.busLatency.sort((a, b) => a - b);
   return live;
-}
-
-function curl(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) =>
-    execFile('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', ...args], (err, code) =>
-      err ? reject(err) : code === '200' ? resolve() : reject(new Error(`curl ${args.at(-1)}: HTTP ${code}`)),
-    ),
-  );
 }
 
 const suite: BenchSuite = {

@@ -7,9 +7,12 @@ import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
-import WebSocket from 'ws';
 import { rssMiB, startAgent, startProcess, waitFor, type ManagedProcess } from '../../../harness/index.js';
+import { openSocket } from '../../clients.js';
 import { percentile, type BenchResult, type BenchSuite } from '../../types.js';
+
+/** The publisher's socket: no compression, no UTF-8 check of what the bus sends back (as the raw subscribers). */
+const SOCKET_OPTIONS = { perMessageDeflate: false, skipUTF8Validation: true };
 
 const SUBSCRIBERS = 200;
 const TOKEN = 'bench-token-0123456789';
@@ -35,16 +38,6 @@ interface Run {
   p99: number;
 }
 
-async function open(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
-  const ws = new WebSocket(url, { headers, perMessageDeflate: false, skipUTF8Validation: true });
-  ws.on('error', () => {});
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  return ws;
-}
-
 /** A subscriber that only drains bytes: cheap per read, not per frame, so this process is not what is measured. */
 async function rawSubscriber(port: number, path: string): Promise<Socket> {
   const socket = connect(port, '127.0.0.1');
@@ -63,7 +56,7 @@ async function rawSubscriber(port: number, path: string): Promise<Socket> {
  */
 async function fanOut(server: Server, load: Load): Promise<Run> {
   const subscribers = await Promise.all(Array.from({ length: SUBSCRIBERS }, () => rawSubscriber(server.port, server.path)));
-  const publisher = await open(`ws://127.0.0.1:${server.port}${server.path}`, server.publisherHeaders);
+  const publisher = await openSocket(`ws://127.0.0.1:${server.port}${server.path}`, server.publisherHeaders, SOCKET_OPTIONS);
   await sleep(300); // the join counters pass before counting starts
   const frame = (n: number) => JSON.stringify({ method: 'window.list', data: { n: String(n).padStart(8, '0'), pad: 'x'.repeat(48) } });
   const frameBytes = Buffer.byteLength(frame(0)) + 2; // + the 2-byte header of a short server frame

@@ -1,13 +1,14 @@
 // Upload and download of 1 GiB through the filer, in interleaved rounds beside their references: `cp` + `sync` of the
 // same file and a minimal Node upload server (the floor: 1 MiB writes and an fsync) for the upload, nginx serving the
 // file for the download, the download itself for a folder's zip; with the agent's peak RSS beside its idle RSS.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { linkSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { rssMiB, startAgent, startLikeAnAgent, startNginx, waitFor } from '../../../harness/index.js';
+import { curl } from '../../clients.js';
 import { ofRounds, type BenchResult, type BenchSuite } from '../../types.js';
 
 const TOKEN = 'bench-token-0123456789';
@@ -20,14 +21,6 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   const start = performance.now();
   await fn();
   return (performance.now() - start) / 1000;
-}
-
-/** curl, output discarded; fails unless the answer is 200. */
-async function curl(args: string[]): Promise<void> {
-  const code = await new Promise<string>((resolve, reject) =>
-    execFile('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', ...args], (err, stdout) => (err ? reject(err) : resolve(stdout))),
-  );
-  if (code !== '200') throw new Error(`curl ${args.at(-1)}: HTTP ${code}`);
 }
 
 const suite: BenchSuite = {
