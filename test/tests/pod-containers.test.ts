@@ -165,6 +165,13 @@ describe.skipIf(missing !== undefined).each(layouts)(`the desktop pod on podman,
         .subarray(0, 5)
         .toString('latin1'),
     ).toBe('%PDF-');
+    // the printer writes the PDF as its own user into the shared sticky folder; the user's printerfile still deletes it
+    const deleted = await fetch(`${pod.url('printerfile')}/printerfiler`, {
+      method: 'DELETE',
+      headers: { ...auth(pod), 'content-type': 'application/json' },
+      body: JSON.stringify({ file: `~/${path}` }),
+    });
+    expect(deleted.status, await deleted.clone().text()).toBe(200);
   });
 
   it("shows a desktop app's notification (notify-send in a terminal) to the browser, served by the spawner's container on the desktop's session bus", async () => {

@@ -68,12 +68,17 @@ function figure(value: number, unit: string, rounds?: number[]): string {
   return `${fmt(value)} ${unit} (${fmt(Math.min(...rounds))}–${fmt(Math.max(...rounds))}, ${rounds.length} rounds)`;
 }
 
-// npm run bench [-- NAME] [-- --check] [-- --quick]: NAME runs the suites whose name holds it; --check exits 1 when a
-// target is missed; --quick runs every suite small and once (CI: a broken suite fails), judges no target, writes no report
+// npm run bench [-- NAME] [-- --check] [-- --quick] [-- --minutes N]: NAME runs the suites whose name holds it; --check
+// exits 1 when a target is missed; --quick runs every suite small and once (CI: a broken suite fails), judges no target,
+// writes no report; --minutes sets how long the soak runs (60)
 const args = process.argv.slice(2);
 const check = args.includes('--check');
 const quick = args.includes('--quick');
-const only = args.find((a) => !a.startsWith('--'));
+const minutesAt = args.indexOf('--minutes');
+const minutes = minutesAt >= 0 ? Number(args[minutesAt + 1]) : undefined;
+if (minutes !== undefined && !(minutes > 0)) throw new Error(`--minutes needs a number of minutes, not ${args[minutesAt + 1]}`);
+const only = args.find((a, i) => !a.startsWith('--') && !(minutesAt >= 0 && i === minutesAt + 1));
+const options = { quick, ...(minutes !== undefined ? { minutes } : {}) };
 const rows: string[][] = [['suite', 'measure', 'value', 'reference', 'reference value', 'ratio', 'target', 'met']];
 let missed = 0;
 let failed = 0;
@@ -81,11 +86,15 @@ let passed = 0;
 for (const file of suiteFiles(repoRoot())) {
   const suite = ((await import(pathToFileURL(file).href)) as { default: BenchSuite }).default;
   if (only && !suite.name.includes(only)) continue;
+  if (suite.onlyWhenNamed && !only && !quick) {
+    console.error(`${suite.name}: not run (npm run bench -- ${suite.name})`);
+    continue;
+  }
   console.error(`running ${suite.name}${quick ? ' (quick)' : ''}...`);
   const started = Date.now();
   let results: BenchResult[];
   try {
-    results = await withinTime(suite.run({ quick }), quick ? QUICK_SUITE_LIMIT_MS : SUITE_LIMIT_MS);
+    results = await withinTime(suite.run(options), suite.limitMs?.(options) ?? (quick ? QUICK_SUITE_LIMIT_MS : SUITE_LIMIT_MS));
     if (results.length === 0) throw new Error('the suite measured nothing');
     const broken = results.find((r) => !Number.isFinite(r.value) || !Number.isFinite(r.reference.value));
     if (broken) throw new Error(`no figure for "${broken.measure}" (${broken.value} beside ${broken.reference.value})`);
@@ -107,7 +116,7 @@ for (const file of suiteFiles(repoRoot())) {
       r.measure,
       figure(r.value, r.unit, r.rounds),
       r.reference.name,
-      figure(r.reference.value, r.unit, r.reference.rounds),
+      figure(r.reference.value, r.reference.unit ?? r.unit, r.reference.rounds),
       fmt(r.value / r.reference.value),
       describeTarget(r),
       met === undefined ? '-' : met ? 'yes' : 'NO',

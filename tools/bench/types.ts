@@ -7,7 +7,7 @@ export interface BenchResult {
   value: number;
   /** Each round's figure, when the figure is the median of interleaved rounds: the table shows min / median / max. */
   rounds?: number[];
-  reference: { name: string; value: number; rounds?: number[] };
+  reference: { name: string; value: number; rounds?: number[]; /** When it differs from the value's (a slope beside a level). */ unit?: string };
   /** Whether a lower or a higher value is better; the ratio is value / reference either way. */
   better: 'lower' | 'higher';
   /** The issue's target on the ratio (e.g. { max: 0.2 } or { min: 0.8 }), or on the value itself. */
@@ -17,10 +17,16 @@ export interface BenchResult {
 /** How a suite is run: `quick` (npm run bench -- --quick, CI) takes small sizes and one round, to prove it still runs. */
 export interface BenchOptions {
   quick: boolean;
+  /** --minutes N: how long a suite that runs for a time (the soak) runs. */
+  minutes?: number;
 }
 
 export interface BenchSuite {
   name: string;
+  /** Run only when named (npm run bench -- NAME) or in the quick run: an hour-long soak is not part of every bench. */
+  onlyWhenNamed?: boolean;
+  /** The suite's own time limit, when it runs longer than the runner's default. */
+  limitMs?(options: BenchOptions): number;
   run(options: BenchOptions): Promise<BenchResult[]>;
 }
 

@@ -8,9 +8,10 @@ import { stringify } from 'yaml';
 import { makeRunDir, repoRoot } from '../harness/index.js';
 import { AGENT_PORTS } from '@desktop-agents/kit';
 import { ownMemoryBytes } from './cgroup-memory.js';
+import { sampleCgroup, type ContainerSample } from './cgroup-sample.js';
 import { groupAgents } from './layout.js';
 import { readManifest, secretRefs, type Container, type PodManifest } from './manifest.js';
-import { buildImages, projectPodman, type Podman } from './podman.js';
+import { buildImages, imagesPresent, projectPodman, type Podman } from './podman.js';
 import { podmanVariant } from './variant.js';
 
 export interface ContainerStatus {
@@ -49,6 +50,8 @@ export interface ContainerPod {
   startup: PodStartup;
   /** What each container's processes hold now (anonymous and shared memory, no page cache), in MiB; podman's figure where its cgroup cannot be read. */
   memory(): Promise<Map<string, number>>;
+  /** Each running container's memory, processes, threads, open fds and CPU time (from its cgroup and /proc). */
+  samples(): Promise<Map<string, ContainerSample>>;
   stop(): Promise<void>;
 }
 
@@ -72,8 +75,8 @@ export interface ContainerPodOptions {
   layout?: PodLayout;
   /** Pod name (default: the manifest's). */
   name?: string;
-  /** Build the manifest's images first (default true; cached). */
-  build?: boolean;
+  /** Build the manifest's images first (default true; cached), or only when one of them is not in the store. */
+  build?: boolean | 'when-missing';
   token?: string;
   readyTimeoutMs?: number;
   /** Settings added to every container that has env (the agents), after the manifest's own. */
@@ -107,7 +110,9 @@ export async function startContainerPod(options: ContainerPodOptions = {}): Prom
     container.env = [...container.env.filter((e) => !added.has(e.name)), ...Object.entries(options.env).map(([name, value]) => ({ name, value }))];
   }
   const podman = projectPodman();
-  if (options.build ?? true) await buildImages(projectImages(source), podman.workdir);
+  const images = projectImages(source);
+  const build = options.build ?? true;
+  if (build === true || (build === 'when-missing' && !(await imagesPresent(images, podman)))) await buildImages(images, podman.workdir);
   const { manifest, gaps, secrets } = podmanVariant(source, { ...(options.name ? { name: options.name } : {}) });
   const name = manifest.metadata.name;
   const token = options.token ?? randomBytes(24).toString('base64url');
@@ -200,6 +205,18 @@ export async function startContainerPod(options: ContainerPodOptions = {}): Prom
     }
   }
 
+  /** container → its cgroup path (podman's State.CgroupPath), for the running ones. */
+  async function cgroupPaths(): Promise<Map<string, string>> {
+    const names = manifest.spec.containers.map((c) => containerName(c.name));
+    const lines = (await podman(['inspect', '--format', '{{.Name}} {{.State.CgroupPath}}', ...names]).catch(() => '')).trim().split('\n');
+    const paths = new Map<string, string>();
+    for (const line of lines) {
+      const [full, path] = line.trim().split(/\s+/);
+      if (full && path) paths.set(full.slice(name.length + 1), path);
+    }
+    return paths;
+  }
+
   const pod: ContainerPod = {
     name,
     layout,
@@ -230,13 +247,19 @@ export async function startContainerPod(options: ContainerPodOptions = {}): Prom
         if (full && bytes) usage.set(full.slice(name.length + 1), parseSize(bytes) / 2 ** 20);
       }
       // the processes' own memory where the cgroup files can be read (podman's figure counts page cache too)
-      const paths = (await podman(['inspect', '--format', '{{.Name}} {{.State.CgroupPath}}', ...names])).trim().split('\n');
-      for (const line of paths) {
-        const [full, path] = line.trim().split(/\s+/);
-        const own = full && path ? await ownMemoryBytes(path) : undefined;
-        if (full && own !== undefined) usage.set(full.slice(name.length + 1), own / 2 ** 20);
+      for (const [container, path] of await cgroupPaths()) {
+        const own = await ownMemoryBytes(path);
+        if (own !== undefined) usage.set(container, own / 2 ** 20);
       }
       return usage;
+    },
+    async samples() {
+      const samples = new Map<string, ContainerSample>();
+      for (const [container, path] of await cgroupPaths()) {
+        const sample = await sampleCgroup(path);
+        if (sample) samples.set(container, sample);
+      }
+      return samples;
     },
     async stop() {
       await podman(['pod', 'rm', '-f', '-t', '10', name]).catch(() => undefined);

@@ -66,3 +66,15 @@ export async function buildImages(names: string[], workdir = imagesWorkdir()): P
     );
   });
 }
+
+/** Whether every named image (localhost/desktop-agents/<name>) is in the project's store. */
+export async function imagesPresent(names: string[], podman: Podman = projectPodman()): Promise<boolean> {
+  for (const name of names) {
+    try {
+      await podman(['image', 'exists', `localhost/desktop-agents/${name}`]);
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}

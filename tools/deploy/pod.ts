@@ -51,11 +51,12 @@ const xdpyinfo = ['xdpyinfo', '-display', ':0'];
 export const INIT: Container = {
   name: 'init',
   image: `${IMAGE_PREFIX}/graphical`,
-  // as root, once: the home belongs to the user; the shared socket folders are sticky and open to the pod's users
+  // as root, once: the home belongs to the user; the shared socket folders are sticky and open to the pod's users;
+  // the PDF folder is the user's too (sticky: only its owner may delete the PDFs the printer writes as another user)
   command: [
     '/bin/sh',
     '-c',
-    `chmod 750 /home/balloon && chown ${USER_ID}:${USER_ID} /home/balloon && chmod 1777 /tmp /tmp/.X11-unix /var/spool/desktop-pdf /var/tmp && chown ${USER_ID}:${USER_ID} /var/run/desktop /var/log/desktop`,
+    `chmod 750 /home/balloon && chown ${USER_ID}:${USER_ID} /home/balloon && chmod 1777 /tmp /tmp/.X11-unix /var/spool/desktop-pdf /var/tmp && chown ${USER_ID}:${USER_ID} /var/run/desktop /var/log/desktop /var/spool/desktop-pdf`,
   ],
   securityContext: { runAsUser: 0, runAsGroup: 0, runAsNonRoot: false },
   resources: { requests: { memory: '8Mi', cpu: '10m' }, limits: { memory: '32Mi', cpu: '100m' } },

@@ -7,22 +7,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { stringify } from 'yaml';
 import WebSocket from 'ws';
-import { buildImages, podmanMissing, projectPodman, readManifest, startContainerPod, type ContainerPod, type PodLayout } from '../../container-pod/index.js';
+import { buildImages, imagesPresent, podmanMissing, readManifest, startContainerPod, type ContainerPod, type PodLayout } from '../../container-pod/index.js';
 import { makeRunDir, repoRoot } from '../../harness/index.js';
 import { ofRounds, type BenchResult, type BenchSuite } from '../types.js';
-
-/** Whether every named image of the project's store exists. */
-async function imagesPresent(names: string[]): Promise<boolean> {
-  const podman = projectPodman();
-  for (const name of names) {
-    try {
-      await podman(['image', 'exists', `localhost/desktop-agents/${name}`]);
-    } catch {
-      return false;
-    }
-  }
-  return true;
-}
 
 /** ms from `since` to a terminal's first output (create, attach, the shell's prompt). */
 async function firstTerminalOutput(pod: ContainerPod, since: number): Promise<number> {
