@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Logger } from 'pino';
 import { Backoff } from './backoff.js';
-import { REPLY_METHOD, type AgentEvents } from './bus-methods.js';
+import { REPLY_METHOD, type AgentEvents, type ServiceEvents } from './bus-methods.js';
 import { busUrl, type CommonConfig } from './config.js';
 import { connectInProcess, type LocalSocket } from './local-bus.js';
 
@@ -83,8 +83,8 @@ export class BusClient extends EventEmitter<BusEvents> {
     return this.connected ? Promise.resolve() : new Promise((resolve) => this.once('open', () => resolve()));
   }
 
-  /** An agent event (typed: see AgentEvents). */
-  publish<M extends keyof AgentEvents>(method: M, data: AgentEvents[M]): void {
+  /** An agent event (typed: see AgentEvents), or an event for the pod's local services only (ServiceEvents). */
+  publish<M extends keyof (AgentEvents & ServiceEvents)>(method: M, data: (AgentEvents & ServiceEvents)[M]): void {
     this.send(method, data);
   }
 

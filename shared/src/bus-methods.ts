@@ -65,17 +65,45 @@ export const AGENT_EVENT_METHODS: readonly AgentEventMethod[] = [
   'display.changed',
 ];
 
+/** A transfer of a file or a selection, allowed or refused by TRANSFER_POLICY (docs/transfers.md). */
+export interface TransferAuditEvent {
+  direction: 'upload' | 'download' | 'clipboardIn' | 'clipboardOut' | 'print';
+  /** The path (home-relative) or what was selected ("clipboard text"). */
+  subject: string;
+  /** The type sniffed from the content, when it was sniffed. */
+  type?: string;
+  bytes?: number;
+  result: 'allowed' | 'refused';
+  /** The rule that refused it. */
+  rule?: string;
+  /** The caller's address, and the token's subject when it is a JWT (never the token). */
+  client?: string;
+  user?: string;
+  at: string;
+}
+
+/** What agents tell the pod's other local services only (an operator's agent may forward it): never a browser. */
+export interface ServiceEvents {
+  'transfer.audit': TransferAuditEvent;
+}
+
+export type ServiceEventMethod = keyof ServiceEvents;
+
+export const SERVICE_EVENT_METHODS: readonly ServiceEventMethod[] = ['transfer.audit'];
+
 /** What browsers send to the desktop's agents: relayed to every client, but only when a browser sends it. */
 export interface BrowserEvents {
   'notification.action': { id: number; key: string };
   'clipboard.set': { mime: string; text?: string; base64?: string };
   /** The page's size: the desktop is resized to it (debounced: a window being dragged sends many). */
   'display.fit': { width: number; height: number };
+  /** A file uploaded then dropped on the desktop's picture: offered with XDND to the window at x, y (root coordinates). */
+  'file.drop': { path: string; x: number; y: number };
 }
 
 export type BrowserEventMethod = keyof BrowserEvents;
 
-export const BROWSER_EVENT_METHODS: readonly BrowserEventMethod[] = ['notification.action', 'clipboard.set', 'display.fit'];
+export const BROWSER_EVENT_METHODS: readonly BrowserEventMethod[] = ['notification.action', 'clipboard.set', 'display.fit', 'file.drop'];
 
 /**
  * The bus stamps a browser's request with the sender's client id (`sender`) when it relays it to the agents; an

@@ -27,3 +27,6 @@ export { switchOn } from './switch.js';
 export * from './public-files.js';
 export * from './status.js';
 export * from './status-page.js';
+export * from './transfer-policy.js';
+export * from './transfer-audit.js';
+export * from './sniff.js';

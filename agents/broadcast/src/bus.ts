@@ -190,6 +190,12 @@ export class Bus {
         for (const c of this.#clients) if (c.local) this.#send(c, frame);
         break;
       }
+      case 'to-services': {
+        // only local senders get here (LOCAL_ONLY_METHODS); the other local services hear it, no browser does
+        const frame = shareFrame(JSON.stringify(this.#credentials.strip(message)));
+        for (const c of this.#clients) if (c.local && c !== client) this.#send(c, frame);
+        break;
+      }
       case 'reply':
         if (client.local) this.#reply(message);
         break;

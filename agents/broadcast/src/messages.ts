@@ -3,6 +3,7 @@ import {
   BROWSER_EVENT_METHODS,
   COUNTER_METHOD,
   REPLY_METHOD,
+  SERVICE_EVENT_METHODS,
   SHARED_METHODS,
   UNICAST_METHODS,
   type BusMessage,
@@ -12,7 +13,10 @@ import {
 export const BROADCAST_METHODS: ReadonlySet<string> = new Set<string>([...AGENT_EVENT_METHODS, ...SHARED_METHODS]);
 
 /** Agent events: relayed only when a local service (another agent of the pod) sends them, never a browser. */
-export const LOCAL_ONLY_METHODS: ReadonlySet<string> = new Set<string>(AGENT_EVENT_METHODS);
+export const LOCAL_ONLY_METHODS: ReadonlySet<string> = new Set<string>([...AGENT_EVENT_METHODS, ...SERVICE_EVENT_METHODS]);
+
+/** What agents tell the pod's local services only (the transfer audit): never relayed to a browser. */
+export const SERVICE_ONLY_METHODS: ReadonlySet<string> = new Set<string>(SERVICE_EVENT_METHODS);
 
 /**
  * The browsers' requests to the agents (an action on a notification, a clipboard to paste): relayed only when a
@@ -25,11 +29,12 @@ export const UNICAST: ReadonlySet<string> = new Set<string>(UNICAST_METHODS);
 
 export { COUNTER_METHOD };
 
-export type Route = 'broadcast' | 'unicast' | 'counter' | 'to-agents' | 'reply' | 'ignored';
+export type Route = 'broadcast' | 'unicast' | 'counter' | 'to-agents' | 'to-services' | 'reply' | 'ignored';
 
 export function routeOf(method: string): Route {
   if (BROADCAST_METHODS.has(method)) return 'broadcast';
   if (BROWSER_ONLY_METHODS.has(method)) return 'to-agents';
+  if (SERVICE_ONLY_METHODS.has(method)) return 'to-services';
   if (method === REPLY_METHOD) return 'reply';
   if (UNICAST.has(method)) return 'unicast';
   if (method === COUNTER_METHOD) return 'counter';

@@ -364,7 +364,19 @@ $('hidden').onchange = () => {
   localStorage.setItem('filer.hidden', $('hidden').checked ? '1' : '0');
   list();
 };
-open(new URLSearchParams(location.hash.slice(1)).get('folder') || '');
+// where uploads land by default (FILER_UPLOAD_DIR) and the folders the transfer rules let the panel show
+fetch(`${base}/settings`, { headers: authHeaders })
+  .then((r) => (r.ok ? r.json() : undefined))
+  .catch(() => undefined)
+  .then((settings) => {
+    const data = settings && settings.data;
+    const uploadDir = data && typeof data.uploadDir === 'string' ? data.uploadDir.replace(/^~\/?/, '') : '';
+    if (data) {
+      const readable = Array.isArray(data.readable) ? data.readable.join(', ') : '~';
+      $('settings').textContent = `Files sent without a folder land in ~/${uploadDir}; folders shown: ${readable}.`;
+    }
+    open(new URLSearchParams(location.hash.slice(1)).get('folder') || uploadDir);
+  });
 window.filePanel = {
   transfers: () => transfers.map(({ path, total, sent, state, reason, savedAs, retrying }) => ({ path, total, sent, state, reason, savedAs, retrying })),
   open,

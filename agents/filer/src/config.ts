@@ -1,8 +1,11 @@
-import type { EnvSettings } from '@desktop-agents/kit';
+import { TransferEnv, type EnvSettings } from '@desktop-agents/kit';
 import { FileSwitchesEnv } from '@desktop-agents/kit/files';
 
 export const FilerEnv = {
   ...FileSwitchesEnv,
+  ...TransferEnv,
+  /** Where a file uploaded without a folder lands: `~` (home, as abcdesktop does) or a folder of home, `~/Desktop`. */
+  FILER_UPLOAD_DIR: { type: 'string', minLength: 1, default: '~' },
   /** Largest upload accepted (multipart or resumable); 10 GiB. */
   FILER_MAX_UPLOAD_BYTES: { type: 'integer', minimum: 1, default: 10 * 1024 * 1024 * 1024 },
   /**

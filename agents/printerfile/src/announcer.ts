@@ -29,6 +29,8 @@ export class PrintAnnouncer {
     private readonly bus: Pick<BusClient, 'publish'>,
     private readonly settleMs: number,
     private readonly log: Logger,
+    /** Whether a printed file may be announced (the print rules); one refused is not announced. */
+    private readonly screen: (path: string, rel: string) => Promise<boolean> = async () => true,
   ) {}
 
   async start(): Promise<void> {
@@ -62,6 +64,13 @@ export class PrintAnnouncer {
     const version = stats ? `${stats.size}:${stats.mtimeMs}` : '';
     if (this.#announced.get(rel) === version && version !== '') return;
     this.#announced.set(rel, version);
+    void this.screen(path, rel).then(
+      (allowed) => allowed && this.#announce(rel),
+      (err: Error) => this.log.warn({ err: { message: err.message }, path: rel }, 'printed file not screened: not announced'),
+    );
+  }
+
+  #announce(rel: string): void {
     const data: PrinterNew = { newfile: true, date: String(Date.now()), path: rel };
     this.announcedCount += 1;
     this.log.info({ path: rel }, 'printed file announced');

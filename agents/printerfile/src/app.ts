@@ -1,5 +1,6 @@
 import { access, constants, realpath } from 'node:fs/promises';
-import { connectBus, createServer, serverOptionsOf, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
+import { connectBus, createServer, serverOptionsOf, transfersOf, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
+import { printScreen } from './print-screen.js';
 import { FileRoot, fileNotFoundMessage, fileRoutes, readSwitches } from '@desktop-agents/kit/files';
 import { PrintAnnouncer } from './announcer.js';
 import { PrinterAvailability } from './availability.js';
@@ -19,7 +20,14 @@ export async function buildPrinterfile(context: AgentContext<PrinterfileConfig>)
   const root = await FileRoot.open(folder);
   const cups = new CupsClient(config.CUPS_SERVER, config.PRINTER_NAME, config.PRINTERFILE_IPP_TIMEOUT_MS);
   const bus = connectBus(config, logger);
-  const announcer = new PrintAnnouncer(root.real, bus, config.PRINTERFILE_SETTLE_MS, logger.child({ component: 'announcer' }));
+  const { rules, audit } = transfersOf(config, logger, bus);
+  const announcer = new PrintAnnouncer(
+    root.real,
+    bus,
+    config.PRINTERFILE_SETTLE_MS,
+    logger.child({ component: 'announcer' }),
+    printScreen(root.real, rules, audit),
+  );
   const availability = new PrinterAvailability(cups, bus, config.PRINTERFILE_POLL_MS, logger.child({ component: 'availability' }));
 
   const app = await createServer({
@@ -37,8 +45,10 @@ export async function buildPrinterfile(context: AgentContext<PrinterfileConfig>)
       switches: readSwitches(config, SWITCH_DEFAULTS),
       maxUploadBytes: config.PRINTERFILE_MAX_UPLOAD_BYTES,
       prefixes: ['/printerfiler', '/filer'],
+      transfers: { rules, audit, uploadDir: '' },
     }),
   );
+  audit.defineMetrics(app.metrics);
   await app.register(printerRoutes(cups));
   app.metrics.define({
     name: 'printerfile_jobs_announced_total',

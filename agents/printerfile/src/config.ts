@@ -1,8 +1,9 @@
-import type { EnvSettings } from '@desktop-agents/kit';
+import { TransferEnv, type EnvSettings } from '@desktop-agents/kit';
 import { FileSwitchesEnv } from '@desktop-agents/kit/files';
 
 export const PrinterfileEnv = {
   ...FileSwitchesEnv,
+  ...TransferEnv,
   /** The folder cups-pdf writes into (abcdesktop's name); defaults to HOME, which is then never purged. */
   WATCHDIR: { type: 'string', minLength: 1 },
   /** cupsd's address, host:port (the pod's printer container listens on 681; CUPS itself defaults to 631). */

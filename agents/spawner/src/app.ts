@@ -1,10 +1,23 @@
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connectBus, createServer, isSecretName, objectReply, replies, serverOptionsOf, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
+import {
+  connectBus,
+  createServer,
+  isSecretName,
+  objectReply,
+  replies,
+  serverOptionsOf,
+  transfersOf,
+  type AgentConfig,
+  type AgentContext,
+} from '@desktop-agents/kit';
 import { displayMax, handledCommands, type SpawnerEnv } from './config.js';
 import { DisplayLink } from './display.js';
 import { Clipboard, clipboardPolicy } from './clipboard.js';
+import { FileDrop } from './file-drop.js';
+import { dropRoutes } from './routes/drop.js';
+import { XdndSource } from './xdnd.js';
 import { IdleWatch } from './idle.js';
 import { NotificationServer } from './notification-server.js';
 import { NotificationCenter } from './notifications.js';
@@ -72,11 +85,18 @@ export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
   const notificationServer = config.DBUS_SESSION_BUS_ADDRESS
     ? new NotificationServer(config.DBUS_SESSION_BUS_ADDRESS, notifications, logger.child({ component: 'notifications' }))
     : undefined;
-  const clipboard = new Clipboard(clipboardPolicy(config), bus, logger.child({ component: 'clipboard' }));
+  const transfers = transfersOf(config, logger, bus);
+  const clipboard = new Clipboard(clipboardPolicy(config), bus, logger.child({ component: 'clipboard' }), transfers);
   display.onConnect((desktop) => {
     clipboard.attach(desktop).catch((err: Error) => logger.warn({ err: { message: err.message } }, 'clipboard not available on this display'));
   });
   clipboard.acceptPastes(bus);
+  const xdnd = new XdndSource(logger.child({ component: 'xdnd' }));
+  display.onConnect((desktop) => {
+    xdnd.attach(desktop.x).catch((err: Error) => logger.warn({ err: { message: err.message } }, 'drag and drop not available on this display'));
+  });
+  const drops = new FileDrop(config.HOME, xdnd, logger.child({ component: 'drop' }));
+  drops.acceptDrops(bus);
   const screen = new ScreenControl(display, bus, screenLimits, logger.child({ component: 'screen' }));
   screen.acceptFit();
   notifications.acceptActions(bus);
@@ -102,6 +122,7 @@ export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
       }
     },
   });
+  transfers.audit.defineMetrics(app.metrics);
   app.metrics.define({ name: 'spawner_processes', help: 'programs launched and still running', type: 'gauge', read: () => app.children.pids.length });
   await app.register(
     async (spawner) => {
@@ -130,6 +151,7 @@ export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
       );
       await spawner.register(clipboardRoutes(clipboard, fileURLToPath(new URL('../public/', import.meta.url))));
       await spawner.register(idleRoutes(idle));
+      await spawner.register(dropRoutes(drops));
       await spawner.register(displayRoutes(display, screen, new PerClientLimit(config.SPAWNER_SCREENSHOTS_PER_MINUTE)));
       await spawner.register(appRoutes({ home: config.HOME, ocrun: config.SPAWNER_OCRUN }));
       await spawner.register(
@@ -154,6 +176,7 @@ export async function buildSpawner(context: AgentContext<SpawnerConfig>) {
     publisher.stop();
     idle.stop();
     clipboard.close();
+    xdnd.close();
     screen.close();
     notificationServer?.stop();
     notifications.stop();

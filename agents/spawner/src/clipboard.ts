@@ -1,4 +1,13 @@
-import { switchOn, type AgentEvents, type BusClient, type Logger } from '@desktop-agents/kit';
+import {
+  sniffType,
+  switchOn,
+  TransferRefused,
+  type AgentEvents,
+  type BusClient,
+  type Logger,
+  type TransferAudit,
+  type TransferRules,
+} from '@desktop-agents/kit';
 import type { Desktop } from './desktop.js';
 import { Selections, SelectionTooLarge } from './selections.js';
 
@@ -62,7 +71,26 @@ export class Clipboard {
     private readonly policy: ClipboardPolicy,
     private readonly bus: Pick<BusClient, 'publish'>,
     private readonly log: Logger,
+    /** TRANSFER_POLICY's clipboardIn / clipboardOut rules (on the sniffed content) and the audit trail. */
+    private readonly transfers?: { rules: TransferRules; audit: TransferAudit },
   ) {}
+
+  /** The transfer rules on a selection's bytes: audited either way; a refusal throws ClipboardRefused with the rule. */
+  async #screen(direction: 'clipboardIn' | 'clipboardOut', mime: string, bytes: Buffer): Promise<void> {
+    if (!this.transfers) return;
+    const { rules, audit } = this.transfers;
+    const type = await sniffType(bytes);
+    const subject = `clipboard (${mime})`;
+    try {
+      rules.check(direction, subject, { mime: type, bytes: bytes.length });
+    } catch (err) {
+      if (!(err instanceof TransferRefused)) throw err;
+      audit.refused({ direction, subject, ...err.facts }, err);
+      this.#refused += 1;
+      throw new ClipboardRefused(err.message);
+    }
+    audit.allowed({ direction, subject, type, bytes: bytes.length });
+  }
 
   get stats(): { published: number; refused: number } {
     return { published: this.#published, refused: this.#refused };
@@ -114,6 +142,7 @@ export class Clipboard {
       if (!bytes.subarray(0, 8).equals(PNG_SIGNATURE)) return refuse('the data is not a PNG image');
     } else return refuse(`type ${mime} is not supported`);
     if (bytes.length > this.policy.maxBytes) return refuse(`${bytes.length} bytes are over ${this.policy.maxBytes} (CLIPBOARD_MAX_BYTES)`);
+    await this.#screen('clipboardIn', mime, bytes);
     const selections = this.#connected();
     const values = mime === PNG ? [{ target: PNG, data: bytes }] : TEXT_TARGETS.map((target) => ({ target, data: bytes }));
     await selections.own(['CLIPBOARD', 'PRIMARY'], values);
@@ -130,7 +159,11 @@ export class Clipboard {
       ['CLIPBOARD', 'SECONDARY'],
       TEXT_TARGETS.map((target) => ({ target, data: text })),
     );
-    this.#publish({ mime: 'text/plain', text: text.toString('utf8'), bytes: text.length });
+    // inside the desktop the sync is done; only the browsers' copy may be refused (by clipboardOut, logged)
+    await this.#publish({ mime: 'text/plain', text: text.toString('utf8'), bytes: text.length }, text).catch((err: unknown) => {
+      if (!(err instanceof ClipboardRefused)) throw err;
+      this.log.info({ reason: err.message }, 'clipboard change not sent');
+    });
     return text.length;
   }
 
@@ -161,7 +194,7 @@ export class Clipboard {
       const offered = await selections.targets('CLIPBOARD');
       if (offered.includes(PNG) && this.policy.mimes.has(PNG)) {
         const png = await selections.read('CLIPBOARD', PNG, this.policy.maxBytes);
-        if (png) return this.#publish({ mime: PNG, base64: png.toString('base64'), bytes: png.length });
+        if (png) return await this.#publish({ mime: PNG, base64: png.toString('base64'), bytes: png.length }, png);
       }
       if (!this.policy.mimes.has('text/plain')) {
         this.#refused += 1;
@@ -169,7 +202,7 @@ export class Clipboard {
         return;
       }
       const text = await this.#readText(selections, 'CLIPBOARD');
-      if (text) this.#publish({ mime: 'text/plain', text: text.toString('utf8'), bytes: text.length });
+      if (text) await this.#publish({ mime: 'text/plain', text: text.toString('utf8'), bytes: text.length }, text);
     } catch (err) {
       this.#refused += 1;
       const reason = err instanceof SelectionTooLarge ? `too large (CLIPBOARD_MAX_BYTES ${this.policy.maxBytes})` : (err as Error).message;
@@ -177,11 +210,12 @@ export class Clipboard {
     }
   }
 
-  #publish(changed: Changed): void {
+  async #publish(changed: Changed, bytes: Buffer): Promise<void> {
     if (!this.policy.send) {
       this.#refused += 1;
       return;
     }
+    await this.#screen('clipboardOut', changed.mime, bytes);
     this.#published += 1;
     this.bus.publish('clipboard.changed', changed);
     this.log.info({ mime: changed.mime, bytes: changed.bytes }, 'clipboard sent to the browsers');

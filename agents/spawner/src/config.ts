@@ -1,6 +1,7 @@
-import type { EnvSettings } from '@desktop-agents/kit';
+import { TransferEnv, type EnvSettings } from '@desktop-agents/kit';
 
 export const SpawnerEnv = {
+  ...TransferEnv,
   /**
    * JSON map of handled command keys to programs, e.g. {"xeyes.XEyes":"/usr/bin/xeyes"} (no arguments accepted), or
    * to { "program": "/usr/bin/mousepad", "args": "home-files" } (arguments must be existing files inside home) or

@@ -20,5 +20,7 @@ export const ERRORS = errorTable({
   RTP_DESTINATION_REFUSED: { status: 403, text: 'RTP destination not allowed' },
   /** The X server cannot make the screen or monitors asked for (no RANDR, a fixed size, no new mode). */
   DISPLAY_CHANGE_REFUSED: { status: 409, text: (why: string) => `The display cannot be changed: ${why}` },
+  /** No window at the point takes dropped files (no XdndAware, refused, or no answer), or the path is not in home. */
+  DROP_REFUSED: { status: 409, text: (why: string) => why },
   TOO_MANY_SCREENSHOTS: { status: 429, text: (perMinute: number) => `Too many screenshots: at most ${perMinute} a minute from one client` },
 });

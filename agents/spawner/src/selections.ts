@@ -86,7 +86,8 @@ export class Selections {
 
   /** Whether this window owns the selection now. */
   async owns(selection: string): Promise<boolean> {
-    return (await call<number>((cb) => this.client.GetSelectionOwner(this.atoms[selection as Known] ?? 0, cb))) === this.window;
+    const atom = await this.atom(selection);
+    return (await call<number>((cb) => this.client.GetSelectionOwner(atom, cb))) === this.window;
   }
 
   /** The target names the selection's owner offers (empty when there is no owner or it does not answer). */

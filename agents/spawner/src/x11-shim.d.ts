@@ -146,6 +146,10 @@ declare module 'x11' {
     selection?: number;
     target?: number;
     property?: number;
+    /** ClientMessage: its type atom, format and data (five 32-bit values at format 32). */
+    message_type?: number;
+    format?: number;
+    data?: number[];
   }
 
   export interface XClient extends EventEmitter, XRequestQueue {
@@ -183,6 +187,8 @@ declare module 'x11' {
     ConfigureWindow(wid: number, values: { x?: number; y?: number; width?: number; height?: number }): void;
     AllocColor(colormap: number, red: number, green: number, blue: number, cb: Callback<{ pixel: number }>): void;
     GetInputFocus(cb: Callback<{ focus: number }>): void;
+    GetWindowAttributes(wid: number, cb: Callback<{ mapState: number }>): void;
+    TranslateCoordinates(srcWid: number, dstWid: number, srcX: number, srcY: number, cb: Callback<{ child: number; destX: number; destY: number }>): void;
     AllocID(): number;
     CreatePixmap(pid: number, drawable: number, depth: number, width: number, height: number): void;
     FreePixmap(pid: number): void;

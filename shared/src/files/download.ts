@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import contentDisposition from 'content-disposition';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ReadBuffers, sendFileRange, writeChunks } from './pooled-send.js';
-import { planZip, zipEntries } from './zip.js';
+import { planZip, screenZip, zipEntries, type ZipRecheck } from './zip.js';
 import { zipBytes } from './zip-writer.js';
 import type { OpenedEntry } from './paths.js';
 
@@ -55,13 +55,18 @@ export async function sendFile(request: FastifyRequest, reply: FastifyReply, ope
  * number of entries left out is in X-Skipped-Entries. A file that vanishes, changes into something else or leaves the
  * root while the zip is streamed ends the response (logged); the files are read through reused buffers.
  */
-export async function sendFolderZip(reply: FastifyReply, root: string, real: string): Promise<FastifyReply> {
+export async function sendFolderZip(reply: FastifyReply, root: string, real: string, screen?: ZipRecheck): Promise<FastifyReply> {
   const plan = await planZip(root, real);
+  if (screen) await screenZip(root, plan, screen);
   const name = `${basename(real) || 'home'}.zip`;
   const buffers = new ReadBuffers();
-  reply.type('application/zip').header('content-disposition', attachment(name)).header('x-skipped-entries', String(plan.skipped.length));
+  reply
+    .type('application/zip')
+    .header('content-disposition', attachment(name))
+    .header('x-skipped-entries', String(plan.skipped.length))
+    .header('x-refused-entries', String(plan.refused.length));
   takeOver(reply, 200);
-  const failed = await writeChunks(reply.raw, zipBytes(zipEntries(root, plan, buffers)), buffers);
+  const failed = await writeChunks(reply.raw, zipBytes(zipEntries(root, plan, buffers, screen)), buffers);
   if (failed) reply.log.warn({ err: { message: failed.message } }, 'zip stream ended early');
   return reply;
 }

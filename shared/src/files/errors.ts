@@ -2,6 +2,7 @@ import { errorTable, HttpError, ValidationError } from '../errors.js';
 import { NotRegularFile, PathNotFound, PathOutsideRoot } from './paths.js';
 import { InsufficientStorage } from './store.js';
 import { NoFilePart } from './upload.js';
+import { TransferRefused } from '../transfer-policy.js';
 
 /** The file service's answers, with abcdesktop's texts (../shared/spec/filer.md). */
 export const FILE_ERRORS = errorTable({
@@ -15,6 +16,8 @@ export const FILE_ERRORS = errorTable({
   TOO_LARGE: { status: 413, text: 'File too large: over the upload size limit' },
   DOES_NOT_FIT: { status: 507, text: 'Insufficient storage: the file does not fit on the disk' },
   DISK_FULL: { status: 507, text: 'Insufficient storage: the disk is full' },
+  /** TRANSFER_POLICY refused it: "upload of notes.txt refused: upload.deny application/x-msdownload (...)". */
+  TRANSFER_REFUSED: { status: 403, text: (text: string) => text },
 });
 
 /**
@@ -23,6 +26,7 @@ export const FILE_ERRORS = errorTable({
  */
 export function fileErrorToHttp(err: unknown, operation: 'read' | 'upload', notFound = 'Not found'): unknown {
   if (err instanceof HttpError) return err;
+  if (err instanceof TransferRefused) return FILE_ERRORS.TRANSFER_REFUSED(err.message);
   if (err instanceof PathOutsideRoot) return operation === 'upload' ? FILE_ERRORS.UPLOAD_PATH_OUTSIDE_ROOT() : FILE_ERRORS.PATH_OUTSIDE_ROOT();
   if (err instanceof PathNotFound) return FILE_ERRORS.NOT_FOUND(notFound);
   if (err instanceof NotRegularFile) return FILE_ERRORS.NOT_REGULAR_FILE();

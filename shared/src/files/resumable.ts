@@ -1,10 +1,16 @@
 import type { Stats } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, rename, rm, statfs, truncate, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, rename, rm, statfs, truncate, writeFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { basename, dirname, join, parse, resolve, sep } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server as TusServer, Upload } from '@tus/server';
 import type { Logger } from 'pino';
 import { commitFile } from './store.js';
+import { placed } from './upload.js';
+import { TransferGate } from './transfer-gate.js';
+import { SNIFF_BYTES, sniffType } from '../sniff.js';
+import { TransferRefused, type TransferRules } from '../transfer-policy.js';
+import type { TransferAudit } from '../transfer-audit.js';
 import { isInside, PathOutsideRoot, type FileRoot } from './paths.js';
 
 export interface ResumableOptions {
@@ -16,6 +22,19 @@ export interface ResumableOptions {
   /** A partial upload untouched for this long is deleted and can no longer be resumed. */
   ttlMs: number;
   log: Logger;
+  /** TRANSFER_POLICY's upload rules and the audit trail; where a file sent without a folder lands. */
+  transfers?: { rules: TransferRules; audit: TransferAudit; uploadDir: string };
+}
+
+/** The header the file routes set (after removing any sent) to tell the tus hooks who is calling, for the audit. */
+export const CALLER_HEADER = 'x-desktop-agents-caller';
+
+function callerFrom(req: Request): { client?: string; user?: string } {
+  try {
+    return JSON.parse(req.headers.get(CALLER_HEADER) ?? '{}') as { client?: string; user?: string };
+  } catch {
+    return {};
+  }
 }
 
 class TusError extends Error {
@@ -179,19 +198,53 @@ async function readRecord(stagingDir: string, name: string, log: Logger): Promis
   return undefined;
 }
 
+/** The first bytes of a partial upload already stored (a resumed upload's head, sniffed with what comes next). */
+async function storedHead(path: string, bytes: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(Math.min(bytes, SNIFF_BYTES));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
 async function tusServer(root: FileRoot, options: ResumableOptions): Promise<TusServer> {
   const [{ Server }, { FileStore }] = await Promise.all([import('@tus/server'), import('@tus/file-store')]);
-  const datastore = new FileStore({ directory: options.stagingDir, expirationPeriodInMilliseconds: options.ttlMs });
+  const { transfers } = options;
   const targetOf = async (upload: Upload) => {
     const name = upload.metadata?.['fullPath'] || upload.metadata?.['filename'];
     if (!name) throw new TusError(422, 'No fullPath or filename in Upload-Metadata');
     try {
-      return await root.forWrite(name);
+      return await root.forWrite(placed(name, transfers?.uploadDir ?? ''));
     } catch (err) {
       if (err instanceof PathOutsideRoot) throw new TusError(403, 'Forbidden bad path');
       throw err;
     }
   };
+  /** Every PATCH through the upload rules: the first bytes sniffed (with any already stored), every byte counted. */
+  class GatedFileStore extends FileStore {
+    override async write(readable: IncomingMessage | Readable, id: string, offset: number): Promise<number> {
+      if (!transfers) return super.write(readable, id, offset);
+      const upload = await this.getUpload(id);
+      const subject = root.relative(await targetOf(upload));
+      const head = offset > 0 && offset < SNIFF_BYTES ? await storedHead(join(options.stagingDir, id), offset) : undefined;
+      const gate = new TransferGate(transfers.rules, 'upload', subject, { ...(head ? { head } : {}), offset });
+      readable.once('error', (err) => gate.destroy(err));
+      try {
+        return await super.write(readable.pipe(gate), id, offset);
+      } catch (err) {
+        const refusal = err instanceof TransferRefused ? err : gate.errored instanceof TransferRefused ? gate.errored : undefined;
+        if (!refusal) throw err;
+        // nothing more is written, and what was is removed: the upload is gone
+        await this.remove(id).catch(() => undefined);
+        transfers.audit.refused({ direction: 'upload', subject, ...refusal.facts }, refusal);
+        throw new TusError(403, refusal.message);
+      }
+    }
+  }
+  const datastore = new GatedFileStore({ directory: options.stagingDir, expirationPeriodInMilliseconds: options.ttlMs });
   /** Moves a complete upload into home, and leaves it answering "complete" to a client that asks again. */
   const commit = async (upload: Upload): Promise<string> => {
     const target = await targetOf(upload);
@@ -223,8 +276,18 @@ async function tusServer(root: FileRoot, options: ResumableOptions): Promise<Tus
     maxSize: options.maxSize,
     respectForwardedHeaders: false,
     // refused before a byte is stored: a bad target, staging that is no longer private, a size the disk cannot hold
-    onUploadCreate: async (_req, upload) => {
-      await targetOf(upload);
+    onUploadCreate: async (req, upload) => {
+      const target = await targetOf(upload);
+      if (transfers) {
+        const subject = root.relative(target);
+        try {
+          transfers.rules.check('upload', subject, { path: subject, ...(upload.size !== undefined ? { bytes: upload.size } : {}) });
+        } catch (err) {
+          if (!(err instanceof TransferRefused)) throw err;
+          transfers.audit.refused({ direction: 'upload', subject, ...callerFrom(req), ...err.facts }, err);
+          throw new TusError(403, err.message);
+        }
+      }
       await ensurePrivateFolder(options.stagingDir).catch((err: Error) => {
         options.log.error({ err: { message: err.message } }, 'upload staging is not private: resumable uploads refused');
         throw new TusError(503, 'Upload staging is not usable');
@@ -235,8 +298,16 @@ async function tusServer(root: FileRoot, options: ResumableOptions): Promise<Tus
       }
       return {};
     },
-    onUploadFinish: async (_req, upload) => {
+    onUploadFinish: async (req, upload) => {
+      const type = transfers ? await sniffType(await storedHead(upload.storage?.path ?? join(options.stagingDir, upload.id), SNIFF_BYTES)) : undefined;
       const final = await commit(upload);
+      transfers?.audit.allowed({
+        direction: 'upload',
+        subject: root.relative(final),
+        ...callerFrom(req),
+        ...(type ? { type } : {}),
+        ...(upload.size !== undefined ? { bytes: upload.size } : {}),
+      });
       options.log.info({ path: root.relative(final), bytes: upload.size }, 'resumable upload complete');
       return { headers: { 'upload-path': encodeURIComponent(root.relative(final)) } };
     },

@@ -2,14 +2,17 @@ import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { ResumableUploads } from './resumable.js';
+import { CALLER_HEADER, type ResumableUploads } from './resumable.js';
 import { FILE_ERRORS, fileErrorToHttp } from './errors.js';
 import { sendFile, sendFolderZip } from './download.js';
-import { ConfinedFolder, NotRegularFile, withFolder, type FileRoot } from './paths.js';
+import { ConfinedFolder, NotRegularFile, withFolder, type FileRoot, type OpenedEntry } from './paths.js';
 import type { FileSwitches } from './switches.js';
 import { receiveUpload } from './upload.js';
 import type { PartialUploads } from './store.js';
 import { dataReply, okReply, replies, textReply } from '../replies.js';
+import { callerOf, type TransferAudit } from '../transfer-audit.js';
+import { TransferRefused, type TransferRules } from '../transfer-policy.js';
+import { screenDownload } from './screen.js';
 
 export interface FileRoutesOptions {
   root: FileRoot;
@@ -23,6 +26,14 @@ export interface FileRoutesOptions {
   partials?: PartialUploads;
   /** Prefix of the metrics these routes report (`filer` → filer_uploads_total...). */
   metricsPrefix: string;
+  /** TRANSFER_POLICY's rules, the audit trail, and where uploads without a folder land (home-relative, '' = home). */
+  transfers: FileTransfers;
+}
+
+export interface FileTransfers {
+  rules: TransferRules;
+  audit: TransferAudit;
+  uploadDir: string;
 }
 
 /** What the routes have moved since start, for /metrics. */
@@ -70,12 +81,14 @@ function pathErrors(notFound = 'Not found') {
 }
 
 /** Names in a folder, oldest modification first; entries that cannot be looked at are left out. */
-async function listByAge(folder: ConfinedFolder): Promise<string[]> {
+async function listByAge(folder: ConfinedFolder, shows: (name: string, isFolder: boolean) => boolean = () => true): Promise<string[]> {
   const names = await readdir(folder.at());
   const dated = await Promise.all(
     names.map(async (name) => {
       try {
-        return { name, mtime: (await lstat(folder.at(name))).mtimeMs };
+        const s = await lstat(folder.at(name));
+        if (!shows(name, s.isDirectory())) return undefined;
+        return { name, mtime: s.mtimeMs };
       } catch {
         return undefined;
       }
@@ -97,12 +110,13 @@ export interface FolderEntry {
 }
 
 /** A folder's entries with their type, size and date (not following links), by name; unreadable ones left out. */
-async function entriesOf(folder: ConfinedFolder): Promise<FolderEntry[]> {
+async function entriesOf(folder: ConfinedFolder, shows: (name: string, isFolder: boolean) => boolean = () => true): Promise<FolderEntry[]> {
   const names = await readdir(folder.at());
   const entries = await Promise.all(
     names.map(async (name): Promise<FolderEntry | undefined> => {
       try {
         const s = await lstat(folder.at(name));
+        if (!shows(name, s.isDirectory())) return undefined;
         const type = s.isFile() ? 'file' : s.isDirectory() ? 'folder' : s.isSymbolicLink() ? 'link' : 'other';
         return { name, type, size: s.isFile() ? s.size : 0, mtime: Math.round(s.mtimeMs) };
       } catch {
@@ -120,7 +134,8 @@ const entryReply = {
 } as const;
 
 function routesAt(prefix: string, options: FileRoutesOptions, resumable: ResumableUploads | undefined, stats: FileStats): FastifyPluginAsync {
-  const { root, switches } = options;
+  const { root, switches, transfers } = options;
+  const { rules, audit } = transfers;
   return async (app) => {
     app.get<{ Querystring: { file: string } }>(
       prefix,
@@ -129,24 +144,66 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
         if (!switches.download) throw forbidden();
         // opened first, then checked on the descriptor: what is served is what was checked (FIFOs refused unopened)
         const opened = await root.openExisting(request.query.file).catch(pathErrors());
+        const caller = callerOf(request);
+        const subject = root.relative(opened.real) || '~';
+        if (opened.stat.isFile()) {
+          // decided on what was opened: its path, its size and the type of its first bytes
+          await audit
+            .around(
+              { direction: 'download', subject, ...caller, bytes: opened.stat.size },
+              async () => ({ type: await screenDownload(rules, subject, opened) }),
+              (r) => r,
+            )
+            .catch(async (err: unknown) => {
+              await opened.handle.close();
+              throw fileErrorToHttp(err, 'read');
+            });
+        }
         stats.downloads += 1;
         stats.inFlight.download += 1;
         reply.raw.once('close', () => (stats.inFlight.download -= 1));
         if (opened.stat.isFile()) return sendFile(request, reply, opened);
         await opened.handle.close();
-        return sendFolderZip(reply, root.real, opened.real);
+        // a folder's zip: each file screened on its own; a refused one is left out and listed in REFUSED.txt
+        const screen = rules.restricts('download')
+          ? async (entry: OpenedEntry) => {
+              const path = root.relative(entry.real);
+              try {
+                await screenDownload(rules, path, entry);
+                return undefined;
+              } catch (err) {
+                if (!(err instanceof TransferRefused)) throw err;
+                audit.refused({ direction: 'download', subject: path, ...caller, ...err.facts }, err);
+                return err.rule;
+              }
+            }
+          : undefined;
+        audit.allowed({ direction: 'download', subject: `${subject} (zip)`, type: 'application/zip', ...caller });
+        return sendFolderZip(reply, root.real, opened.real, screen);
       },
     );
 
-    const inFolder = async <T>(directory: string, read: (folder: ConfinedFolder) => Promise<T>): Promise<T> => {
+    /** Whether an entry of a listed folder is shown: with download paths, only what leads to or lies in them. */
+    const shown = (folder: string, name: string, isFolder: boolean) => {
+      const path = folder ? `${folder}/${name}` : name;
+      return isFolder ? rules.folderVisible('download', path) : rules.refusesPath('download', path) === undefined;
+    };
+    const inFolder = async <T>(
+      directory: string,
+      read: (folder: ConfinedFolder, shows: (name: string, isFolder: boolean) => boolean) => Promise<T>,
+    ): Promise<T> => {
       if (!switches.list) throw forbidden();
       const real = await root.existing(directory).catch(pathErrors());
+      const relative = root.relative(real);
+      if (!rules.folderVisible('download', relative)) {
+        throw FILE_ERRORS.TRANSFER_REFUSED(`list of ${relative || '~'} refused: download.paths does not include it`);
+      }
       const folder = await ConfinedFolder.open(root.real, real).catch((err: unknown) => {
         if ((err as NodeJS.ErrnoException).code === 'ENOTDIR' || err instanceof NotRegularFile) throw FILE_ERRORS.NOT_A_DIRECTORY();
         return pathErrors()(err);
       });
       try {
-        return await read(folder);
+        return await read(folder, (name, isFolder) => shown(relative, name, isFolder));
       } finally {
         await folder.close();
       }
@@ -173,7 +230,13 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
         overwrite: (request.query as Record<string, unknown>)['overwrite'] === 'true',
       };
       stats.inFlight.upload += 1;
-      const result = await receiveUpload(input, root, options.partials)
+      const caller = callerOf(request);
+      const result = await audit
+        .around(
+          { direction: 'upload', subject: '(multipart)', ...caller },
+          () => receiveUpload(input, root, options.partials, transfers),
+          (r) => ({ subject: r.path, bytes: r.bytes, ...(r.type ? { type: r.type } : {}) }),
+        )
         .catch((err: unknown) => {
           const mapped = fileErrorToHttp(err, 'upload');
           stats.upload(resultOf(mapped));
@@ -207,6 +270,8 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
     if (resumable) {
       const handle = async (request: FastifyRequest, reply: FastifyReply) => {
         if (!switches.upload) throw forbidden();
+        // who is calling, for the audit trail of the tus hooks (a header of the caller's own by that name is dropped)
+        request.raw.headers[CALLER_HEADER] = JSON.stringify(callerOf(request));
         reply.hijack();
         const sending = request.method === 'PATCH';
         if (sending) stats.inFlight.upload += 1;

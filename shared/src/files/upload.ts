@@ -5,10 +5,25 @@ import type { Multipart, MultipartFile } from '@fastify/multipart';
 import { LargeWriteFile } from './large-writes.js';
 import { commitFile, assertRoomFor, tempName, type PartialUploads } from './store.js';
 import type { ConfinedFolder, FileRoot } from './paths.js';
+import { TransferGate } from './transfer-gate.js';
+import type { TransferRules } from '../transfer-policy.js';
 
 export interface UploadResult {
   path: string;
   bytes: number;
+  /** The type sniffed from the content. */
+  type?: string;
+}
+
+/** The transfer rules uploads pass, and where a file sent without a folder lands (home-relative, '' for home). */
+export interface UploadPlacement {
+  rules: TransferRules;
+  uploadDir: string;
+}
+
+/** A name without a folder lands in the upload folder; `~/name` and `folder/name` are where they say. */
+export function placed(name: string, uploadDir: string): string {
+  return name.includes('/') || uploadDir === '' ? name : `${uploadDir}/${name}`;
 }
 
 /** What an upload is made of, whatever carries it: the multipart parts, the size announced, the overwrite flag. */
@@ -24,9 +39,13 @@ export class NoFilePart extends Error {
   override name = 'NoFilePart';
 }
 
-/** Streams one part to a temp file in large writes (never holding it all); the caller fsyncs and renames or removes it. */
-async function receive(file: MultipartFile, temp: string): Promise<number> {
-  await pipeline(file.file, new LargeWriteFile(temp));
+/**
+ * Streams one part to a temp file in large writes (never holding it all), through the transfer rules' gate when
+ * there are rules; the caller fsyncs and renames or removes it.
+ */
+async function receive(file: MultipartFile, temp: string, gate?: TransferGate): Promise<number> {
+  if (gate) await pipeline(file.file, gate, new LargeWriteFile(temp));
+  else await pipeline(file.file, new LargeWriteFile(temp));
   return (await stat(temp)).size;
 }
 
@@ -36,13 +55,18 @@ async function receive(file: MultipartFile, temp: string): Promise<number> {
  * `fullPath` comes after the file), is fsynced and renamed; a cut or an error leaves nothing behind. Folders are
  * opened and checked on their descriptors, and every write goes through them (see ConfinedFolder).
  */
-export async function receiveUpload(upload: UploadInput, root: FileRoot, partials?: PartialUploads): Promise<UploadResult> {
+export async function receiveUpload(upload: UploadInput, root: FileRoot, partials?: PartialUploads, placement?: UploadPlacement): Promise<UploadResult> {
   if (upload.declaredBytes > 0) await assertRoomFor(root.real, upload.declaredBytes);
   const fields: Record<string, string> = {};
-  const target = (name: string) => root.forWrite(name);
+  // the path rule is checked on where the file really goes (after ~ and the upload folder are resolved)
+  const target = async (name: string) => {
+    const real = await root.forWrite(placed(name, placement?.uploadDir ?? ''));
+    placement?.rules.check('upload', root.relative(real), { path: root.relative(real) });
+    return real;
+  };
   const openFolder = (folder: string) => root.makeFolder(folder);
   const folders: ConfinedFolder[] = [];
-  let received: { folder: ConfinedFolder; temp: string; bytes: number; filename: string; target: string | undefined } | undefined;
+  let received: { folder: ConfinedFolder; temp: string; bytes: number; filename: string; target: string | undefined; type?: string } | undefined;
   let pending: { folder: ConfinedFolder; temp: string } | undefined;
   try {
     for await (const part of upload.parts) {
@@ -60,8 +84,9 @@ export async function receiveUpload(upload: UploadInput, root: FileRoot, partial
       const temp = tempName();
       pending = { folder, temp };
       await partials?.begin(join(folder.real, temp));
-      const bytes = await receive(part, folder.at(temp));
-      received = { folder, temp, bytes, filename: part.filename, target: early };
+      const gate = placement ? new TransferGate(placement.rules, 'upload', early ? root.relative(early) : part.filename) : undefined;
+      const bytes = await receive(part, folder.at(temp), gate);
+      received = { folder, temp, bytes, filename: part.filename, target: early, ...(gate?.facts.type ? { type: gate.facts.type } : {}) };
     }
     if (!received) throw new NoFilePart('no part named file');
     const destination = received.target ?? (await target(fields['fullPath'] || received.filename));
@@ -71,7 +96,7 @@ export async function receiveUpload(upload: UploadInput, root: FileRoot, partial
     const final = await commitFile(received.folder.at(received.temp), folder, basename(destination), overwrite);
     await partials?.end(join(received.folder.real, received.temp));
     pending = undefined;
-    return { path: root.relative(final), bytes: received.bytes };
+    return { path: root.relative(final), bytes: received.bytes, ...(received.type ? { type: received.type } : {}) };
   } finally {
     if (pending) {
       await rm(pending.folder.at(pending.temp), { force: true });

@@ -1,7 +1,7 @@
 import { lstat, readdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { isInside, openInside, withFolder } from './paths.js';
+import { isInside, openInside, withFolder, type OpenedEntry } from './paths.js';
 import { fileChunks, type ReadBuffers } from './pooled-send.js';
 import type { ZipEntry } from './zip-writer.js';
 
@@ -10,6 +10,8 @@ export interface ZipPlan {
   folders: string[];
   /** Entries left out, with why: unreadable, a symlink out of the root, or not a regular file. */
   skipped: Array<{ name: string; reason: string }>;
+  /** Files the transfer rules refused, with the rule (listed in REFUSED.txt). */
+  refused: Array<{ name: string; rule: string }>;
 }
 
 /** Characters a Windows extractor reads as a separator, a drive or a device, or refuses: each becomes `_`. */
@@ -47,7 +49,7 @@ function unusedName(used: Set<string>, name: string): string {
  * (portableSegment), so no extractor writes outside its target.
  */
 export async function planZip(root: string, folder: string): Promise<ZipPlan> {
-  const plan: ZipPlan = { files: [], folders: [], skipped: [] };
+  const plan: ZipPlan = { files: [], folders: [], skipped: [], refused: [] };
   const walk = async (dir: string, prefix: string): Promise<void> => {
     let names: string[];
     try {
@@ -91,17 +93,48 @@ export async function planZip(root: string, folder: string): Promise<ZipPlan> {
  * the root, a regular file, else an error that ends the zip), read through the transfer's reused buffers, and the
  * SKIPPED.txt report when entries were left out.
  */
-export function zipEntries(root: string, plan: ZipPlan, buffers: ReadBuffers): ZipEntry[] {
+/**
+ * Leaves out of the plan the files `screen` refuses (it resolves the rule that refuses one, or undefined): each is
+ * listed in REFUSED.txt instead.
+ */
+export async function screenZip(root: string, plan: ZipPlan, screen: (opened: OpenedEntry, name: string) => Promise<string | undefined>): Promise<void> {
+  const kept: ZipPlan['files'] = [];
+  for (const file of plan.files) {
+    let opened: OpenedEntry | undefined;
+    try {
+      opened = await openInside(root, file.path);
+      const rule = await screen(opened, file.name);
+      if (rule) plan.refused.push({ name: file.name, rule });
+      else kept.push(file);
+    } catch (err) {
+      plan.skipped.push({ name: file.name, reason: (err as NodeJS.ErrnoException).code ?? 'unreadable' });
+    } finally {
+      await opened?.handle.close();
+    }
+  }
+  plan.files = kept;
+}
+
+/** Checks a zip's file again on the descriptor its bytes are read from (it may have changed since it was screened). */
+export type ZipRecheck = (opened: OpenedEntry, name: string) => Promise<string | undefined>;
+
+export function zipEntries(root: string, plan: ZipPlan, buffers: ReadBuffers, recheck?: ZipRecheck): ZipEntry[] {
   const entries: ZipEntry[] = [
     ...plan.folders.map((name): ZipEntry => ({ kind: 'folder', name })),
     ...plan.files.map((file): ZipEntry => ({
       kind: 'file',
       name: file.name,
       open: async () => {
-        const { handle, stat } = await openInside(root, file.path);
+        const opened = await openInside(root, file.path);
+        const { handle, stat } = opened;
         if (!stat.isFile()) {
           await handle.close();
           throw new Error(`${file.name} is no longer a regular file`);
+        }
+        const refused = await recheck?.(opened, file.name);
+        if (refused) {
+          await handle.close();
+          throw new Error(`${file.name} changed after it was screened and is now refused: ${refused}`);
         }
         // a growing file is read to its end as it is then (the size is counted, not declared); the descriptor is
         // closed when the entry is done or abandoned
@@ -116,6 +149,10 @@ export function zipEntries(root: string, plan: ZipPlan, buffers: ReadBuffers): Z
       },
     })),
   ];
+  if (plan.refused.length > 0) {
+    const report = plan.refused.map((r) => `${r.name}\t${r.rule}`).join('\n');
+    entries.push({ kind: 'buffer', name: 'REFUSED.txt', data: Buffer.from(`${report}\n`) });
+  }
   if (plan.skipped.length > 0) {
     const report = plan.skipped.map((s) => `${s.name}\t${s.reason}`).join('\n');
     entries.push({ kind: 'buffer', name: 'SKIPPED.txt', data: Buffer.from(`${report}\n`) });
