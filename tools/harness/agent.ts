@@ -42,9 +42,9 @@ function startCommand(dir: string): string[] {
  */
 export const AGENT_PROCESS_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 
-/** The Node flags every agent starts with (its start script's), for references that must start as the agents do. */
+/** The Node flags every agent starts with (build/node-flags.json), for references that must start as the agents do. */
 export function agentNodeFlags(root = repoRoot()): string[] {
-  return agentCommand(root, 'broadcast').filter((word) => word.startsWith('-'));
+  return (JSON.parse(readFileSync(join(root, 'build', 'node-flags.json'), 'utf8')) as { flags: string[] }).flags;
 }
 
 /**

@@ -44,6 +44,8 @@ export function plotSvg(title: string, memory: Array<[number, number]>, fds: Arr
 }
 
 export interface SoakReport {
+  /** The commit the pod's images were built from (read when the soak started, not when it ended). */
+  commit: string;
   minutes: number;
   warmUpS: number;
   windowS: number;
@@ -54,18 +56,23 @@ export interface SoakReport {
 }
 
 /** Writes the report and its plots under docs/bench; returns the report's path. */
+/** The checkout's commit (short), or `unknown` outside one; `+changes` when the work tree differs from it. */
+export function currentCommit(root: string): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root }).toString().trim() !== '';
+    return dirty ? `${commit}+changes` : commit;
+  } catch {
+    return 'unknown';
+  }
+}
+
 export function writeSoakReport(root: string, report: SoakReport): string {
   const date = new Date().toISOString().slice(0, 10);
   const dir = join(root, 'docs', 'bench');
   const plots = join(dir, `soak-${date}`);
   mkdirSync(plots, { recursive: true });
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
-  } catch {
-    // not a checkout
-  }
-  const { record } = report;
+  const { record, commit } = report;
   const met = report.results.filter((r) => meetsTarget(r) === false).length;
   const lines = [
     `# Soak, ${report.minutes} minutes (npm run bench -- soak)`,

@@ -7,7 +7,7 @@ import { podmanMissing, startContainerPod } from '../../container-pod/index.js';
 import { repoRoot } from '../../harness/index.js';
 import { DAY_LOAD, SHORT_LOAD, driveDay } from '../soak/load.js';
 import { SoakRecord, type Series } from '../soak/record.js';
-import { writeSoakReport } from '../soak/report.js';
+import { currentCommit, writeSoakReport } from '../soak/report.js';
 import { containerVerdict, seriesVerdict } from '../soak/verdict.js';
 import type { BenchOptions, BenchResult, BenchSuite } from '../types.js';
 
@@ -24,6 +24,7 @@ const suite: BenchSuite = {
     const minutes = minutesOf(options);
     const warmUpS = Math.min(600, (minutes * 60) / 3);
     const windowS = Math.min(300, (minutes * 60) / 6);
+    const commit = currentCommit(repoRoot());
     const pod = await startContainerPod({ name: 'bench-soak', build: options.quick ? 'when-missing' : true, readyTimeoutMs: 120_000 });
     const record = new SoakRecord();
     let stopped = false;
@@ -112,7 +113,7 @@ const suite: BenchSuite = {
       })),
     ];
     if (!options.quick)
-      console.error(`soak report written to ${writeSoakReport(repoRoot(), { minutes, warmUpS, windowS, results, containers, series, record })}`);
+      console.error(`soak report written to ${writeSoakReport(repoRoot(), { commit, minutes, warmUpS, windowS, results, containers, series, record })}`);
     if (record.errors.length > 0)
       console.error(
         `soak errors (first 20):\n${record.errors
