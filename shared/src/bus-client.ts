@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Logger } from 'pino';
 import { Backoff } from './backoff.js';
+import { KeptConnection } from './kept-connection.js';
 import { REPLY_METHOD, type AgentEvents, type ServiceEvents } from './bus-methods.js';
 import { busUrl, type CommonConfig } from './config.js';
 import { connectInProcess, type LocalSocket } from './local-bus.js';
@@ -50,10 +51,9 @@ interface BusEvents {
  * disconnected are queued (bounded) and flushed on reconnect; reconnects back off exponentially.
  */
 export class BusClient extends EventEmitter<BusEvents> {
-  #socket: WebSocket | LocalSocket | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #closed = false;
-  readonly #backoff: Backoff;
+  readonly #link: KeptConnection<WebSocket | LocalSocket>;
+  /** The socket of the attempt under way (ended by close(): nothing may keep the process up). */
+  #attempt: WebSocket | LocalSocket | undefined;
   readonly #queue: string[] = [];
   readonly #handlers = new Map<string, Set<Handler>>();
   readonly #options: Required<Omit<BusClientOptions, 'cookie' | 'token' | 'inProcess'>> & Pick<BusClientOptions, 'cookie' | 'token' | 'inProcess'>;
@@ -61,20 +61,29 @@ export class BusClient extends EventEmitter<BusEvents> {
   constructor(options: BusClientOptions) {
     super();
     this.#options = { minDelayMs: 200, maxDelayMs: 10_000, maxQueue: 1000, maxPayload: 64 * 1024, ...options };
-    this.#backoff = new Backoff(this.#options.minDelayMs, this.#options.maxDelayMs);
+    this.#link = new KeptConnection<WebSocket | LocalSocket>({
+      name: 'bus',
+      connect: () => this.#open(),
+      watch: (socket, lost) => socket.once('close', (code: number) => lost(`closed ${code}`)),
+      disconnect: (socket) => closeSocket(socket),
+      backoff: new Backoff(this.#options.minDelayMs, this.#options.maxDelayMs),
+      // an agent started before the bus (any container order) retries quietly
+      log: this.#options.logger,
+      attemptsLevel: 'debug',
+    });
   }
 
   get connected(): boolean {
-    return this.#socket?.readyState === WebSocket.OPEN;
+    return this.#link.current?.readyState === WebSocket.OPEN;
   }
 
   get queued(): number {
     return this.#queue.length;
   }
 
+  /** Starts connecting, and keeps the connection up until close(). */
   connect(): this {
-    this.#closed = false;
-    this.#open();
+    void this.#link.start();
     return this;
   }
 
@@ -92,7 +101,7 @@ export class BusClient extends EventEmitter<BusEvents> {
   send<D>(method: string, data?: D): void {
     const frame = JSON.stringify(data === undefined ? { method } : { method, data });
     if (this.connected) {
-      this.#socket?.send(frame);
+      this.#link.current?.send(frame);
       return;
     }
     this.#queue.push(frame);
@@ -102,7 +111,7 @@ export class BusClient extends EventEmitter<BusEvents> {
   /** An error frame for one browser only: the sender of the request being refused (its `sender` stamp). */
   replyTo(sender: number, data: { code: string; message: string; method?: string }): void {
     const frame = JSON.stringify({ method: REPLY_METHOD, to: sender, data });
-    if (this.connected) this.#socket?.send(frame);
+    if (this.connected) this.#link.current?.send(frame);
   }
 
   /** Calls handler for every frame with this method. Returns a function that removes it. */
@@ -114,37 +123,36 @@ export class BusClient extends EventEmitter<BusEvents> {
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    clearTimeout(this.#timer);
-    const socket = this.#socket;
-    this.#socket = undefined;
-    if (!socket || socket.readyState === WebSocket.CLOSED) return;
-    await new Promise<void>((resolve) => {
-      socket.once('close', () => resolve());
-      if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
-      else socket.close(1000, 'client closing');
-    });
+    const attempt = this.#attempt;
+    this.#attempt = undefined;
+    await Promise.all([this.#link.close(), attempt ? closeSocket(attempt) : undefined]);
   }
 
-  #open(): void {
+  /** One connection attempt: resolves once the socket is open (the queue flushed), rejects if it closes first. */
+  #open(): Promise<WebSocket | LocalSocket> {
     const headers: Record<string, string> = {};
     if (this.#options.cookie) headers['broadcast_cookie'] = this.#options.cookie;
     if (this.#options.token) headers['authorization'] = `Bearer ${this.#options.token}`;
     headers[BUS_ACCEPT_HEADER] = String(this.#options.maxPayload);
     const socket = this.#options.inProcess?.(this.#options.maxPayload) ?? new WebSocket(this.#options.url, { headers, maxPayload: this.#options.maxPayload });
-    this.#socket = socket;
-    socket.on('open', () => {
-      this.#backoff.reset();
-      this.#options.logger.debug({ url: this.#options.url }, 'bus connected');
-      for (const frame of this.#queue.splice(0)) socket.send(frame);
-      this.emit('open');
-    });
     socket.on('message', (raw: WebSocket.RawData, isBinary: boolean) => this.#dispatch(raw, isBinary));
     socket.on('error', (err: Error) => this.#options.logger.debug({ err: { message: err.message } }, 'bus socket error'));
-    socket.on('close', (code: number, reason: Buffer) => {
-      if (this.#socket === socket) this.#socket = undefined;
-      this.emit('close', code, reason.toString());
-      if (!this.#closed) this.#scheduleReconnect();
+    socket.on('close', (code: number, reason: Buffer) => this.emit('close', code, reason.toString()));
+    this.#attempt = socket;
+    return new Promise((resolve, reject) => {
+      const failed = (code: number) => {
+        if (this.#attempt === socket) this.#attempt = undefined;
+        reject(new Error(`closed ${code} before it opened`));
+      };
+      socket.once('close', failed);
+      socket.once('open', () => {
+        if (this.#attempt === socket) this.#attempt = undefined;
+        socket.off('close', failed);
+        this.#options.logger.debug({ url: this.#options.url }, 'bus connected');
+        for (const frame of this.#queue.splice(0)) socket.send(frame);
+        resolve(socket);
+        this.emit('open');
+      });
     });
   }
 
@@ -162,10 +170,6 @@ export class BusClient extends EventEmitter<BusEvents> {
     this.emit('message', message);
     for (const handler of this.#handlers.get(message.method) ?? []) handler(message);
   }
-
-  #scheduleReconnect(): void {
-    this.#timer = setTimeout(() => this.#open(), this.#backoff.next());
-  }
 }
 
 /**
@@ -181,4 +185,14 @@ export function connectBus(config: CommonConfig, logger: Logger, options: { maxP
     token: config.AUTH_TOKEN,
     ...(config.BROADCAST_SERVICE_URL ? {} : { inProcess: (maxFrameBytes: number) => connectInProcess(config.BROADCAST_SERVICE_TCP_PORT, maxFrameBytes) }),
   }).connect();
+}
+
+/** Closes a socket and resolves once it is closed (at once when it never opened). */
+async function closeSocket(socket: WebSocket | LocalSocket): Promise<void> {
+  if (socket.readyState === WebSocket.CLOSED) return;
+  await new Promise<void>((resolve) => {
+    socket.once('close', () => resolve());
+    if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
+    else socket.close(1000, 'client closing');
+  });
 }

@@ -30,3 +30,4 @@ export * from './status-page.js';
 export * from './transfer-policy.js';
 export * from './transfer-audit.js';
 export * from './sniff.js';
+export * from './kept-connection.js';

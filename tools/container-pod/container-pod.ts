@@ -81,6 +81,8 @@ export interface ContainerPodOptions {
   readyTimeoutMs?: number;
   /** Settings added to every container that has env (the agents), after the manifest's own. */
   env?: Record<string, string>;
+  /** Publish the containers' ports on the host, as podman 4.3 does (default true); false for several pods at once. */
+  publishPorts?: boolean;
 }
 
 interface PsEntry {
@@ -113,7 +115,10 @@ export async function startContainerPod(options: ContainerPodOptions = {}): Prom
   const images = projectImages(source);
   const build = options.build ?? true;
   if (build === true || (build === 'when-missing' && !(await imagesPresent(images, podman)))) await buildImages(images, podman.workdir);
-  const { manifest, gaps, secrets } = podmanVariant(source, { ...(options.name ? { name: options.name } : {}) });
+  const { manifest, gaps, secrets } = podmanVariant(source, {
+    ...(options.name ? { name: options.name } : {}),
+    ...(options.publishPorts === false ? { publishPorts: false } : {}),
+  });
   const name = manifest.metadata.name;
   const token = options.token ?? randomBytes(24).toString('base64url');
   const cookie = randomBytes(16).toString('base64url');

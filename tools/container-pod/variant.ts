@@ -9,6 +9,12 @@ export interface VariantOptions {
   name?: string;
   /** Values for the field paths podman does not resolve. */
   fields?: Record<string, string>;
+  /**
+   * Whether the containers' ports are kept (default true). podman 4.3 publishes every containerPort on the host's
+   * same port (Kubernetes publishes none without hostPort), so a second pod on the machine cannot start: false drops
+   * them (the pod is reached at its own address on podman's network, as in a cluster).
+   */
+  publishPorts?: boolean;
 }
 
 export interface PodmanVariant {
@@ -59,6 +65,11 @@ export function podmanVariant(source: PodManifest, options: VariantOptions = {})
         gaps.add(`${key}.httpGet makes no podman health check: dropped; the runner polls each agent's /readyz itself (liveness is not watched)`);
       }
     }
+  }
+
+  if (options.publishPorts === false) {
+    for (const container of containers) delete container.ports;
+    gaps.add("containerPorts are dropped: podman 4.3 publishes each on the host's same port, which allows one pod per machine");
   }
 
   if ((manifest.spec.initContainers ?? []).length > 0) {

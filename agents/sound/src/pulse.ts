@@ -1,4 +1,4 @@
-import { Backoff, type Logger } from '@desktop-agents/kit';
+import { Backoff, KeptConnection, type Logger } from '@desktop-agents/kit';
 import { defaultSink, prepareDesktopAudio } from '@desktop-agents/kit/audio-server';
 import { EventEmitter } from 'node:events';
 import { PulseAudio, PA_SAMPLE_FORMAT, type PlaybackStream, type RecordStream } from 'pulseaudio.js';
@@ -74,38 +74,48 @@ function toSink(raw: Record<string, unknown>): SinkInfo {
  * daemon goes away it emits `down`, retries with backoff, and on return makes sure the sink exists and captures again.
  */
 export class Pulse extends EventEmitter<PulseEvents> {
-  #client: PulseAudio | undefined;
+  readonly #link: KeptConnection<PulseAudio>;
   #capture: RecordStream | undefined;
   /** Every record stream open, moved together when the default sink changes. */
   readonly #streams = new Set<RecordStream>();
   #monitored: string | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  readonly #backoff = new Backoff(100, 5000, false);
-  #closed = false;
 
   constructor(
     private readonly settings: PulseSettings,
     private readonly log: Logger,
   ) {
     super();
+    this.#link = new KeptConnection<PulseAudio>({
+      name: 'pulse',
+      connect: () => this.#connect(),
+      // the library reports a dropped socket as an 'error' event
+      watch: (client, lost) => client.on('error', (err: Error) => /Disconnected/.test(err.message) && lost(err.message)),
+      disconnect: async (client) => {
+        this.#capture?.destroy();
+        await client.disconnect().catch(() => undefined);
+      },
+      backoff: new Backoff(100, 5000, false),
+      log,
+    });
+    this.#link.onConnect(() => this.emit('up'));
+    this.#link.onLost((reason) => {
+      this.#capture = undefined;
+      this.emit('down', reason);
+    });
   }
 
   get up(): boolean {
-    return this.#client !== undefined;
+    return this.#link.current !== undefined;
   }
 
   start(): void {
-    void this.#connect();
+    void this.#link.start();
   }
 
-  async #connect(): Promise<void> {
-    if (this.#closed) return;
+  /** One connection, the desktop's audio set up on it, and the capture of the default sink's monitor started. */
+  async #connect(): Promise<PulseAudio> {
     const client = new PulseAudio('desktop-agents-sound', this.settings.cookie, this.settings.socket);
-    // the library reports a dropped socket as an 'error' event
-    client.on('error', (err: Error) => {
-      if (/Disconnected/.test(err.message)) this.#lost(client, err.message);
-      else this.log.debug({ err: { message: err.message } }, 'pulse client error');
-    });
+    client.on('error', (err: Error) => this.log.debug({ err: { message: err.message } }, 'pulse client error'));
     try {
       await client.connect();
       // the audio server's setup has one owner, shared with the spawner's audio routes (the kit's audio-server)
@@ -116,35 +126,12 @@ export class Pulse extends EventEmitter<PulseEvents> {
       });
       this.#monitored = this.settings.sink; // the default sink, as the setup has just made it
       client.on('event.server.change', () => void this.#followDefaultSink(client).catch(() => undefined));
-      this.#client = client;
-      this.#backoff.reset();
       await this.#startCapture(client);
-      this.log.info({ sink: this.settings.sink }, 'pulse connected');
-      this.emit('up');
+      return client;
     } catch (err) {
-      this.log.info({ err: { message: (err as Error).message } }, 'pulse not reachable');
-      try {
-        await client.disconnect();
-      } catch {
-        // already gone
-      }
-      this.#retry();
+      await client.disconnect().catch(() => undefined);
+      throw err;
     }
-  }
-
-  #lost(client: PulseAudio, reason: string): void {
-    if (this.#client !== client) return;
-    this.#client = undefined;
-    this.#capture = undefined;
-    this.log.warn({ reason }, 'pulse lost');
-    this.emit('down', reason);
-    this.#retry();
-  }
-
-  #retry(): void {
-    if (this.#closed) return;
-    const delay = this.#backoff.next();
-    this.#timer = setTimeout(() => void this.#connect(), delay);
   }
 
   /**
@@ -209,8 +196,9 @@ export class Pulse extends EventEmitter<PulseEvents> {
   }
 
   #connected(): PulseAudio {
-    if (!this.#client) throw ERRORS.PULSE_UNREACHABLE();
-    return this.#client;
+    const client = this.#link.current;
+    if (!client) throw ERRORS.PULSE_UNREACHABLE();
+    return client;
   }
 
   async serverInfo(): Promise<{ serverName: string; serverVersion: string; defaultSink: string }> {
@@ -235,11 +223,6 @@ export class Pulse extends EventEmitter<PulseEvents> {
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    clearTimeout(this.#timer);
-    const client = this.#client;
-    this.#client = undefined;
-    this.#capture?.destroy();
-    if (client) await client.disconnect().catch(() => undefined);
+    await this.#link.close();
   }
 }

@@ -1,4 +1,4 @@
-import { Backoff, type Logger } from '@desktop-agents/kit';
+import { Backoff, KeptConnection, type Logger } from '@desktop-agents/kit';
 import type { MessageBus } from 'dbus-next';
 import type { NotificationCenter } from './notifications.js';
 
@@ -22,100 +22,98 @@ const text = (value: unknown) => (typeof value === 'string' ? value : '');
  * backoff, when the bus goes away; the spawner's readiness never depends on it.
  */
 export class NotificationServer {
-  #bus: MessageBus | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #stopped = false;
-  readonly #backoff = new Backoff(500, 30_000, false);
+  readonly #link: KeptConnection<{ bus: MessageBus; service: NotificationsService }>;
 
   constructor(
-    private readonly address: string,
+    address: string,
     private readonly center: NotificationCenter,
-    private readonly log: Logger,
-  ) {}
+    log: Logger,
+  ) {
+    this.#link = new KeptConnection({
+      name: 'session D-Bus',
+      connect: () => exportNotifications(address, center),
+      watch: ({ bus }, lost) => bus.on('error', (err: unknown) => lost(err instanceof Error ? err.message : String(err))),
+      disconnect: ({ bus }) => bus.disconnect(),
+      backoff: new Backoff(500, 30_000, false),
+      log,
+    });
+    this.#link.onConnect(({ service }) => {
+      center.attach({ closed: (id, reason) => service.NotificationClosed(id, reason), actionInvoked: (id, key) => service.ActionInvoked(id, key) });
+      log.info({ name: NAME }, 'notification server on the session bus');
+    });
+    this.#link.onLost(() => center.attach(undefined));
+  }
 
   async start(): Promise<void> {
-    await this.#connect();
+    await this.#link.start();
   }
 
   stop(): void {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
     this.center.attach(undefined);
-    this.#bus?.disconnect();
+    void this.#link.close();
   }
+}
 
-  async #connect(): Promise<void> {
-    if (this.#stopped) return;
-    try {
-      const dbus = await import('dbus-next');
-      const center = this.center;
-      class Notifications extends dbus.interface.Interface {
-        Notify(app: unknown, replacesId: unknown, icon: unknown, summary: unknown, body: unknown, actions: unknown, hints: unknown, timeout: unknown): number {
-          return center.notify({
-            app: text(app),
-            replacesId: typeof replacesId === 'number' ? replacesId : 0,
-            icon: text(icon),
-            summary: text(summary),
-            body: text(body),
-            actions: Array.isArray(actions) ? actions.map(text) : [],
-            urgency: numberHint(hints, 'urgency'),
-            expireTimeout: typeof timeout === 'number' ? timeout : -1,
-          });
-        }
-        CloseNotification(id: unknown): void {
-          // the spec: closing an unknown or closed notification is not an error
-          if (typeof id === 'number') center.close(id, 'closed');
-        }
-        GetCapabilities(): string[] {
-          return ['actions', 'body'];
-        }
-        GetServerInformation(): string[] {
-          return ['desktop-agents spawner', 'desktop-agents', '1.0', '1.2'];
-        }
-        NotificationClosed(id: number, reason: number): number[] {
-          return [id, reason];
-        }
-        ActionInvoked(id: number, key: string): Array<number | string> {
-          return [id, key];
-        }
-      }
-      Notifications.configureMembers({
-        methods: {
-          Notify: { inSignature: 'susssasa{sv}i', outSignature: 'u' },
-          CloseNotification: { inSignature: 'u', outSignature: '' },
-          GetCapabilities: { outSignature: 'as' },
-          GetServerInformation: { outSignature: 'ssss' },
-        },
-        signals: { NotificationClosed: { signature: 'uu' }, ActionInvoked: { signature: 'us' } },
+interface NotificationsService {
+  NotificationClosed(id: number, reason: number): number[];
+  ActionInvoked(id: number, key: string): Array<number | string>;
+}
+
+/** One connection to the session bus with org.freedesktop.Notifications exported and its name owned. */
+async function exportNotifications(address: string, center: NotificationCenter): Promise<{ bus: MessageBus; service: NotificationsService }> {
+  const dbus = await import('dbus-next');
+  class Notifications extends dbus.interface.Interface {
+    Notify(app: unknown, replacesId: unknown, icon: unknown, summary: unknown, body: unknown, actions: unknown, hints: unknown, timeout: unknown): number {
+      return center.notify({
+        app: text(app),
+        replacesId: typeof replacesId === 'number' ? replacesId : 0,
+        icon: text(icon),
+        summary: text(summary),
+        body: text(body),
+        actions: Array.isArray(actions) ? actions.map(text) : [],
+        urgency: numberHint(hints, 'urgency'),
+        expireTimeout: typeof timeout === 'number' ? timeout : -1,
       });
-      const service = new Notifications(NAME);
-      const bus = dbus.sessionBus({ busAddress: this.address });
-      bus.on('error', (err: unknown) => {
-        this.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'session D-Bus connection lost');
-        if (this.#bus === bus) this.#bus = undefined;
-        this.center.attach(undefined);
-        this.#retry();
-      });
-      bus.export(PATH, service);
-      const reply = await bus.requestName(NAME, dbus.NameFlag.DO_NOT_QUEUE);
-      if (reply !== dbus.RequestNameReply.PRIMARY_OWNER && reply !== dbus.RequestNameReply.ALREADY_OWNER) {
-        bus.disconnect();
-        throw new Error(`${NAME} is owned by another notification server`);
-      }
-      this.#bus = bus;
-      this.#backoff.reset();
-      this.center.attach({ closed: (id, reason) => service.NotificationClosed(id, reason), actionInvoked: (id, key) => service.ActionInvoked(id, key) });
-      this.log.info({ name: NAME }, 'notification server on the session bus');
-    } catch (err) {
-      this.log.info({ err: { message: (err as Error).message } }, 'session D-Bus not available for notifications');
-      this.#retry();
+    }
+    CloseNotification(id: unknown): void {
+      // the spec: closing an unknown or closed notification is not an error
+      if (typeof id === 'number') center.close(id, 'closed');
+    }
+    GetCapabilities(): string[] {
+      return ['actions', 'body'];
+    }
+    GetServerInformation(): string[] {
+      return ['desktop-agents spawner', 'desktop-agents', '1.0', '1.2'];
+    }
+    NotificationClosed(id: number, reason: number): number[] {
+      return [id, reason];
+    }
+    ActionInvoked(id: number, key: string): Array<number | string> {
+      return [id, key];
     }
   }
-
-  #retry(): void {
-    if (this.#stopped) return;
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.#connect(), this.#backoff.next());
-    this.#timer.unref();
+  Notifications.configureMembers({
+    methods: {
+      Notify: { inSignature: 'susssasa{sv}i', outSignature: 'u' },
+      CloseNotification: { inSignature: 'u', outSignature: '' },
+      GetCapabilities: { outSignature: 'as' },
+      GetServerInformation: { outSignature: 'ssss' },
+    },
+    signals: { NotificationClosed: { signature: 'uu' }, ActionInvoked: { signature: 'us' } },
+  });
+  const service = new Notifications(NAME);
+  const bus = dbus.sessionBus({ busAddress: address });
+  // until the connection is watched: an error now fails the attempt (a listener keeps it from throwing)
+  bus.on('error', () => undefined);
+  bus.export(PATH, service);
+  try {
+    const reply = await bus.requestName(NAME, dbus.NameFlag.DO_NOT_QUEUE);
+    if (reply !== dbus.RequestNameReply.PRIMARY_OWNER && reply !== dbus.RequestNameReply.ALREADY_OWNER) {
+      throw new Error(`${NAME} is owned by another notification server`);
+    }
+  } catch (err) {
+    bus.disconnect();
+    throw err;
   }
+  return { bus, service };
 }

@@ -85,6 +85,8 @@ const suite: BenchSuite = {
             name: `bench-node-${pods.length}`,
             token: randomBytes(24).toString('base64url'),
             build: pods.length === 0 ? 'when-missing' : false,
+            // each pod at its own address only: podman would publish every pod's ports on the host's same ones
+            publishPorts: false,
             readyTimeoutMs: 180_000,
           });
           pods.push(pod);
