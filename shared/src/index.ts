@@ -31,3 +31,5 @@ export * from './transfer-policy.js';
 export * from './transfer-audit.js';
 export * from './sniff.js';
 export * from './kept-connection.js';
+/** A plugin of routes whose request types are inferred from their schemas (the TypeBox provider reads JSON Schema literals). */
+export type { FastifyPluginAsyncTypebox as RoutesPlugin } from '@fastify/type-provider-typebox';

@@ -1,7 +1,7 @@
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import multipart from '@fastify/multipart';
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CALLER_HEADER, type ResumableUploads } from './resumable.js';
 import { FILE_ERRORS, fileErrorToHttp } from './errors.js';
 import { sendFile, sendFolderZip } from './download.js';
@@ -10,6 +10,7 @@ import type { FileSwitches } from './switches.js';
 import { receiveUpload } from './upload.js';
 import type { PartialUploads } from './store.js';
 import { dataReply, okReply, replies, textReply } from '../replies.js';
+import type { FastifyPluginAsyncTypebox as RoutesPlugin } from '@fastify/type-provider-typebox';
 import { callerOf, type TransferAudit } from '../transfer-audit.js';
 import { TransferRefused, type TransferRules } from '../transfer-policy.js';
 import { screenDownload } from './screen.js';
@@ -133,55 +134,51 @@ const entryReply = {
   properties: { name: { type: 'string' }, type: { type: 'string' }, size: { type: 'number' }, mtime: { type: 'number' } },
 } as const;
 
-function routesAt(prefix: string, options: FileRoutesOptions, resumable: ResumableUploads | undefined, stats: FileStats): FastifyPluginAsync {
+function routesAt(prefix: string, options: FileRoutesOptions, resumable: ResumableUploads | undefined, stats: FileStats): RoutesPlugin {
   const { root, switches, transfers } = options;
   const { rules, audit } = transfers;
   return async (app) => {
-    app.get<{ Querystring: { file: string } }>(
-      prefix,
-      { schema: { querystring: fileQuery, response: replies(textReply, { validated: true }) } },
-      async (request, reply) => {
-        if (!switches.download) throw forbidden();
-        // opened first, then checked on the descriptor: what is served is what was checked (FIFOs refused unopened)
-        const opened = await root.openExisting(request.query.file).catch(pathErrors());
-        const caller = callerOf(request);
-        const subject = root.relative(opened.real) || '~';
-        if (opened.stat.isFile()) {
-          // decided on what was opened: its path, its size and the type of its first bytes
-          await audit
-            .around(
-              { direction: 'download', subject, ...caller, bytes: opened.stat.size },
-              async () => ({ type: await screenDownload(rules, subject, opened) }),
-              (r) => r,
-            )
-            .catch(async (err: unknown) => {
-              await opened.handle.close();
-              throw fileErrorToHttp(err, 'read');
-            });
-        }
-        stats.downloads += 1;
-        stats.inFlight.download += 1;
-        reply.raw.once('close', () => (stats.inFlight.download -= 1));
-        if (opened.stat.isFile()) return sendFile(request, reply, opened);
-        await opened.handle.close();
-        // a folder's zip: each file screened on its own; a refused one is left out and listed in REFUSED.txt
-        const screen = rules.restricts('download')
-          ? async (entry: OpenedEntry) => {
-              const path = root.relative(entry.real);
-              try {
-                await screenDownload(rules, path, entry);
-                return undefined;
-              } catch (err) {
-                if (!(err instanceof TransferRefused)) throw err;
-                audit.refused({ direction: 'download', subject: path, ...caller, ...err.facts }, err);
-                return err.rule;
-              }
+    app.get(prefix, { schema: { querystring: fileQuery, response: replies(textReply, { validated: true }) } }, async (request, reply) => {
+      if (!switches.download) throw forbidden();
+      // opened first, then checked on the descriptor: what is served is what was checked (FIFOs refused unopened)
+      const opened = await root.openExisting(request.query.file).catch(pathErrors());
+      const caller = callerOf(request);
+      const subject = root.relative(opened.real) || '~';
+      if (opened.stat.isFile()) {
+        // decided on what was opened: its path, its size and the type of its first bytes
+        await audit
+          .around(
+            { direction: 'download', subject, ...caller, bytes: opened.stat.size },
+            async () => ({ type: await screenDownload(rules, subject, opened) }),
+            (r) => r,
+          )
+          .catch(async (err: unknown) => {
+            await opened.handle.close();
+            throw fileErrorToHttp(err, 'read');
+          });
+      }
+      stats.downloads += 1;
+      stats.inFlight.download += 1;
+      reply.raw.once('close', () => (stats.inFlight.download -= 1));
+      if (opened.stat.isFile()) return sendFile(request, reply, opened);
+      await opened.handle.close();
+      // a folder's zip: each file screened on its own; a refused one is left out and listed in REFUSED.txt
+      const screen = rules.restricts('download')
+        ? async (entry: OpenedEntry) => {
+            const path = root.relative(entry.real);
+            try {
+              await screenDownload(rules, path, entry);
+              return undefined;
+            } catch (err) {
+              if (!(err instanceof TransferRefused)) throw err;
+              audit.refused({ direction: 'download', subject: path, ...caller, ...err.facts }, err);
+              return err.rule;
             }
-          : undefined;
-        audit.allowed({ direction: 'download', subject: `${subject} (zip)`, type: 'application/zip', ...caller });
-        return sendFolderZip(reply, root.real, opened.real, screen);
-      },
-    );
+          }
+        : undefined;
+      audit.allowed({ direction: 'download', subject: `${subject} (zip)`, type: 'application/zip', ...caller });
+      return sendFolderZip(reply, root.real, opened.real, screen);
+    });
 
     /** Whether an entry of a listed folder is shown: with download paths, only what leads to or lies in them. */
     const shown = (folder: string, name: string, isFolder: boolean) => {
@@ -209,14 +206,14 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
       }
     };
     for (const listPath of [`${prefix}/directory/list`, `${prefix}/directory/list/`]) {
-      app.get<{ Querystring: { directory: string } }>(
+      app.get(
         listPath,
         { schema: { querystring: directoryQuery, response: replies({ type: 'array', items: { type: 'string' } }, { validated: true }) } },
         async (request) => inFolder(request.query.directory, listByAge),
       );
     }
     // ours (the file panel's): each entry with its type, size and date
-    app.get<{ Querystring: { directory: string } }>(
+    app.get(
       `${prefix}/entries`,
       { schema: { querystring: directoryQuery, response: replies(dataReply({ type: 'array', items: entryReply }), { validated: true }) } },
       async (request) => ({ code: 200, data: await inFolder(request.query.directory, entriesOf) }),
@@ -250,22 +247,18 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
       return { code: 200, data: 'ok' };
     });
 
-    app.delete<{ Body: { file: string; recursive?: boolean } }>(
-      prefix,
-      { schema: { body: deleteBody, response: replies(okReply, { validated: true }) } },
-      async (request) => {
-        if (!switches.remove) throw forbidden();
-        // the entry itself (a symlink is deleted as a link, never what it points to), through its folder's descriptor
-        const { folder, name } = await root.entry(request.body.file).catch(pathErrors('Not Found'));
-        await withFolder(root.real, folder, async (dir) => {
-          const isFolder = (await lstat(dir.at(name))).isDirectory();
-          if (isFolder && request.body.recursive !== true) throw FILE_ERRORS.IS_A_FOLDER();
-          await rm(dir.at(name), { recursive: isFolder, force: false });
-        }).catch(pathErrors('Not Found'));
-        request.log.info({ path: root.relative(join(folder, name)) }, 'deleted');
-        return { code: 200, data: 'ok' };
-      },
-    );
+    app.delete(prefix, { schema: { body: deleteBody, response: replies(okReply, { validated: true }) } }, async (request) => {
+      if (!switches.remove) throw forbidden();
+      // the entry itself (a symlink is deleted as a link, never what it points to), through its folder's descriptor
+      const { folder, name } = await root.entry(request.body.file).catch(pathErrors('Not Found'));
+      await withFolder(root.real, folder, async (dir) => {
+        const isFolder = (await lstat(dir.at(name))).isDirectory();
+        if (isFolder && request.body.recursive !== true) throw FILE_ERRORS.IS_A_FOLDER();
+        await rm(dir.at(name), { recursive: isFolder, force: false });
+      }).catch(pathErrors('Not Found'));
+      request.log.info({ path: root.relative(join(folder, name)) }, 'deleted');
+      return { code: 200, data: 'ok' };
+    });
 
     if (resumable) {
       const handle = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -292,7 +285,7 @@ function routesAt(prefix: string, options: FileRoutesOptions, resumable: Resumab
  * abcdesktop's file service routes (download, zip of a folder, list, upload, delete) plus resumable uploads,
  * confined to one root, under every prefix.
  */
-export function fileRoutes(options: FileRoutesOptions): FastifyPluginAsync {
+export function fileRoutes(options: FileRoutesOptions): RoutesPlugin {
   return async (app: FastifyInstance) => {
     await app.register(multipart, {
       limits: { fileSize: options.maxUploadBytes, files: 1, fields: 16, fieldSize: 64 * 1024, parts: 32 },

@@ -1,6 +1,5 @@
-import type { FastifyPluginAsync } from 'fastify';
 import type { CupsClient } from '../ipp.js';
-import { dataReply, objectReply, okReply, replies } from '@desktop-agents/kit';
+import { dataReply, objectReply, okReply, replies, type RoutesPlugin } from '@desktop-agents/kit';
 
 const jobParams = {
   type: 'object',
@@ -9,20 +8,16 @@ const jobParams = {
 } as const;
 
 /** The queue's state and jobs from cupsd over IPP; 503 with the reason when cupsd does not answer. */
-export function printerRoutes(cups: CupsClient): FastifyPluginAsync {
+export function printerRoutes(cups: CupsClient): RoutesPlugin {
   return async (app) => {
     app.get('/printer/status', { schema: { response: replies(dataReply(objectReply)) } }, async () => ({ code: 200, data: await cups.status() }));
     app.get('/printer/jobs', { schema: { response: replies(dataReply({ type: 'array', items: objectReply })) } }, async () => ({
       code: 200,
       data: await cups.jobs(),
     }));
-    app.delete<{ Params: { id: number } }>(
-      '/printer/jobs/:id',
-      { schema: { params: jobParams, response: replies(okReply, { validated: true }) } },
-      async (request) => {
-        await cups.cancel(request.params.id);
-        return { code: 200, data: 'ok' };
-      },
-    );
+    app.delete('/printer/jobs/:id', { schema: { params: jobParams, response: replies(okReply, { validated: true }) } }, async (request) => {
+      await cups.cancel(request.params.id);
+      return { code: 200, data: 'ok' };
+    });
   };
 }

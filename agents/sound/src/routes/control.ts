@@ -1,10 +1,9 @@
-import type { FastifyPluginAsync } from 'fastify';
 import type { Pulse } from '../pulse.js';
 import type { AudioListeners } from '../listeners.js';
 import type { Microphone } from '../microphone.js';
 import type { MpegTsSpeaker } from '../speaker-ts.js';
 import { ERRORS } from '../errors.js';
-import { dataReply, objectReply, okReply, replies } from '@desktop-agents/kit';
+import { dataReply, objectReply, okReply, replies, type RoutesPlugin } from '@desktop-agents/kit';
 
 const sinkParams = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 256 } } } as const;
 const volumeBody = {
@@ -31,7 +30,7 @@ export interface AudioStreams {
   speaker: MpegTsSpeaker;
 }
 
-export function controlRoutes(pulse: Pulse, { listeners, microphone, speaker }: AudioStreams): FastifyPluginAsync {
+export function controlRoutes(pulse: Pulse, { listeners, microphone, speaker }: AudioStreams): RoutesPlugin {
   return async (app) => {
     app.get('/sound/status', { schema: { response: replies(dataReply(objectReply)) } }, async () => ({
       code: 200,
@@ -58,7 +57,7 @@ export function controlRoutes(pulse: Pulse, { listeners, microphone, speaker }: 
     const known = async (name: string) => {
       if (!(await pulse.sinks()).some((s) => s.name === name)) throw ERRORS.UNKNOWN_SINK(name);
     };
-    app.put<{ Params: { name: string }; Body: { volume: number } }>(
+    app.put(
       '/sound/sinks/:name/volume',
       { schema: { params: sinkParams, body: volumeBody, response: replies(okReply, { validated: true }) } },
       async (request) => {
@@ -67,14 +66,10 @@ export function controlRoutes(pulse: Pulse, { listeners, microphone, speaker }: 
         return { code: 200, data: 'ok' };
       },
     );
-    app.put<{ Params: { name: string }; Body: { mute: boolean } }>(
-      '/sound/sinks/:name/mute',
-      { schema: { params: sinkParams, body: muteBody, response: replies(okReply, { validated: true }) } },
-      async (request) => {
-        await known(request.params.name);
-        await pulse.setMute(request.params.name, request.body.mute);
-        return { code: 200, data: 'ok' };
-      },
-    );
+    app.put('/sound/sinks/:name/mute', { schema: { params: sinkParams, body: muteBody, response: replies(okReply, { validated: true }) } }, async (request) => {
+      await known(request.params.name);
+      await pulse.setMute(request.params.name, request.body.mute);
+      return { code: 200, data: 'ok' };
+    });
   };
 }

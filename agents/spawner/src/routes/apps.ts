@@ -1,17 +1,19 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { dataReply, objectReply, replies, textReply, ValidationError } from '@desktop-agents/kit';
+import { dataReply, objectReply, replies, textReply, ValidationError, type RoutesPlugin } from '@desktop-agents/kit';
 import { ERRORS } from '../errors.js';
-import { Applications, mimeOf, searchFiles, type AppEntry } from '../applications.js';
+import { Applications, mimeOf, searchFiles } from '../applications.js';
 
 const NAME = '^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$';
 const LINE = '^[^\\n\\r\\u0000]{0,1024}$';
+
+/** Files a search returns when the query does not say (the validator fills it in; the type does not know). */
+const DEFAULT_MAXFILE = 64;
 
 const searchQuery = {
   type: 'object',
   required: ['keywords'],
   properties: {
     keywords: { type: 'string', pattern: '^[^/\\u0000-\\u001f]{1,128}$', messages: { required: 'No keywords provided', default: 'Bad keywords pattern' } },
-    maxfile: { type: 'integer', minimum: 1, maximum: 1000, default: 64, messages: { default: 'Maxfile must be a strictly positive number' } },
+    maxfile: { type: 'integer', minimum: 1, maximum: 1000, default: DEFAULT_MAXFILE, messages: { default: 'Maxfile must be a strictly positive number' } },
   },
 } as const;
 
@@ -57,27 +59,27 @@ const desktopList = {
   },
 } as const;
 
-export function appRoutes(settings: { home: string; ocrun: string }): FastifyPluginAsync {
+export function appRoutes(settings: { home: string; ocrun: string }): RoutesPlugin {
   const apps = new Applications(settings.home, settings.ocrun);
   return async (app) => {
-    app.get<{ Querystring: { keywords: string; maxfile: number } }>(
+    app.get(
       '/filesearch',
       { schema: { querystring: searchQuery, response: replies(dataReply({ type: 'array', items: objectReply }), { validated: true }) } },
       async (request) => {
         const keywords = request.query.keywords.toLowerCase().split(/\s+/).filter(Boolean);
         if (keywords.length === 0)
           throw new ValidationError([{ location: 'query', param: 'keywords', value: request.query.keywords, msg: 'Bad keywords pattern' }]);
-        return { code: 200, data: await searchFiles(settings.home, keywords, request.query.maxfile) };
+        return { code: 200, data: await searchFiles(settings.home, keywords, request.query.maxfile ?? DEFAULT_MAXFILE) };
       },
     );
 
-    app.get<{ Querystring: { filename: string } }>(
+    app.get(
       '/getmimeforfile',
       { schema: { querystring: filenameQuery('Bad filename pattern'), response: replies(textReply, { validated: true }) } },
       async (request, reply) => reply.type('text/plain; charset=utf-8').send(await mimeOf(request.query.filename)),
     );
 
-    app.get<{ Querystring: { filename: string } }>(
+    app.get(
       '/getappforfile',
       { schema: { querystring: filenameQuery('filename must be a string'), response: replies(dataReply(objectReply), { validated: true }) } },
       async (request) => {
@@ -87,7 +89,7 @@ export function appRoutes(settings: { home: string; ocrun: string }): FastifyPlu
       },
     );
 
-    app.post<{ Body: { list: AppEntry[] } }>(
+    app.post(
       '/generateDesktopFiles',
       { schema: { body: desktopList, response: replies(dataReply({ type: 'string' }), { validated: true }) } },
       async (request) => {

@@ -1,5 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { dataReply, objectReply, replies, type BusClient } from '@desktop-agents/kit';
+import { dataReply, objectReply, replies, type BusClient, type RoutesPlugin } from '@desktop-agents/kit';
 import { ERRORS } from '../errors.js';
 import { PulseControl } from '../pulse-control.js';
 
@@ -35,30 +34,22 @@ const rtpBody = {
 export function audioRoutes(
   settings: { pulseServer: string; pulseCookie: string | undefined; rtpDestination: string | undefined },
   bus: Pick<BusClient, 'publish'>,
-): FastifyPluginAsync {
+): RoutesPlugin {
   const pulse = new PulseControl(settings.pulseServer, settings.pulseCookie);
   return async (app) => {
-    app.post<{ Body: { sink: string } }>(
-      '/setAudioQuality',
-      { schema: { body: sinkBody, response: replies(dataReply(objectReply), { validated: true }) } },
-      async (request) => ({
-        code: 200,
-        data: { command: 'pactl', args: await pulse.setDefaultSink(request.body.sink) },
-      }),
-    );
+    app.post('/setAudioQuality', { schema: { body: sinkBody, response: replies(dataReply(objectReply), { validated: true }) } }, async (request) => ({
+      code: 200,
+      data: { command: 'pactl', args: await pulse.setDefaultSink(request.body.sink) },
+    }));
 
-    app.put<{ Body: { destinationIp: string; port: number } }>(
-      '/configurePulse',
-      { schema: { body: rtpBody, response: replies(dataReply(objectReply), { validated: true }) } },
-      async (request) => {
-        // only to the destination the control plane configured
-        if (!settings.rtpDestination) throw ERRORS.NO_RTP_DESTINATION();
-        if (`${request.body.destinationIp}:${request.body.port}` !== settings.rtpDestination) throw ERRORS.RTP_DESTINATION_REFUSED();
-        await pulse.sendRtp(request.body.destinationIp, request.body.port);
-        bus.publish('speaker.available', true);
-        return { code: 200, data: { pulseAudioIsConfigured: true, pulseAudioIsAvailable: await pulse.available() } };
-      },
-    );
+    app.put('/configurePulse', { schema: { body: rtpBody, response: replies(dataReply(objectReply), { validated: true }) } }, async (request) => {
+      // only to the destination the control plane configured
+      if (!settings.rtpDestination) throw ERRORS.NO_RTP_DESTINATION();
+      if (`${request.body.destinationIp}:${request.body.port}` !== settings.rtpDestination) throw ERRORS.RTP_DESTINATION_REFUSED();
+      await pulse.sendRtp(request.body.destinationIp, request.body.port);
+      bus.publish('speaker.available', true);
+      return { code: 200, data: { pulseAudioIsConfigured: true, pulseAudioIsAvailable: await pulse.available() } };
+    });
 
     app.get(
       '/isPulseAvailable',

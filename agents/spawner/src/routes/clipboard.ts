@@ -1,5 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { okReply, publicFiles, replies } from '@desktop-agents/kit';
+import { okReply, publicFiles, replies, type RoutesPlugin } from '@desktop-agents/kit';
 import type { Clipboard } from '../clipboard.js';
 
 /**
@@ -7,7 +6,7 @@ import type { Clipboard } from '../clipboard.js';
  * browser side of the clipboard and notifications: a page and the script it uses, which abcdesktop's UI can load too
  * (public: they hold no data; the bus they join checks the token).
  */
-export function clipboardRoutes(clipboard: Clipboard, publicDir: string): FastifyPluginAsync {
+export function clipboardRoutes(clipboard: Clipboard, publicDir: string): RoutesPlugin {
   return async (app) => {
     await app.register(publicFiles(publicDir, { '/integration': 'integration.html', '/integration.js': 'integration.js' }));
     app.post('/clipboardsync', { schema: { response: replies(okReply) } }, async (request) => {

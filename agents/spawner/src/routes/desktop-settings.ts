@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { arch, hostname, networkInterfaces, platform, release, cpus } from 'node:os';
-import type { FastifyPluginAsync } from 'fastify';
-import { dataReply, objectReply, okReply, replies, type BusClient } from '@desktop-agents/kit';
+import { dataReply, objectReply, okReply, replies, type BusClient, type RoutesPlugin } from '@desktop-agents/kit';
 import type { DisplayLink } from '../display.js';
 import { KEY_PATTERN, type SettingsStore } from '../store.js';
 import { ERRORS } from '../errors.js';
@@ -50,30 +49,22 @@ export interface DesktopInfo {
   settings: () => Promise<string[]>;
 }
 
-export function desktopRoutes(display: DisplayLink, store: SettingsStore, bus: Pick<BusClient, 'publish'>, info: DesktopInfo): FastifyPluginAsync {
+export function desktopRoutes(display: DisplayLink, store: SettingsStore, bus: Pick<BusClient, 'publish'>, info: DesktopInfo): RoutesPlugin {
   return async (app) => {
-    app.post<{ Body: { color: string } }>(
-      '/setBackgroundColor',
-      { schema: { body: colorBody, response: replies(okReply, { validated: true }) } },
-      async (request) => {
-        const hex = request.body.color.slice(1, 7);
-        await display.desktop.setBackground({ r: parseInt(hex.slice(0, 2), 16), g: parseInt(hex.slice(2, 4), 16), b: parseInt(hex.slice(4, 6), 16) });
-        await store.set('currentImgColor', request.body.color);
-        bus.publish('display.setBackgroundBorderColor', request.body.color);
-        return ok;
-      },
-    );
+    app.post('/setBackgroundColor', { schema: { body: colorBody, response: replies(okReply, { validated: true }) } }, async (request) => {
+      const hex = request.body.color.slice(1, 7);
+      await display.desktop.setBackground({ r: parseInt(hex.slice(0, 2), 16), g: parseInt(hex.slice(2, 4), 16), b: parseInt(hex.slice(4, 6), 16) });
+      await store.set('currentImgColor', request.body.color);
+      bus.publish('display.setBackgroundBorderColor', request.body.color);
+      return ok;
+    });
 
-    app.post<{ Body: { key: string; value: string } }>(
-      '/setDesktop',
-      { schema: { body: setDesktopBody, response: replies(okReply, { validated: true }) } },
-      async (request) => {
-        if (!(await store.set(request.body.key, request.body.value))) throw ERRORS.NOT_FOUND();
-        return ok;
-      },
-    );
+    app.post('/setDesktop', { schema: { body: setDesktopBody, response: replies(okReply, { validated: true }) } }, async (request) => {
+      if (!(await store.set(request.body.key, request.body.value))) throw ERRORS.NOT_FOUND();
+      return ok;
+    });
 
-    app.get<{ Querystring: { key: string } }>(
+    app.get(
       '/getDesktop',
       { schema: { querystring: getDesktopQuery, response: replies(dataReply({ type: 'string' }), { validated: true }) } },
       async (request) => {

@@ -1,8 +1,6 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { dataReply, replies, ValidationError } from '@desktop-agents/kit';
+import { dataReply, replies, ValidationError, type RoutesPlugin } from '@desktop-agents/kit';
 import type { DisplayLink } from '../display.js';
 import { ERRORS } from '../errors.js';
-import type { Monitor } from '../randr.js';
 import type { ScreenControl } from '../screen.js';
 import { screenshotPng } from '../screenshot.js';
 
@@ -51,10 +49,19 @@ const displayBody = {
   },
 } as const;
 
+/** A screenshot's width when the query does not say (the validator fills it in; the type does not know). */
+const DEFAULT_SCREENSHOT_WIDTH = 320;
+
 const screenshotQuery = {
   type: 'object',
   properties: {
-    width: { type: 'integer', minimum: 16, maximum: 1920, default: 320, messages: { default: 'Width must be a whole number from 16 to 1920' } },
+    width: {
+      type: 'integer',
+      minimum: 16,
+      maximum: 1920,
+      default: DEFAULT_SCREENSHOT_WIDTH,
+      messages: { default: 'Width must be a whole number from 16 to 1920' },
+    },
   },
 } as const;
 
@@ -74,30 +81,26 @@ export class PerClientLimit {
   }
 }
 
-export function displayRoutes(display: DisplayLink, screen: ScreenControl, screenshots: PerClientLimit): FastifyPluginAsync {
+export function displayRoutes(display: DisplayLink, screen: ScreenControl, screenshots: PerClientLimit): RoutesPlugin {
   return async (app) => {
     app.get('/display', { schema: { response: replies(dataReply(LAYOUT)) } }, async () => ({ code: 200, data: await screen.layout() }));
 
-    app.post<{ Body: { width?: number; height?: number; monitors?: Array<Omit<Monitor, 'primary'> & { primary?: boolean }> } }>(
-      '/display',
-      { schema: { body: displayBody, response: replies(dataReply(LAYOUT), { validated: true }) } },
-      async (request) => {
-        const { width, height, monitors } = request.body;
-        if (monitors) return { code: 200, data: await screen.setMonitors(monitors) };
-        const missing = [
-          width === undefined && { location: 'body' as const, param: 'width', msg: 'No width provided' },
-          height === undefined && { location: 'body' as const, param: 'height', msg: 'No height provided' },
-        ].filter((issue) => issue !== false);
-        if (width === undefined || height === undefined) throw new ValidationError(missing);
-        return { code: 200, data: await screen.setSize(width, height) };
-      },
-    );
+    app.post('/display', { schema: { body: displayBody, response: replies(dataReply(LAYOUT), { validated: true }) } }, async (request) => {
+      const { width, height, monitors } = request.body;
+      if (monitors) return { code: 200, data: await screen.setMonitors(monitors) };
+      const missing = [
+        width === undefined && { location: 'body' as const, param: 'width', msg: 'No width provided' },
+        height === undefined && { location: 'body' as const, param: 'height', msg: 'No height provided' },
+      ].filter((issue) => issue !== false);
+      if (width === undefined || height === undefined) throw new ValidationError(missing);
+      return { code: 200, data: await screen.setSize(width, height) };
+    });
 
-    app.get<{ Querystring: { width: number } }>('/screenshot', { schema: { querystring: screenshotQuery } }, async (request, reply) => {
+    app.get('/screenshot', { schema: { querystring: screenshotQuery } }, async (request, reply) => {
       if (!screenshots.take(request.ip)) throw ERRORS.TOO_MANY_SCREENSHOTS(screenshots.perMinute);
       const desktop = display.desktop;
       const { width, height } = await screen.layout();
-      const png = await screenshotPng(desktop.x, { width, height }, request.query.width);
+      const png = await screenshotPng(desktop.x, { width, height }, request.query.width ?? DEFAULT_SCREENSHOT_WIDTH);
       return reply.header('cache-control', 'no-store').type('image/png').send(png);
     });
   };

@@ -1,5 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { dataReply, replies } from '@desktop-agents/kit';
+import { dataReply, replies, type RoutesPlugin } from '@desktop-agents/kit';
 import { ERRORS } from '../errors.js';
 import type { FileDrop } from '../file-drop.js';
 import { DropRefused } from '../xdnd.js';
@@ -18,17 +17,13 @@ const dropBody = {
 const DROPPED = { type: 'object', properties: { window: { type: 'integer' }, finished: { type: 'boolean' } } } as const;
 
 /** POST /spawner/drop { path, x, y }: the file panel's "open in the app under..." (ours). */
-export function dropRoutes(drops: FileDrop): FastifyPluginAsync {
+export function dropRoutes(drops: FileDrop): RoutesPlugin {
   return async (app) => {
-    app.post<{ Body: { path: string; x: number; y: number } }>(
-      '/drop',
-      { schema: { body: dropBody, response: replies(dataReply(DROPPED), { validated: true }) } },
-      async (request) => {
-        const result = await drops.drop(request.body).catch((err: unknown) => {
-          throw err instanceof DropRefused ? ERRORS.DROP_REFUSED(err.message) : err;
-        });
-        return { code: 200, data: result };
-      },
-    );
+    app.post('/drop', { schema: { body: dropBody, response: replies(dataReply(DROPPED), { validated: true }) } }, async (request) => {
+      const result = await drops.drop(request.body).catch((err: unknown) => {
+        throw err instanceof DropRefused ? ERRORS.DROP_REFUSED(err.message) : err;
+      });
+      return { code: 200, data: result };
+    });
   };
 }

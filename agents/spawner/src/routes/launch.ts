@@ -1,5 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { dataReply, objectReply, okReply, replies, type BusClient } from '@desktop-agents/kit';
+import { dataReply, objectReply, okReply, replies, type BusClient, type RoutesPlugin } from '@desktop-agents/kit';
 import type { Launcher } from '../launcher.js';
 import { ERRORS } from '../errors.js';
 
@@ -23,9 +22,9 @@ const killBody = {
   properties: { pid: { type: 'integer', minimum: 1, messages: { required: 'No pid provided', default: 'Pid must be a positive number' } } },
 } as const;
 
-export function launchRoutes(launcher: Launcher, bus: Pick<BusClient, 'publish'>): FastifyPluginAsync {
+export function launchRoutes(launcher: Launcher, bus: Pick<BusClient, 'publish'>): RoutesPlugin {
   return async (app) => {
-    app.post<{ Body: { command: string; args?: string[] } }>(
+    app.post(
       '/launch',
       {
         schema: {
@@ -45,7 +44,7 @@ export function launchRoutes(launcher: Launcher, bus: Pick<BusClient, 'publish'>
       },
     );
 
-    app.post<{ Body: { pid: number } }>('/kill', { schema: { body: killBody, response: replies(okReply, { validated: true }) } }, async (request) => {
+    app.post('/kill', { schema: { body: killBody, response: replies(okReply, { validated: true }) } }, async (request) => {
       if (!(await launcher.kill(request.body.pid))) throw ERRORS.PID_NOT_FOUND();
       return { code: 200, data: 'ok' };
     });

@@ -1,7 +1,6 @@
 import { copyFile, mkdir, realpath, rename } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { FastifyPluginAsync } from 'fastify';
-import { dataReply, HttpError, replies, type BusClient } from '@desktop-agents/kit';
+import { dataReply, HttpError, replies, type BusClient, type RoutesPlugin } from '@desktop-agents/kit';
 import type { DisplayLink } from '../display.js';
 import type { SettingsStore } from '../store.js';
 import { decodeImage, dominantColor, toBgrx, UnsupportedImage, type DecodeLimits } from '../wallpaper.js';
@@ -21,7 +20,7 @@ export function wallpaperRoutes(
   store: SettingsStore,
   bus: Pick<BusClient, 'publish'>,
   settings: { home: string; defaultImage: string | undefined; limits: Omit<DecodeLimits, 'root'> },
-): FastifyPluginAsync {
+): RoutesPlugin {
   const show = async (path: string, missing: () => HttpError, root: string) => {
     let image;
     try {
@@ -41,23 +40,19 @@ export function wallpaperRoutes(
 
   const current = join(settings.home, '.config', 'current_wallpaper');
   return async (app) => {
-    app.post<{ Body: { imgName: string } }>(
-      '/setBackgroundImage',
-      { schema: { body: imgBody, response: replies(IMAGE_REPLY, { validated: true }) } },
-      async (request) => {
-        const name = request.body.imgName;
-        // a name only: `../x`, `a/b` or `.` never reach the filesystem
-        if (name !== basename(name) || name === '.' || name === '..') throw ERRORS.UNKNOWN_IMAGE(name);
-        const path = join(settings.home, '.wallpapers', name);
-        const shown = await show(path, () => ERRORS.UNKNOWN_IMAGE(name), await realpath(settings.home));
-        // kept for setDefaultImage, as the original keeps ~/.config/current_wallpaper
-        await mkdir(join(settings.home, '.config'), { recursive: true });
-        const temp = join(settings.home, '.config', '.current_wallpaper.tmp');
-        await copyFile(path, temp);
-        await rename(temp, current);
-        return shown;
-      },
-    );
+    app.post('/setBackgroundImage', { schema: { body: imgBody, response: replies(IMAGE_REPLY, { validated: true }) } }, async (request) => {
+      const name = request.body.imgName;
+      // a name only: `../x`, `a/b` or `.` never reach the filesystem
+      if (name !== basename(name) || name === '.' || name === '..') throw ERRORS.UNKNOWN_IMAGE(name);
+      const path = join(settings.home, '.wallpapers', name);
+      const shown = await show(path, () => ERRORS.UNKNOWN_IMAGE(name), await realpath(settings.home));
+      // kept for setDefaultImage, as the original keeps ~/.config/current_wallpaper
+      await mkdir(join(settings.home, '.config'), { recursive: true });
+      const temp = join(settings.home, '.config', '.current_wallpaper.tmp');
+      await copyFile(path, temp);
+      await rename(temp, current);
+      return shown;
+    });
     // the last image set again; else the operator's default image, wherever it is configured
     app.post('/setDefaultImage', { schema: { response: replies(IMAGE_REPLY) } }, async () => {
       try {

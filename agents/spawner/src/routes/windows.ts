@@ -1,5 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { dataReply, okReply, replies, ValidationError } from '@desktop-agents/kit';
+import { dataReply, okReply, replies, ValidationError, type RoutesPlugin } from '@desktop-agents/kit';
 import type { DisplayLink } from '../display.js';
 import type { WindowListPublisher } from '../window-list.js';
 
@@ -42,27 +41,19 @@ async function knownWindows(display: DisplayLink, ids: number[]): Promise<number
   return ids;
 }
 
-export function windowRoutes(display: DisplayLink, publisher: WindowListPublisher): FastifyPluginAsync {
+export function windowRoutes(display: DisplayLink, publisher: WindowListPublisher): RoutesPlugin {
   return async (app) => {
     app.get('/getwindowslist', { schema: { response: replies(dataReply(WINDOWS)) } }, async () => ({ code: 200, data: await display.desktop.windows() }));
 
-    app.post<{ Body: { windowsid: number[] } }>(
-      '/activatewindows',
-      { schema: { body: windowsIdBody, response: replies(okReply, { validated: true }) } },
-      async (request) => {
-        for (const id of await knownWindows(display, request.body.windowsid)) display.desktop.activate(id);
-        return ok;
-      },
-    );
+    app.post('/activatewindows', { schema: { body: windowsIdBody, response: replies(okReply, { validated: true }) } }, async (request) => {
+      for (const id of await knownWindows(display, request.body.windowsid)) display.desktop.activate(id);
+      return ok;
+    });
 
-    app.post<{ Body: { windowsid: number[] } }>(
-      '/closewindows',
-      { schema: { body: windowsIdBody, response: replies(okReply, { validated: true }) } },
-      async (request) => {
-        for (const id of await knownWindows(display, request.body.windowsid)) display.desktop.close(id);
-        return ok;
-      },
-    );
+    app.post('/closewindows', { schema: { body: windowsIdBody, response: replies(okReply, { validated: true }) } }, async (request) => {
+      for (const id of await knownWindows(display, request.body.windowsid)) display.desktop.close(id);
+      return ok;
+    });
 
     app.post('/placeAllWindows', { schema: { response: replies(okReply) } }, async () => {
       display.desktop.tile(await display.desktop.clientList());

@@ -1,5 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { okReply, replies, type AgentServer } from '@desktop-agents/kit';
+import { okReply, replies, type RoutesPlugin } from '@desktop-agents/kit';
 import { MAX_COLS, MAX_ROWS } from '../config.js';
 import { TooManyTerminals, type Terminals } from '../terminals.js';
 import { ERRORS } from '../errors.js';
@@ -29,16 +28,10 @@ const pidParam = {
   properties: { pid: { type: 'integer', minimum: 1, messages: { default: 'Pid must be a number' } } },
 } as const;
 
-interface Size {
-  cols: number;
-  rows: number;
-}
-
 /** abcdesktop's terminal routes: create (the reply is the bare pid) and resize. */
-export function terminalRoutes(terminals: Terminals): FastifyPluginAsync {
+export function terminalRoutes(terminals: Terminals): RoutesPlugin {
   return async (app) => {
-    const typed = app as unknown as AgentServer;
-    typed.post<{ Querystring: Size }>(
+    app.post(
       '/terminals',
       { schema: { querystring: size, response: replies({ type: 'integer', description: 'the pid' }, { validated: true }) } },
       async (request, reply) => {
@@ -52,7 +45,7 @@ export function terminalRoutes(terminals: Terminals): FastifyPluginAsync {
       },
     );
 
-    typed.post<{ Params: { pid: number }; Querystring: Size }>(
+    app.post(
       '/terminals/:pid/size',
       {
         // validation first, as the original's chain runs before the look-up: an unknown pid is a 404 only for a valid request
