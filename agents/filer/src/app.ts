@@ -11,7 +11,7 @@ import {
   fileRoutes,
   PartialUploads,
   readSwitches,
-} from '@desktop-agents/kit/files';
+} from '@desktop-agents/files';
 import type { FilerEnv } from './config.js';
 
 export type FilerConfig = AgentConfig<typeof FilerEnv>;

@@ -1,7 +1,7 @@
 import { access, constants, realpath } from 'node:fs/promises';
 import { connectBus, createServer, serverOptionsOf, transfersOf, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
 import { printScreen } from './print-screen.js';
-import { FileRoot, fileNotFoundMessage, fileRoutes, readSwitches } from '@desktop-agents/kit/files';
+import { FileRoot, fileNotFoundMessage, fileRoutes, readSwitches } from '@desktop-agents/files';
 import { PrintAnnouncer } from './announcer.js';
 import { PrinterAvailability } from './availability.js';
 import type { PrinterfileEnv } from './config.js';

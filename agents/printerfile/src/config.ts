@@ -1,5 +1,5 @@
 import { TransferEnv, type EnvSettings } from '@desktop-agents/kit';
-import { FileSwitchesEnv } from '@desktop-agents/kit/files';
+import { FileSwitchesEnv } from '@desktop-agents/files';
 
 export const PrinterfileEnv = {
   ...FileSwitchesEnv,

@@ -1,6 +1,6 @@
 import { unlink } from 'node:fs/promises';
 import { TransferRefused, type TransferAudit, type TransferRules } from '@desktop-agents/kit';
-import { headOf, openInside } from '@desktop-agents/kit/files';
+import { headOf, openInside } from '@desktop-agents/files';
 import { sniffType } from '@desktop-agents/kit';
 
 /**

@@ -1,7 +1,7 @@
 // A file the browser dropped on the desktop's picture (after uploading it): checked inside home, then offered with
 // XDND to the window at that point. Asked over the bus (`file.drop`, from a browser) or by POST /spawner/drop.
 import type { BusClient, Logger } from '@desktop-agents/kit';
-import { FileRoot } from '@desktop-agents/kit/files';
+import { FileRoot } from '@desktop-agents/files';
 import { DropRefused, type DropResult, type XdndSource } from './xdnd.js';
 
 export interface DropRequest {

@@ -1,5 +1,5 @@
 import { ValidationError, type BusClient, type ChildProcesses, type Logger } from '@desktop-agents/kit';
-import { FileRoot, PathNotFound, PathOutsideRoot } from '@desktop-agents/kit/files';
+import { FileRoot, PathNotFound, PathOutsideRoot } from '@desktop-agents/files';
 import type { HandledCommand } from './config.js';
 import { ERRORS } from './errors.js';
 

@@ -1,6 +1,6 @@
 import { mkdir, realpath, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openInside } from '@desktop-agents/kit/files';
+import { openInside } from '@desktop-agents/files';
 
 /**
  * What the validator accepts as a key: printable name characters. Whether the key stays in the store is the store's

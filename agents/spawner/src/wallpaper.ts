@@ -1,4 +1,4 @@
-import { NotRegularFile, openInside, PathNotFound, PathOutsideRoot } from '@desktop-agents/kit/files';
+import { NotRegularFile, openInside, PathNotFound, PathOutsideRoot } from '@desktop-agents/files';
 
 /** Decoded pixels, 4 bytes each (RGBA). */
 export interface Rgba {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { fastestCrc32 } from '../src/files/crc32.js';
+import { fastestCrc32 } from '../src/crc32.js';
 
 describe('fastestCrc32', () => {
   it('is the native one on this machine, not the fallback', async () => {

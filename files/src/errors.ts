@@ -1,8 +1,8 @@
-import { errorTable, HttpError, ValidationError } from '../errors.js';
+import { errorTable, HttpError, ValidationError } from '@desktop-agents/kit';
 import { NotRegularFile, PathNotFound, PathOutsideRoot } from './paths.js';
 import { InsufficientStorage } from './store.js';
 import { NoFilePart } from './upload.js';
-import { TransferRefused } from '../transfer-policy.js';
+import { TransferRefused } from '@desktop-agents/kit';
 
 /** The file service's answers, with abcdesktop's texts (../shared/spec/filer.md). */
 export const FILE_ERRORS = errorTable({

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LargeWriteFile } from '../src/files/large-writes.js';
+import { LargeWriteFile } from '../src/large-writes.js';
 
 let dir: string;
 beforeEach(() => {

@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { SNIFF_BYTES, sniffType } from '../sniff.js';
-import type { TransferDirection, TransferRules } from '../transfer-policy.js';
+import { SNIFF_BYTES, sniffType } from '@desktop-agents/kit';
+import type { TransferDirection, TransferRules } from '@desktop-agents/kit';
 
 /** What a gate learnt of the content that passed it. */
 export interface GateFacts {

@@ -1,5 +1,5 @@
-import type { EnvSettings } from '../config.js';
-import { switchOn } from '../switch.js';
+import type { EnvSettings } from '@desktop-agents/kit';
+import { switchOn } from '@desktop-agents/kit';
 
 /** The file service's abcdesktop switches: each is on unless its env value is 0/false/disable/disabled. */
 export interface FileSwitches {

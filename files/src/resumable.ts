@@ -8,9 +8,9 @@ import type { Logger } from 'pino';
 import { commitFile } from './store.js';
 import { placed } from './upload.js';
 import { TransferGate } from './transfer-gate.js';
-import { SNIFF_BYTES, sniffType } from '../sniff.js';
-import { TransferRefused, type TransferRules } from '../transfer-policy.js';
-import type { TransferAudit } from '../transfer-audit.js';
+import { SNIFF_BYTES, sniffType } from '@desktop-agents/kit';
+import { TransferRefused, type TransferRules } from '@desktop-agents/kit';
+import type { TransferAudit } from '@desktop-agents/kit';
 import { isInside, PathOutsideRoot, type FileRoot } from './paths.js';
 
 export interface ResumableOptions {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { zipBytes, type ZipEntry } from '../src/files/zip-writer.js';
+import { zipBytes, type ZipEntry } from '../src/zip-writer.js';
 
 // Every zip made here is checked by Info-ZIP's unzip (CRC-32 and sizes of each entry, the central directory, the
 // end records), the reader most users' tools agree with.

@@ -6,7 +6,7 @@ import { LargeWriteFile } from './large-writes.js';
 import { commitFile, assertRoomFor, tempName, type PartialUploads } from './store.js';
 import type { ConfinedFolder, FileRoot } from './paths.js';
 import { TransferGate } from './transfer-gate.js';
-import type { TransferRules } from '../transfer-policy.js';
+import type { TransferRules } from '@desktop-agents/kit';
 
 export interface UploadResult {
   path: string;

@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
-import { SNIFF_BYTES, sniffType } from '../sniff.js';
-import type { TransferRules } from '../transfer-policy.js';
+import { SNIFF_BYTES, sniffType } from '@desktop-agents/kit';
+import type { TransferRules } from '@desktop-agents/kit';
 import type { OpenedEntry } from './paths.js';
 
 /** The first SNIFF_BYTES of an opened file, read at position 0 (the descriptor's own position is left where it is). */
