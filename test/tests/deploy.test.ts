@@ -135,6 +135,13 @@ describe('the podman variant of compose/desktop-pod.yaml (generated, never kept)
     // the source is untouched
     expect(source.spec.containers.find((c) => c.name === 'spawner')?.readinessProbe?.httpGet?.path).toBe('/readyz');
   });
+
+  it('keeps the ports (podman publishes them on the host), or drops them for several pods on one machine', () => {
+    expect(manifest.spec.containers.find((c) => c.name === 'spawner')?.ports?.[0]?.containerPort).toBe(29786);
+    const several = podmanVariant(source, { name: 'desktop-2', publishPorts: false });
+    expect(several.manifest.spec.containers.some((c) => c.ports !== undefined)).toBe(false);
+    expect(several.gaps.join('\n')).toMatch(/containerPorts are dropped/);
+  });
 });
 
 describe('compose/desktop-pod.two-containers.yaml (generated from the per-agent manifest)', () => {
