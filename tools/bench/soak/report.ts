@@ -100,11 +100,11 @@ export function writeSoakReport(root: string, report: SoakReport): string {
     '',
     '## Containers',
     '',
-    '| container | memory after warm-up (MiB) | at the end | slope (MiB/h) | fds after warm-up | fds slope (/h) | processes | processes slope (/h) | threads slope (/h) | CPU (share of a core) |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| container | memory after warm-up (MiB) | at the end | slope (MiB/h) | resting slope (MiB/h) | fds after warm-up | fds slope (/h) | processes | processes slope (/h) | threads slope (/h) | CPU (share of a core) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...report.containers.map(
       (c) =>
-        `| ${c.container} | ${fmt(c.memoryAfterWarmUp)} | ${fmt(c.memoryEnd)} | ${fmt(c.memorySlope, 2)} | ${fmt(c.fdsAfterWarmUp, 0)} | ${fmt(c.fdsSlope, 2)} | ${fmt(c.processesAfterWarmUp, 0)} | ${fmt(c.processesSlope, 2)} | ${fmt(c.threadsSlope, 2)} | ${fmt(c.cpuMean, 3)} |`,
+        `| ${c.container} | ${fmt(c.memoryAfterWarmUp)} | ${fmt(c.memoryEnd)} | ${fmt(c.memorySlope, 2)} | ${fmt(c.restingMemorySlope, 2)} | ${fmt(c.fdsAfterWarmUp, 0)} | ${fmt(c.fdsSlope, 2)} | ${fmt(c.processesAfterWarmUp, 0)} | ${fmt(c.processesSlope, 2)} | ${fmt(c.threadsSlope, 2)} | ${fmt(c.cpuMean, 3)} |`,
     ),
     '',
     '## Timings window by window (p99, ms; count)',

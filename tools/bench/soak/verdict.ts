@@ -81,6 +81,8 @@ export interface ContainerVerdict {
   memoryAfterWarmUp: number;
   memoryEnd: number;
   memorySlope: number;
+  /** The slope of the lowest memory of each window (what it rests at between transfers and collections). */
+  restingMemorySlope: number;
   fdsAfterWarmUp: number;
   fdsSlope: number;
   processesAfterWarmUp: number;
@@ -98,6 +100,7 @@ export function containerVerdict(record: SoakRecord, container: string, warmUpS:
     memoryAfterWarmUp: first('memoryMiB'),
     memoryEnd: after('memoryMiB').at(-1)?.[1] ?? Number.NaN,
     memorySlope: slopePerHour(after('memoryMiB')),
+    restingMemorySlope: slopePerHour(restingPoints(after('memoryMiB'), windowS)),
     fdsAfterWarmUp: first('fds'),
     fdsSlope: slopePerHour(restingPoints(after('fds'), windowS)),
     processesAfterWarmUp: first('processes'),
