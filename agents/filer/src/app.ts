@@ -3,15 +3,7 @@ import { access, constants, realpath } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { connectBus, createServer, publicFiles, serverOptionsOf, transfersOf, type AgentConfig, type AgentContext } from '@desktop-agents/kit';
-import {
-  createResumableUploads,
-  fileNotFoundMessage,
-  ensurePrivateFolder,
-  FileRoot,
-  fileRoutes,
-  PartialUploads,
-  readSwitches,
-} from '@desktop-agents/files';
+import { createResumableUploads, fileNotFoundMessage, ensurePrivateFolder, FileRoot, fileRoutes, PartialUploads, readSwitches } from '@desktop-agents/files';
 import type { FilerEnv } from './config.js';
 
 export type FilerConfig = AgentConfig<typeof FilerEnv>;
