@@ -54,6 +54,9 @@ export class NotificationServer {
   }
 }
 
+/** How long one attempt to reach the session bus and own the name may take. */
+const ATTEMPT_MS = 10_000;
+
 interface NotificationsService {
   NotificationClosed(id: number, reason: number): number[];
   ActionInvoked(id: number, key: string): Array<number | string>;
@@ -103,11 +106,16 @@ async function exportNotifications(address: string, center: NotificationCenter):
   });
   const service = new Notifications(NAME);
   const bus = dbus.sessionBus({ busAddress: address });
-  // until the connection is watched: an error now fails the attempt (a listener keeps it from throwing)
+  // an error before the name is ours (no daemon there yet) ends this attempt, so the next one is scheduled; the
+  // listener that stays keeps a later error from throwing until the connection is watched
   bus.on('error', () => undefined);
+  const failed = new Promise<never>((_, reject) => {
+    bus.once('error', (err: unknown) => reject(err instanceof Error ? err : new Error(String(err))));
+    setTimeout(() => reject(new Error(`no answer from the session bus within ${ATTEMPT_MS} ms`)), ATTEMPT_MS).unref();
+  });
   bus.export(PATH, service);
   try {
-    const reply = await bus.requestName(NAME, dbus.NameFlag.DO_NOT_QUEUE);
+    const reply = await Promise.race([bus.requestName(NAME, dbus.NameFlag.DO_NOT_QUEUE), failed]);
     if (reply !== dbus.RequestNameReply.PRIMARY_OWNER && reply !== dbus.RequestNameReply.ALREADY_OWNER) {
       throw new Error(`${NAME} is owned by another notification server`);
     }

@@ -8,6 +8,7 @@ import {
   requireCommand,
   startAgent,
   startDbusSession,
+  startProcess,
   startXvfb,
   waitFor,
   type DbusSession,
@@ -128,5 +129,31 @@ describe('desktop notifications', () => {
     expect(shown().some((s) => s.id === 999)).toBe(false);
     forger.close();
     agent.close();
+  });
+});
+
+describe('a session bus that comes after the spawner (a pod whose containers start in any order)', () => {
+  it('becomes the notification server once the bus is there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spawner-late-dbus-'));
+    const address = `unix:path=${join(dir, 'bus')}`;
+    const late = await startAgent('spawner', {
+      env: spawnerEnv(
+        { token: TOKEN, cookie: COOKIE, bus, display: x.display, home },
+        { DBUS_SESSION_BUS_ADDRESS: address, SPAWNER_PID_FILE: join(dir, 'pid') },
+      ),
+    });
+    const daemon = startProcess('late dbus-daemon', requireCommand('dbus-daemon', 'dbus-daemon'), [
+      '--session',
+      '--nofork',
+      '--nopidfile',
+      `--address=${address}`,
+    ]);
+    try {
+      await waitFor('the late notification server', async () => late.logLines().some((l) => l['msg'] === 'notification server on the session bus'), 15_000);
+    } finally {
+      await late.stop();
+      await daemon.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
