@@ -54,6 +54,8 @@ export class BusClient extends EventEmitter<BusEvents> {
   readonly #link: KeptConnection<WebSocket | LocalSocket>;
   /** The socket of the attempt under way (ended by close(): nothing may keep the process up). */
   #attempt: WebSocket | LocalSocket | undefined;
+  /** The socket frames go to: set the moment it opens (before the kept connection hears of it), cleared as it closes. */
+  #socket: WebSocket | LocalSocket | undefined;
   readonly #queue: string[] = [];
   readonly #handlers = new Map<string, Set<Handler>>();
   readonly #options: Required<Omit<BusClientOptions, 'cookie' | 'token' | 'inProcess'>> & Pick<BusClientOptions, 'cookie' | 'token' | 'inProcess'>;
@@ -74,7 +76,7 @@ export class BusClient extends EventEmitter<BusEvents> {
   }
 
   get connected(): boolean {
-    return this.#link.current?.readyState === WebSocket.OPEN;
+    return this.#socket?.readyState === WebSocket.OPEN;
   }
 
   get queued(): number {
@@ -101,7 +103,7 @@ export class BusClient extends EventEmitter<BusEvents> {
   send<D>(method: string, data?: D): void {
     const frame = JSON.stringify(data === undefined ? { method } : { method, data });
     if (this.connected) {
-      this.#link.current?.send(frame);
+      this.#socket?.send(frame);
       return;
     }
     this.#queue.push(frame);
@@ -111,7 +113,7 @@ export class BusClient extends EventEmitter<BusEvents> {
   /** An error frame for one browser only: the sender of the request being refused (its `sender` stamp). */
   replyTo(sender: number, data: { code: string; message: string; method?: string }): void {
     const frame = JSON.stringify({ method: REPLY_METHOD, to: sender, data });
-    if (this.connected) this.#link.current?.send(frame);
+    if (this.connected) this.#socket?.send(frame);
   }
 
   /** Calls handler for every frame with this method. Returns a function that removes it. */
@@ -137,7 +139,10 @@ export class BusClient extends EventEmitter<BusEvents> {
     const socket = this.#options.inProcess?.(this.#options.maxPayload) ?? new WebSocket(this.#options.url, { headers, maxPayload: this.#options.maxPayload });
     socket.on('message', (raw: WebSocket.RawData, isBinary: boolean) => this.#dispatch(raw, isBinary));
     socket.on('error', (err: Error) => this.#options.logger.debug({ err: { message: err.message } }, 'bus socket error'));
-    socket.on('close', (code: number, reason: Buffer) => this.emit('close', code, reason.toString()));
+    socket.on('close', (code: number, reason: Buffer) => {
+      if (this.#socket === socket) this.#socket = undefined;
+      this.emit('close', code, reason.toString());
+    });
     this.#attempt = socket;
     return new Promise((resolve, reject) => {
       const failed = (code: number) => {
@@ -148,6 +153,8 @@ export class BusClient extends EventEmitter<BusEvents> {
       socket.once('open', () => {
         if (this.#attempt === socket) this.#attempt = undefined;
         socket.off('close', failed);
+        // usable now: what 'open' listeners publish goes out at once, not into the queue
+        this.#socket = socket;
         this.#options.logger.debug({ url: this.#options.url }, 'bus connected');
         for (const frame of this.#queue.splice(0)) socket.send(frame);
         resolve(socket);

@@ -90,3 +90,16 @@ describe('BusClient', () => {
     expect(client.connected).toBe(false);
   });
 });
+
+describe('publishing when the connection opens', () => {
+  it("sends what an 'open' listener publishes at once (an agent's state on every reconnect), not into the queue", async () => {
+    const server = await startServer();
+    const bus = new BusClient({ url: `ws://127.0.0.1:${server.port}/`, logger });
+    cleanups.push(() => bus.close());
+    bus.on('open', () => bus.send('printer.available', true));
+    bus.connect();
+    await until(() => server.received.length === 1);
+    expect(JSON.parse(server.received[0] ?? '{}')).toEqual({ method: 'printer.available', data: true });
+    expect(bus.queued).toBe(0);
+  });
+});
