@@ -7,7 +7,7 @@ export { NoFilePart, receiveUpload, type UploadInput, type UploadResult } from '
 export { createResumableUploads, ensurePrivateFolder, type ResumableOptions, type ResumableUploads } from './resumable.js';
 export { fileNotFoundMessage, fileRoutes, type FileRoutesOptions } from './routes.js';
 export { FILE_ERRORS, fileErrorToHttp } from './errors.js';
-export { headOf, screenDownload } from './screen.js';
+export { headOf, screenDownload, screenOpened } from './screen.js';
 export { TransferGate, type GateFacts } from './transfer-gate.js';
 export { placed, type UploadPlacement } from './upload.js';
 export type { FileTransfers } from './routes.js';

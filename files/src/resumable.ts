@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { commitFile } from './store.js';
 import { placed } from './upload.js';
 import { TransferGate } from './transfer-gate.js';
+import { headOf } from './screen.js';
 import { SNIFF_BYTES, sniffType } from '@desktop-agents/kit';
 import { TransferRefused, type TransferRules } from '@desktop-agents/kit';
 import type { TransferAudit } from '@desktop-agents/kit';
@@ -199,12 +200,10 @@ async function readRecord(stagingDir: string, name: string, log: Logger): Promis
 }
 
 /** The first bytes of a partial upload already stored (a resumed upload's head, sniffed with what comes next). */
-async function storedHead(path: string, bytes: number): Promise<Buffer> {
+async function storedHead(path: string): Promise<Buffer> {
   const handle = await open(path, 'r');
   try {
-    const buffer = Buffer.alloc(Math.min(bytes, SNIFF_BYTES));
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    return buffer.subarray(0, bytesRead);
+    return await headOf(handle);
   } finally {
     await handle.close();
   }
@@ -229,7 +228,7 @@ async function tusServer(root: FileRoot, options: ResumableOptions): Promise<Tus
       if (!transfers) return super.write(readable, id, offset);
       const upload = await this.getUpload(id);
       const subject = root.relative(await targetOf(upload));
-      const head = offset > 0 && offset < SNIFF_BYTES ? await storedHead(join(options.stagingDir, id), offset) : undefined;
+      const head = offset > 0 && offset < SNIFF_BYTES ? (await storedHead(join(options.stagingDir, id))).subarray(0, offset) : undefined;
       const gate = new TransferGate(transfers.rules, 'upload', subject, { ...(head ? { head } : {}), offset });
       readable.once('error', (err) => gate.destroy(err));
       try {
@@ -299,7 +298,7 @@ async function tusServer(root: FileRoot, options: ResumableOptions): Promise<Tus
       return {};
     },
     onUploadFinish: async (req, upload) => {
-      const type = transfers ? await sniffType(await storedHead(upload.storage?.path ?? join(options.stagingDir, upload.id), SNIFF_BYTES)) : undefined;
+      const type = transfers ? await sniffType(await storedHead(upload.storage?.path ?? join(options.stagingDir, upload.id))) : undefined;
       const final = await commit(upload);
       transfers?.audit.allowed({
         direction: 'upload',

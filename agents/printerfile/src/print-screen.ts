@@ -1,7 +1,6 @@
 import { unlink } from 'node:fs/promises';
 import { TransferRefused, type TransferAudit, type TransferRules } from '@desktop-agents/kit';
-import { headOf, openInside } from '@desktop-agents/files';
-import { sniffType } from '@desktop-agents/kit';
+import { openInside, screenOpened } from '@desktop-agents/files';
 
 /**
  * The print rules of TRANSFER_POLICY on a printed file, decided on its content (type from its first bytes, size):
@@ -9,22 +8,20 @@ import { sniffType } from '@desktop-agents/kit';
  */
 export function printScreen(folder: string, rules: TransferRules, audit: TransferAudit): (path: string, rel: string) => Promise<boolean> {
   return async (path, rel) => {
-    const { handle, stat } = await openInside(folder, path);
-    let type: string;
+    const opened = await openInside(folder, path);
     try {
-      type = await sniffType(await headOf(handle));
-    } finally {
-      await handle.close();
-    }
-    try {
-      rules.check('print', rel, { mime: type, bytes: stat.size });
+      await audit.around(
+        { direction: 'print', subject: rel, bytes: opened.stat.size },
+        () => screenOpened(rules, 'print', rel, opened),
+        (type) => ({ type }),
+      );
+      return true;
     } catch (err) {
       if (!(err instanceof TransferRefused)) throw err;
-      audit.refused({ direction: 'print', subject: rel, ...err.facts }, err);
       await unlink(path).catch(() => undefined);
       return false;
+    } finally {
+      await opened.handle.close();
     }
-    audit.allowed({ direction: 'print', subject: rel, type, bytes: stat.size });
-    return true;
   };
 }

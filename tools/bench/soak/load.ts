@@ -7,7 +7,9 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type WebSocket from 'ws';
 import type { ContainerPod } from '../../container-pod/index.js';
+import { waitFor } from '../../harness/index.js';
 import { openSocket } from '../clients.js';
+import { expectStatus } from '../types.js';
 import type { SoakRecord } from './record.js';
 
 /** How much of each activity, and how often (seconds). */
@@ -119,11 +121,6 @@ export interface Soak {
 const running = (soak: Soak) => performance.now() < soak.endsAt;
 const auth = (soak: Soak) => ({ authorization: `Bearer ${soak.pod.token}` });
 
-async function expectOk(response: Response, what: string, status = 200): Promise<Response> {
-  if (response.status !== status) throw new Error(`${what}: HTTP ${response.status} ${(await response.text()).slice(0, 200)}`);
-  return response;
-}
-
 /** Runs `task` every `periodS` seconds from `firstS` until the soak ends; a task's error is recorded, never thrown. */
 async function every(soak: Soak, kind: string, periodS: number, firstS: number, task: (n: number) => Promise<void>): Promise<void> {
   const start = performance.now();
@@ -169,7 +166,7 @@ async function busClients(soak: Soak): Promise<void> {
 /** A terminal typing (each keystroke's echo timed) and, every terminalCommandEveryS, printing a lot of output. */
 async function terminal(soak: Soak, index: number): Promise<void> {
   const base = soak.pod.url('webshell');
-  const created = await expectOk(await fetch(`${base}/terminals?cols=120&rows=30`, { method: 'POST', headers: auth(soak) }), 'a new terminal');
+  const created = await expectStatus(await fetch(`${base}/terminals?cols=120&rows=30`, { method: 'POST', headers: auth(soak) }), 'a new terminal');
   const pid = (await created.json()) as number;
   const socket = await openSocket(`${base.replace('http', 'ws')}/terminals/${pid}?${soak.pod.token}`);
   let tail = '';
@@ -213,7 +210,7 @@ async function terminal(soak: Soak, index: number): Promise<void> {
 
 /** The bytes of a download, hashed as they arrive. */
 async function downloadHash(soak: Soak, path: string): Promise<string> {
-  const response = await expectOk(
+  const response = await expectStatus(
     await fetch(`${soak.pod.url('filer')}/filer?file=${encodeURIComponent(`~/${path}`)}`, { headers: auth(soak) }),
     `download ${path}`,
   );
@@ -223,7 +220,7 @@ async function downloadHash(soak: Soak, path: string): Promise<string> {
 }
 
 async function remove(soak: Soak, path: string, agent = 'filer', prefix = '/filer'): Promise<void> {
-  await expectOk(
+  await expectStatus(
     await fetch(`${soak.pod.url(agent)}${prefix}`, {
       method: 'DELETE',
       headers: { ...auth(soak), 'content-type': 'application/json' },
@@ -249,7 +246,7 @@ async function transfer(soak: Soak, n: number): Promise<void> {
   const form = new FormData();
   form.append('fullPath', path);
   form.append('file', new File([bytes], 'transfer.bin'));
-  await expectOk(await fetch(`${soak.pod.url('filer')}/filer?overwrite=true`, { method: 'POST', headers: auth(soak), body: form }), `upload ${path}`);
+  await expectStatus(await fetch(`${soak.pod.url('filer')}/filer?overwrite=true`, { method: 'POST', headers: auth(soak), body: form }), `upload ${path}`);
   verify(soak, path, sent, await downloadHash(soak, path));
   await remove(soak, path);
 }
@@ -280,7 +277,7 @@ async function resumable(soak: Soak, n: number): Promise<void> {
   const path = `soak/resumed-${n}.bin`;
   const base = soak.pod.url('filer');
   const tus = { ...auth(soak), 'tus-resumable': '1.0.0' };
-  const created = await expectOk(
+  const created = await expectStatus(
     await fetch(`${base}/filer/uploads`, {
       method: 'POST',
       headers: { ...tus, 'upload-length': String(bytes.length), 'upload-metadata': `fullPath ${Buffer.from(path).toString('base64')}` },
@@ -290,10 +287,10 @@ async function resumable(soak: Soak, n: number): Promise<void> {
   );
   const location = new URL(created.headers.get('location') ?? '', base);
   await patchCut(location, auth(soak), bytes, 0, Math.floor(bytes.length * 0.4));
-  const head = await expectOk(await fetch(location, { method: 'HEAD', headers: tus }), 'tus offset');
+  const head = await expectStatus(await fetch(location, { method: 'HEAD', headers: tus }), 'tus offset');
   const offset = Number(head.headers.get('upload-offset'));
   if (!(offset >= 0 && offset <= bytes.length)) throw new Error(`tus offset ${offset} after a cut`);
-  await expectOk(
+  await expectStatus(
     await fetch(location, {
       method: 'PATCH',
       headers: { ...tus, 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' },
@@ -351,7 +348,7 @@ async function print(soak: Soak, tab: EventTab, n: number): Promise<void> {
   const announced = tab.next('printer.new', (e) => e.method === 'printer.new', 90_000);
   await soak.pod.exec('graphical', ['lp', '-t', `soak-${n}`], { input: `soak print ${n}\n`.repeat(200), timeoutMs: 30_000 });
   const { path } = (await announced).data as { path: string };
-  const pdf = await expectOk(
+  const pdf = await expectStatus(
     await fetch(`${soak.pod.url('printerfile')}/printerfiler?file=${encodeURIComponent(`~/${path}`)}`, { headers: auth(soak) }),
     'the PDF',
   );
@@ -368,7 +365,7 @@ async function clipboard(soak: Soak, tab: EventTab, n: number): Promise<void> {
   tab.socket.send(JSON.stringify({ method: 'clipboard.set', data: { mime: 'text/plain', text } }));
   const changed = tab.next('clipboard.changed', (e) => e.method === 'clipboard.changed' && (e.data as { text?: string }).text === text, 15_000);
   await sleep(300);
-  await expectOk(await fetch(`${soak.pod.url('spawner')}/spawner/clipboardsync`, { method: 'POST', headers: auth(soak) }), 'clipboardsync');
+  await expectStatus(await fetch(`${soak.pod.url('spawner')}/spawner/clipboardsync`, { method: 'POST', headers: auth(soak) }), 'clipboardsync');
   await changed;
 }
 
@@ -379,25 +376,15 @@ interface ListedWindow {
 }
 
 async function windowsOf(soak: Soak): Promise<ListedWindow[]> {
-  const reply = await expectOk(await fetch(`${soak.pod.url('spawner')}/spawner/getwindowslist`, { headers: auth(soak) }), 'getwindowslist');
+  const reply = await expectStatus(await fetch(`${soak.pod.url('spawner')}/spawner/getwindowslist`, { headers: auth(soak) }), 'getwindowslist');
   return ((await reply.json()) as { data: ListedWindow[] }).data;
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const found = await check();
-    if (found !== undefined) return found;
-    if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await sleep(250);
-  }
 }
 
 /** An application launched, its window listed, closed through the spawner, and gone (xeyes sets no _NET_WM_PID: its
  * window is the XEyes one that was not there before). */
 async function windowCycle(soak: Soak): Promise<void> {
   const before = new Set((await windowsOf(soak)).map((w) => w.id));
-  await expectOk(
+  await expectStatus(
     await fetch(`${soak.pod.url('spawner')}/spawner/launch`, {
       method: 'POST',
       headers: { ...auth(soak), 'content-type': 'application/json' },
@@ -405,8 +392,13 @@ async function windowCycle(soak: Soak): Promise<void> {
     }),
     'launch xeyes',
   );
-  const window = await until('the launched window', async () => (await windowsOf(soak)).find((w) => !before.has(w.id) && w.wm_class.includes('XEyes')), 20_000);
-  await expectOk(
+  const window = await waitFor(
+    'the launched window',
+    async () => (await windowsOf(soak)).find((w) => !before.has(w.id) && w.wm_class.includes('XEyes')),
+    20_000,
+    250,
+  );
+  await expectStatus(
     await fetch(`${soak.pod.url('spawner')}/spawner/closewindows`, {
       method: 'POST',
       headers: { ...auth(soak), 'content-type': 'application/json' },
@@ -414,7 +406,7 @@ async function windowCycle(soak: Soak): Promise<void> {
     }),
     'closewindows',
   );
-  await until('the window gone', async () => ((await windowsOf(soak)).some((w) => w.id === window.id) ? undefined : true), 20_000);
+  await waitFor('the window gone', async () => !(await windowsOf(soak)).some((w) => w.id === window.id), 20_000, 250);
 }
 
 /** Runs the whole load until `soak.endsAt`; resolves when every client has stopped. */
